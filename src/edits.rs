@@ -1,0 +1,432 @@
+//! The edit list: what stateless stages return to Go instead of a re-encoded batch.
+//!
+//! Go keeps the `ptrace.Traces` it marshalled, so a position `(resource, scope, span)` in the
+//! bytes Rust decoded names the same span in Go. Applying a few edits per span is far cheaper
+//! than decoding a whole batch in Go again (shared/research/ffi-boundary.md §2.9).
+//!
+//! Wire format (little-endian), decoded by `go-shim/internal/engine/edits.go`:
+//! ```text
+//! list   := "TBE1" disposition:u8 count:u32 edit*
+//! edit   := op:u8 target:u8 rs:u32 ss:u32 span:u32 sub:u32 payload
+//! op 1 set_str     payload := key str        op 5 delete    payload := key
+//! op 2 set_int     payload := key i64        op 6 drop_span payload := (none)
+//! op 3 set_double  payload := key f64        op 7 set_status_message payload := str
+//! op 4 set_bool    payload := key u8
+//! key, str := len:u32 utf8-bytes
+//! target 0 span attributes, 1 resource attributes, 2 span event attributes (sub = event index),
+//!        3 span link attributes (sub = link index); resource edits ignore ss/span/sub.
+//! ```
+//! `disposition` 0 means "apply the edits and forward the batch"; 1 means "the engine kept the
+//! batch (a stateful stage holds it): do not forward, it comes back through release".
+
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use opentelemetry_proto::tonic::trace::v1::{Span, TracesData};
+
+pub const MAGIC: &[u8; 4] = b"TBE1";
+const HEADER_LEN: usize = 9;
+
+/// What Go should do with the batch after applying the edits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Disposition {
+    Forward = 0,
+    Held = 1,
+}
+
+/// Which attribute map an edit addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Span {
+        rs: u32,
+        ss: u32,
+        span: u32,
+    },
+    Resource {
+        rs: u32,
+    },
+    Event {
+        rs: u32,
+        ss: u32,
+        span: u32,
+        event: u32,
+    },
+    Link {
+        rs: u32,
+        ss: u32,
+        span: u32,
+        link: u32,
+    },
+}
+
+impl Target {
+    fn encode(self) -> (u8, [u32; 4]) {
+        match self {
+            Target::Span { rs, ss, span } => (0, [rs, ss, span, 0]),
+            Target::Resource { rs } => (1, [rs, 0, 0, 0]),
+            Target::Event {
+                rs,
+                ss,
+                span,
+                event,
+            } => (2, [rs, ss, span, event]),
+            Target::Link { rs, ss, span, link } => (3, [rs, ss, span, link]),
+        }
+    }
+
+    fn decode(kind: u8, p: [u32; 4]) -> Option<Target> {
+        Some(match kind {
+            0 => Target::Span {
+                rs: p[0],
+                ss: p[1],
+                span: p[2],
+            },
+            1 => Target::Resource { rs: p[0] },
+            2 => Target::Event {
+                rs: p[0],
+                ss: p[1],
+                span: p[2],
+                event: p[3],
+            },
+            3 => Target::Link {
+                rs: p[0],
+                ss: p[1],
+                span: p[2],
+                link: p[3],
+            },
+            _ => return None,
+        })
+    }
+}
+
+/// One decoded edit (used by tests and by Rust-side application on owned batches).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    SetStr(String, String),
+    SetInt(String, i64),
+    SetDouble(String, f64),
+    SetBool(String, bool),
+    Delete(String),
+    DropSpan,
+    SetStatusMessage(String),
+}
+
+/// Appends edits to one contiguous buffer: a single allocation crosses the ABI.
+pub struct EditList {
+    buf: Vec<u8>,
+    count: u32,
+}
+
+impl Default for EditList {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EditList {
+    pub fn new() -> Self {
+        let mut buf = Vec::with_capacity(256);
+        buf.extend_from_slice(MAGIC);
+        buf.push(Disposition::Forward as u8);
+        buf.extend_from_slice(&0u32.to_le_bytes());
+        EditList { buf, count: 0 }
+    }
+
+    pub fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    fn head(&mut self, op: u8, at: Target) {
+        let (kind, p) = at.encode();
+        self.buf.push(op);
+        self.buf.push(kind);
+        for v in p {
+            self.buf.extend_from_slice(&v.to_le_bytes());
+        }
+        self.count += 1;
+    }
+
+    fn bytes(&mut self, s: &str) {
+        self.buf.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        self.buf.extend_from_slice(s.as_bytes());
+    }
+
+    pub fn set_str(&mut self, at: Target, key: &str, value: &str) {
+        self.head(1, at);
+        self.bytes(key);
+        self.bytes(value);
+    }
+
+    pub fn set_int(&mut self, at: Target, key: &str, value: i64) {
+        self.head(2, at);
+        self.bytes(key);
+        self.buf.extend_from_slice(&value.to_le_bytes());
+    }
+
+    pub fn set_double(&mut self, at: Target, key: &str, value: f64) {
+        self.head(3, at);
+        self.bytes(key);
+        self.buf.extend_from_slice(&value.to_le_bytes());
+    }
+
+    pub fn set_bool(&mut self, at: Target, key: &str, value: bool) {
+        self.head(4, at);
+        self.bytes(key);
+        self.buf.push(value as u8);
+    }
+
+    pub fn delete(&mut self, at: Target, key: &str) {
+        self.head(5, at);
+        self.bytes(key);
+    }
+
+    pub fn drop_span(&mut self, rs: u32, ss: u32, span: u32) {
+        self.head(6, Target::Span { rs, ss, span });
+    }
+
+    pub fn set_status_message(&mut self, rs: u32, ss: u32, span: u32, message: &str) {
+        self.head(7, Target::Span { rs, ss, span });
+        self.bytes(message);
+    }
+
+    /// Seals the list with its count and disposition.
+    pub fn finish(mut self, disposition: Disposition) -> Vec<u8> {
+        self.buf[4] = disposition as u8;
+        self.buf[5..HEADER_LEN].copy_from_slice(&self.count.to_le_bytes());
+        self.buf
+    }
+}
+
+/// Decodes an edit list; `None` if it is malformed.
+pub fn decode(buf: &[u8]) -> Option<(Disposition, Vec<(Target, Op)>)> {
+    let mut r = Reader { buf, pos: 0 };
+    if r.take(4)? != MAGIC {
+        return None;
+    }
+    let disposition = match r.u8()? {
+        0 => Disposition::Forward,
+        1 => Disposition::Held,
+        _ => return None,
+    };
+    let count = r.u32()?;
+    let mut out = Vec::with_capacity(count.min(1 << 16) as usize);
+    for _ in 0..count {
+        let op = r.u8()?;
+        let kind = r.u8()?;
+        let target = Target::decode(kind, [r.u32()?, r.u32()?, r.u32()?, r.u32()?])?;
+        let op = match op {
+            1 => Op::SetStr(r.string()?, r.string()?),
+            2 => Op::SetInt(r.string()?, i64::from_le_bytes(r.take(8)?.try_into().ok()?)),
+            3 => Op::SetDouble(r.string()?, f64::from_le_bytes(r.take(8)?.try_into().ok()?)),
+            4 => Op::SetBool(r.string()?, r.u8()? != 0),
+            5 => Op::Delete(r.string()?),
+            6 => Op::DropSpan,
+            7 => Op::SetStatusMessage(r.string()?),
+            _ => return None,
+        };
+        out.push((target, op));
+    }
+    (r.pos == buf.len()).then_some((disposition, out))
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.pos.checked_add(n)?;
+        let s = self.buf.get(self.pos..end)?;
+        self.pos = end;
+        Some(s)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn string(&mut self) -> Option<String> {
+        let n = self.u32()? as usize;
+        String::from_utf8(self.take(n)?.to_vec()).ok()
+    }
+}
+
+/// Applies decoded edits to an owned batch, as Go does to its pdata. Returns `false` when an
+/// edit addresses a position the batch does not have (nothing is applied then).
+pub fn apply(td: &mut TracesData, edits: &[(Target, Op)]) -> bool {
+    if !edits.iter().all(|(t, _)| attrs_mut(td, *t).is_some()) {
+        return false;
+    }
+    let mut dropped: Vec<(u32, u32, u32)> = Vec::new();
+    for (target, op) in edits {
+        match op {
+            Op::DropSpan => {
+                if let Target::Span { rs, ss, span } = *target {
+                    dropped.push((rs, ss, span));
+                }
+            }
+            Op::SetStatusMessage(m) => {
+                if let Target::Span { rs, ss, span } = *target {
+                    let s = &mut td.resource_spans[rs as usize].scope_spans[ss as usize].spans
+                        [span as usize];
+                    s.status.get_or_insert_with(Default::default).message = m.clone();
+                }
+            }
+            Op::Delete(k) => attrs_mut(td, *target).unwrap().retain(|kv| &kv.key != k),
+            Op::SetStr(k, v) => put(td, *target, k, any_value::Value::StringValue(v.clone())),
+            Op::SetInt(k, v) => put(td, *target, k, any_value::Value::IntValue(*v)),
+            Op::SetDouble(k, v) => put(td, *target, k, any_value::Value::DoubleValue(*v)),
+            Op::SetBool(k, v) => put(td, *target, k, any_value::Value::BoolValue(*v)),
+        }
+    }
+    // Remove dropped spans from the back so earlier indices stay valid.
+    dropped.sort_unstable();
+    dropped.dedup();
+    for (rs, ss, span) in dropped.into_iter().rev() {
+        td.resource_spans[rs as usize].scope_spans[ss as usize]
+            .spans
+            .remove(span as usize);
+    }
+    true
+}
+
+fn put(td: &mut TracesData, at: Target, key: &str, value: any_value::Value) {
+    let attrs = attrs_mut(td, at).expect("checked by apply");
+    let value = Some(AnyValue { value: Some(value) });
+    match attrs.iter_mut().find(|kv| kv.key == key) {
+        Some(kv) => kv.value = value,
+        None => attrs.push(KeyValue {
+            key: key.to_string(),
+            value,
+        }),
+    }
+}
+
+fn span_mut(td: &mut TracesData, rs: u32, ss: u32, span: u32) -> Option<&mut Span> {
+    td.resource_spans
+        .get_mut(rs as usize)?
+        .scope_spans
+        .get_mut(ss as usize)?
+        .spans
+        .get_mut(span as usize)
+}
+
+fn attrs_mut(td: &mut TracesData, at: Target) -> Option<&mut Vec<KeyValue>> {
+    match at {
+        Target::Resource { rs } => Some(
+            &mut td
+                .resource_spans
+                .get_mut(rs as usize)?
+                .resource
+                .get_or_insert_with(Default::default)
+                .attributes,
+        ),
+        Target::Span { rs, ss, span } => Some(&mut span_mut(td, rs, ss, span)?.attributes),
+        Target::Event {
+            rs,
+            ss,
+            span,
+            event,
+        } => Some(
+            &mut span_mut(td, rs, ss, span)?
+                .events
+                .get_mut(event as usize)?
+                .attributes,
+        ),
+        Target::Link { rs, ss, span, link } => Some(
+            &mut span_mut(td, rs, ss, span)?
+                .links
+                .get_mut(link as usize)?
+                .attributes,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_every_op() {
+        let s = Target::Span {
+            rs: 1,
+            ss: 2,
+            span: 3,
+        };
+        let mut l = EditList::new();
+        l.set_str(s, "k", "välue");
+        l.set_int(Target::Resource { rs: 4 }, "i", -5);
+        l.set_double(
+            Target::Event {
+                rs: 0,
+                ss: 0,
+                span: 0,
+                event: 9,
+            },
+            "d",
+            1.25,
+        );
+        l.set_bool(
+            Target::Link {
+                rs: 0,
+                ss: 0,
+                span: 0,
+                link: 2,
+            },
+            "b",
+            true,
+        );
+        l.delete(s, "gone");
+        l.drop_span(7, 8, 9);
+        l.set_status_message(1, 1, 1, "msg");
+        assert_eq!(l.len(), 7);
+        let (d, edits) = decode(&l.finish(Disposition::Held)).unwrap();
+        assert_eq!(d, Disposition::Held);
+        assert_eq!(edits[0], (s, Op::SetStr("k".into(), "välue".into())));
+        assert_eq!(
+            edits[1],
+            (Target::Resource { rs: 4 }, Op::SetInt("i".into(), -5))
+        );
+        assert_eq!(edits[2].1, Op::SetDouble("d".into(), 1.25));
+        assert_eq!(edits[3].1, Op::SetBool("b".into(), true));
+        assert_eq!(edits[4].1, Op::Delete("gone".into()));
+        assert_eq!(
+            edits[5],
+            (
+                Target::Span {
+                    rs: 7,
+                    ss: 8,
+                    span: 9
+                },
+                Op::DropSpan
+            )
+        );
+        assert_eq!(edits[6].1, Op::SetStatusMessage("msg".into()));
+    }
+
+    #[test]
+    fn truncated_or_padded_lists_are_rejected() {
+        let mut l = EditList::new();
+        l.set_str(
+            Target::Span {
+                rs: 0,
+                ss: 0,
+                span: 0,
+            },
+            "k",
+            "v",
+        );
+        let buf = l.finish(Disposition::Forward);
+        for n in 0..buf.len() {
+            assert!(decode(&buf[..n]).is_none(), "prefix {n}");
+        }
+        let mut padded = buf.clone();
+        padded.push(0);
+        assert!(decode(&padded).is_none());
+    }
+}

@@ -1,0 +1,237 @@
+//! The engine: runs the configured stages over one batch per call.
+//!
+//! An `Engine` is `Send + Sync`; the collector calls it from many goroutines at once. Stateless
+//! work runs on the calling thread with no lock; the metrics aggregator sits behind a mutex
+//! that is held only to bump a few counters per batch.
+
+use std::sync::Mutex;
+
+use opentelemetry_proto::tonic::trace::v1::TracesData;
+use prost::Message;
+
+use crate::config::EngineConfig;
+use crate::edits::{Disposition, EditList, Target};
+use crate::genai::{recognize, Level};
+use crate::metrics::Aggregator;
+use crate::otlp::{decode_traces, find_str};
+use crate::stats::{Snapshot, Stats};
+
+/// Why a call failed. Every variant leaves the engine usable; the caller fails open.
+#[derive(Debug)]
+pub enum EngineError {
+    /// The batch is not valid OTLP protobuf (including invalid UTF-8 in a string field).
+    Decode(String),
+    /// A previous panic poisoned shared state; stateful output can no longer be trusted.
+    Poisoned,
+}
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EngineError::Decode(m) => write!(f, "{m}"),
+            EngineError::Poisoned => write!(f, "engine state poisoned by an earlier panic"),
+        }
+    }
+}
+
+pub struct Engine {
+    config: EngineConfig,
+    stats: Stats,
+    metrics: Option<Mutex<Aggregator>>,
+}
+
+impl Engine {
+    /// Builds an engine from its configuration; `now_unix_nano` starts cumulative metrics.
+    pub fn new(config: EngineConfig, now_unix_nano: u64) -> Engine {
+        let metrics = config
+            .metrics
+            .as_ref()
+            .map(|_| Mutex::new(Aggregator::new(now_unix_nano)));
+        Engine {
+            config,
+            stats: Stats::default(),
+            metrics,
+        }
+    }
+
+    /// Runs the stages over one OTLP traces batch and returns the edit list for the caller.
+    pub fn process(&self, batch: &[u8], _now_unix_nano: u64) -> Result<Vec<u8>, EngineError> {
+        let td = match decode_traces(batch) {
+            Ok(td) => td,
+            Err(e) => {
+                Stats::add(&self.stats.batches_undecodable, 1);
+                return Err(EngineError::Decode(e.to_string()));
+            }
+        };
+        let edits = self.process_decoded(&td)?;
+        Stats::add(&self.stats.batches_processed, 1);
+        Stats::add(&self.stats.edits_emitted, edits.len() as u64);
+        Ok(edits.finish(Disposition::Forward))
+    }
+
+    fn process_decoded(&self, td: &TracesData) -> Result<EditList, EngineError> {
+        let mut edits = EditList::new();
+        let mut aggregator = match &self.metrics {
+            Some(m) => Some(m.lock().map_err(|_| EngineError::Poisoned)?),
+            None => None,
+        };
+        let (mut spans, mut genai, mut inference) = (0u64, 0u64, 0u64);
+        for (rs_i, rs) in td.resource_spans.iter().enumerate() {
+            let resource_attrs = rs
+                .resource
+                .as_ref()
+                .map(|r| r.attributes.as_slice())
+                .unwrap_or(&[]);
+            let service = find_str(resource_attrs, "service.name").unwrap_or("unknown_service");
+            for (ss_i, ss) in rs.scope_spans.iter().enumerate() {
+                for (sp_i, span) in ss.spans.iter().enumerate() {
+                    spans += 1;
+                    let Some(call) = recognize(&span.name, &span.attributes) else {
+                        continue;
+                    };
+                    genai += 1;
+                    let at = Target::Span {
+                        rs: rs_i as u32,
+                        ss: ss_i as u32,
+                        span: sp_i as u32,
+                    };
+                    if self.config.normalize.write_latest_names && !call.has_latest_provider_key {
+                        if let Some(p) = call.provider {
+                            edits.set_str(at, "gen_ai.provider.name", p);
+                        }
+                    }
+                    if call.level == Level::Inference {
+                        inference += 1;
+                        if let Some(agg) = aggregator.as_mut() {
+                            agg.record(service, &call);
+                        }
+                    }
+                }
+            }
+        }
+        Stats::add(&self.stats.spans_processed, spans);
+        Stats::add(&self.stats.genai_spans, genai);
+        Stats::add(&self.stats.genai_inference_spans, inference);
+        Ok(edits)
+    }
+
+    /// Returns traces that stateful stages have finished holding, as OTLP bytes (empty when
+    /// none). No stateful stage is configured in this build, so nothing is ever held.
+    pub fn release(&self, _now_unix_nano: u64, _flush_all: bool) -> Result<Vec<u8>, EngineError> {
+        Ok(Vec::new())
+    }
+
+    /// Returns the aggregated metrics as OTLP `MetricsData` bytes (empty when nothing to send).
+    pub fn collect_metrics(&self, now_unix_nano: u64) -> Result<Vec<u8>, EngineError> {
+        let Some(m) = &self.metrics else {
+            return Ok(Vec::new());
+        };
+        let agg = m.lock().map_err(|_| EngineError::Poisoned)?;
+        let md = agg.collect(now_unix_nano);
+        if md.resource_metrics.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(md.encode_to_vec())
+    }
+
+    /// The engine's counters.
+    pub fn stats(&self) -> Snapshot {
+        self.stats.snapshot()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edits::{decode, Op};
+    use crate::otlp::kv_str;
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+
+    fn batch(spans: Vec<Span>) -> Vec<u8> {
+        TracesData {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![kv_str("service.name", "svc")],
+                    ..Default::default()
+                }),
+                scope_spans: vec![ScopeSpans {
+                    spans,
+                    ..Default::default()
+                }],
+                schema_url: String::new(),
+            }],
+        }
+        .encode_to_vec()
+    }
+
+    fn span(name: &str, attrs: Vec<opentelemetry_proto::tonic::common::v1::KeyValue>) -> Span {
+        Span {
+            name: name.into(),
+            attributes: attrs,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn writes_latest_provider_name_only_when_missing() {
+        let engine = Engine::new(EngineConfig::default(), 0);
+        let out = engine
+            .process(
+                &batch(vec![
+                    span("GET /", vec![kv_str("http.method", "GET")]),
+                    span("chat", vec![kv_str("gen_ai.system", "az.ai.openai")]),
+                    span("chat", vec![kv_str("gen_ai.provider.name", "openai")]),
+                ]),
+                0,
+            )
+            .unwrap();
+        let (d, edits) = decode(&out).unwrap();
+        assert_eq!(d, Disposition::Forward);
+        assert_eq!(
+            edits,
+            vec![(
+                Target::Span {
+                    rs: 0,
+                    ss: 0,
+                    span: 1
+                },
+                Op::SetStr("gen_ai.provider.name".into(), "azure.ai.openai".into())
+            )]
+        );
+        let s = engine.stats();
+        assert_eq!(
+            (s.spans_processed, s.genai_spans, s.batches_processed),
+            (3, 2, 1)
+        );
+    }
+
+    #[test]
+    fn undecodable_batch_is_an_error_and_counted() {
+        let engine = Engine::new(EngineConfig::default(), 0);
+        assert!(matches!(
+            engine.process(&[0xff, 0xff, 0xff], 0),
+            Err(EngineError::Decode(_))
+        ));
+        assert_eq!(engine.stats().batches_undecodable, 1);
+    }
+
+    #[test]
+    fn metrics_only_when_configured() {
+        let plain = Engine::new(EngineConfig::default(), 0);
+        let b = batch(vec![span("chat", vec![kv_str("gen_ai.system", "openai")])]);
+        plain.process(&b, 0).unwrap();
+        assert!(plain.collect_metrics(1).unwrap().is_empty());
+        let cfg = EngineConfig::from_json(br#"{"metrics": {}}"#).unwrap();
+        let counting = Engine::new(cfg, 0);
+        counting.process(&b, 0).unwrap();
+        let md = opentelemetry_proto::tonic::metrics::v1::MetricsData::decode(
+            counting.collect_metrics(1).unwrap().as_slice(),
+        )
+        .unwrap();
+        assert_eq!(
+            md.resource_metrics[0].scope_metrics[0].metrics[0].name,
+            crate::metrics::REQUESTS
+        );
+    }
+}

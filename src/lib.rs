@@ -1,0 +1,27 @@
+//! Tollbooth: the GenAI telemetry engine behind an OpenTelemetry Collector component.
+//!
+//! The Go side (`go-shim/`) marshals each `ptrace.Traces` batch once and hands the bytes to
+//! [`engine::Engine`] through the C ABI in [`ffi`]. Stateless stages answer with an [`edits`]
+//! list that Go applies to the pdata it already holds; stateful stages keep data in Rust and
+//! give it back when Go polls. Every stage is a plain Rust module, testable without the ABI.
+//!
+//! Module map (one idea each):
+//! - [`config`]: the engine configuration the Go side serialises as JSON.
+//! - [`otlp`]: decoding OTLP bytes and reading attributes.
+//! - [`genai`]: recognising GenAI spans across instrumentation conventions.
+//! - [`edits`]: the binary edit list returned to Go.
+//! - [`metrics`]: aggregation of GenAI calls into OTLP metrics.
+//! - [`stats`]: the engine's own counters.
+//! - [`engine`]: runs the configured stages over a batch.
+//! - [`ffi`]: the C ABI (panic boundary, owned buffers, status codes).
+
+pub mod config;
+pub mod edits;
+pub mod engine;
+pub mod ffi;
+pub mod genai;
+pub mod metrics;
+pub mod otlp;
+pub mod stats;
+
+pub use engine::Engine;

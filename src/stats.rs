@@ -1,0 +1,49 @@
+//! The engine's own counters, read by Go and reported as collector self-telemetry.
+//!
+//! Plain relaxed atomics: they are monotonic tallies read for reporting, never used to
+//! synchronise anything.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+
+macro_rules! counters {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
+        /// Live counters, updated by the stages.
+        #[derive(Default)]
+        pub struct Stats { $($(#[$doc])* pub $name: AtomicU64,)* }
+
+        /// A point-in-time copy, serialised as JSON across the ABI.
+        #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+        pub struct Snapshot { $(pub $name: u64,)* }
+
+        impl Stats {
+            pub fn snapshot(&self) -> Snapshot {
+                Snapshot { $($name: self.$name.load(Ordering::Relaxed),)* }
+            }
+        }
+    };
+}
+
+counters! {
+    /// Batches decoded and processed.
+    batches_processed,
+    /// Batches that could not be decoded; the caller passed them on unchanged.
+    batches_undecodable,
+    /// Spans seen in processed batches.
+    spans_processed,
+    /// Spans recognised as GenAI spans (any level).
+    genai_spans,
+    /// Recognised spans that are model calls (inference level).
+    genai_inference_spans,
+    /// Edits returned to the caller.
+    edits_emitted,
+    /// Panics caught at the ABI boundary.
+    panics_caught,
+}
+
+impl Stats {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
