@@ -1,0 +1,93 @@
+//go:build cgo
+
+package genaimetricsconnector
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/connector/connectortest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/tollbooth-dev/tollbooth/go-shim/connector/genaimetricsconnector/internal/metadata"
+)
+
+func calls(models ...string) ptrace.Traces {
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "svc")
+	spans := rs.ScopeSpans().AppendEmpty().Spans()
+	root := spans.AppendEmpty()
+	root.SetName("invoke_agent planner")
+	root.Attributes().PutStr("gen_ai.operation.name", "invoke_agent")
+	for _, m := range models {
+		s := spans.AppendEmpty()
+		s.SetName("chat " + m)
+		s.Attributes().PutStr("gen_ai.provider.name", "openai")
+		s.Attributes().PutStr("gen_ai.operation.name", "chat")
+		s.Attributes().PutStr("gen_ai.request.model", m)
+	}
+	return td
+}
+
+func requestsByModel(t *testing.T, all []pmetric.Metrics) map[string]int64 {
+	require.NotEmpty(t, all)
+	last := all[len(all)-1] // cumulative: the last export holds the totals
+	out := map[string]int64{}
+	m := last.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0)
+	require.Equal(t, "tollbooth.genai.requests", m.Name())
+	for i := 0; i < m.Sum().DataPoints().Len(); i++ {
+		dp := m.Sum().DataPoints().At(i)
+		model, _ := dp.Attributes().Get("gen_ai.request.model")
+		out[model.Str()] = dp.IntValue()
+	}
+	return out
+}
+
+// Every model call is counted; the agent span that wraps them is not a call.
+func TestCountsEveryCallAndFlushesOnShutdown(t *testing.T) {
+	sink := new(consumertest.MetricsSink)
+	cfg := &Config{MetricsFlushInterval: time.Hour}
+	conn, err := NewFactory().CreateTracesToMetrics(context.Background(),
+		connectortest.NewNopSettings(metadata.Type), cfg, sink)
+	require.NoError(t, err)
+	require.NoError(t, conn.Start(context.Background(), componenttest.NewNopHost()))
+	require.NoError(t, conn.ConsumeTraces(context.Background(), calls("gpt-4o", "gpt-4o-mini")))
+	require.NoError(t, conn.ConsumeTraces(context.Background(), calls("gpt-4o")))
+	assert.Empty(t, sink.AllMetrics(), "nothing before the flush interval")
+	require.NoError(t, conn.Shutdown(context.Background()))
+	assert.Equal(t, map[string]int64{"gpt-4o": 2, "gpt-4o-mini": 1}, requestsByModel(t, sink.AllMetrics()))
+}
+
+func TestExportsOnTheFlushInterval(t *testing.T) {
+	sink := new(consumertest.MetricsSink)
+	cfg := &Config{MetricsFlushInterval: 20 * time.Millisecond}
+	conn, err := NewFactory().CreateTracesToMetrics(context.Background(),
+		connectortest.NewNopSettings(metadata.Type), cfg, sink)
+	require.NoError(t, err)
+	require.NoError(t, conn.Start(context.Background(), componenttest.NewNopHost()))
+	defer func() { require.NoError(t, conn.Shutdown(context.Background())) }()
+	require.NoError(t, conn.ConsumeTraces(context.Background(), calls("gpt-4o")))
+	require.Eventually(t, func() bool { return len(sink.AllMetrics()) > 0 }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, map[string]int64{"gpt-4o": 1}, requestsByModel(t, sink.AllMetrics()))
+}
+
+// A batch Rust cannot decode does not fail the traces pipeline.
+func TestUndecodableBatchDoesNotFailThePipeline(t *testing.T) {
+	sink := new(consumertest.MetricsSink)
+	conn, err := NewFactory().CreateTracesToMetrics(context.Background(),
+		connectortest.NewNopSettings(metadata.Type), &Config{MetricsFlushInterval: time.Hour}, sink)
+	require.NoError(t, err)
+	require.NoError(t, conn.Start(context.Background(), componenttest.NewNopHost()))
+	td := calls("gpt-4o")
+	td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(1).Attributes().PutStr("x", "\xff")
+	require.NoError(t, conn.ConsumeTraces(context.Background(), td))
+	require.NoError(t, conn.Shutdown(context.Background()))
+	assert.Empty(t, sink.AllMetrics())
+}

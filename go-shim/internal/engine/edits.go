@@ -1,0 +1,297 @@
+package engine
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// The edit-list wire format is documented in src/edits.rs; keep the two in step.
+const (
+	editsMagic      = "TBE1"
+	editsHeaderLen  = 9
+	editFixedLen    = 2 + 4*4
+	opSetStr        = 1
+	opSetInt        = 2
+	opSetDouble     = 3
+	opSetBool       = 4
+	opDelete        = 5
+	opDropSpan      = 6
+	opSetStatusMsg  = 7
+	targetSpan      = 0
+	targetResource  = 1
+	targetEvent     = 2
+	targetLink      = 3
+	dispositionHeld = 1
+)
+
+// ErrMalformedEdits means the edit list did not decode or addressed a missing position.
+// Nothing has been applied when it is returned.
+var ErrMalformedEdits = errors.New("malformed edit list")
+
+// edit is one decoded edit; key and value alias the list's bytes.
+type edit struct {
+	op, target        byte
+	rs, ss, span, sub uint32
+	key, str          []byte
+	num               uint64
+}
+
+// EditResult summarises an applied edit list.
+type EditResult struct {
+	// Held is true when the engine kept the batch (a stateful stage): do not forward it.
+	Held bool
+	// Applied counts attribute and status edits applied.
+	Applied int
+	// DroppedSpans counts spans removed by explicit drop decisions.
+	DroppedSpans int
+}
+
+// ApplyEdits validates the whole edit list against td and then applies it. On error td is
+// unchanged, so the caller can pass it on as it was (fail-open).
+func ApplyEdits(td ptrace.Traces, buf []byte) (EditResult, error) {
+	edits, held, err := decodeEdits(buf)
+	if err != nil {
+		return EditResult{}, err
+	}
+	for i := range edits {
+		if !addressable(td, &edits[i]) {
+			return EditResult{}, fmt.Errorf("%w: edit %d addresses a position the batch does not have", ErrMalformedEdits, i)
+		}
+	}
+	res := EditResult{Held: held}
+	var drops map[[2]uint32]map[uint32]struct{}
+	for i := range edits {
+		e := &edits[i]
+		if e.op == opDropSpan {
+			if drops == nil {
+				drops = map[[2]uint32]map[uint32]struct{}{}
+			}
+			k := [2]uint32{e.rs, e.ss}
+			if drops[k] == nil {
+				drops[k] = map[uint32]struct{}{}
+			}
+			drops[k][e.span] = struct{}{}
+			continue
+		}
+		applyOne(td, e)
+		res.Applied++
+	}
+	res.DroppedSpans = removeSpans(td, drops)
+	return res, nil
+}
+
+func decodeEdits(buf []byte) ([]edit, bool, error) {
+	if len(buf) < editsHeaderLen || string(buf[:4]) != editsMagic {
+		return nil, false, fmt.Errorf("%w: bad header", ErrMalformedEdits)
+	}
+	held := buf[4] == dispositionHeld
+	if buf[4] > dispositionHeld {
+		return nil, false, fmt.Errorf("%w: unknown disposition %d", ErrMalformedEdits, buf[4])
+	}
+	count := binary.LittleEndian.Uint32(buf[5:9])
+	r := reader{buf: buf, pos: editsHeaderLen}
+	// Every edit takes at least editFixedLen bytes: bound the allocation by the buffer size.
+	if uint64(count)*editFixedLen > uint64(len(buf)) {
+		return nil, false, fmt.Errorf("%w: count %d exceeds buffer", ErrMalformedEdits, count)
+	}
+	edits := make([]edit, count)
+	for i := range edits {
+		e := &edits[i]
+		e.op, e.target = r.u8(), r.u8()
+		e.rs, e.ss, e.span, e.sub = r.u32(), r.u32(), r.u32(), r.u32()
+		switch e.op {
+		case opSetStr:
+			e.key, e.str = r.bytes(), r.bytes()
+		case opSetInt, opSetDouble:
+			e.key, e.num = r.bytes(), r.u64()
+		case opSetBool:
+			e.key, e.num = r.bytes(), uint64(r.u8())
+		case opDelete:
+			e.key = r.bytes()
+		case opDropSpan:
+			if e.target != targetSpan {
+				r.fail()
+			}
+		case opSetStatusMsg:
+			e.str = r.bytes()
+			if e.target != targetSpan {
+				r.fail()
+			}
+		default:
+			r.fail()
+		}
+		if e.target > targetLink {
+			r.fail()
+		}
+		if r.bad {
+			return nil, false, fmt.Errorf("%w: edit %d truncated or unknown (op %d, target %d)", ErrMalformedEdits, i, e.op, e.target)
+		}
+	}
+	if r.pos != len(buf) {
+		return nil, false, fmt.Errorf("%w: %d trailing bytes", ErrMalformedEdits, len(buf)-r.pos)
+	}
+	return edits, held, nil
+}
+
+type reader struct {
+	buf []byte
+	pos int
+	bad bool
+}
+
+func (r *reader) fail() { r.bad = true }
+
+func (r *reader) take(n int) []byte {
+	if r.bad || n < 0 || len(r.buf)-r.pos < n {
+		r.bad = true
+		return nil
+	}
+	b := r.buf[r.pos : r.pos+n]
+	r.pos += n
+	return b
+}
+
+func (r *reader) u8() byte {
+	if b := r.take(1); b != nil {
+		return b[0]
+	}
+	return 0
+}
+
+func (r *reader) u32() uint32 {
+	if b := r.take(4); b != nil {
+		return binary.LittleEndian.Uint32(b)
+	}
+	return 0
+}
+
+func (r *reader) u64() uint64 {
+	if b := r.take(8); b != nil {
+		return binary.LittleEndian.Uint64(b)
+	}
+	return 0
+}
+
+func (r *reader) bytes() []byte {
+	n := r.u32()
+	if uint64(n) > uint64(len(r.buf)) {
+		r.bad = true
+		return nil
+	}
+	return r.take(int(n))
+}
+
+func spanAt(td ptrace.Traces, rs, ss, i uint32) (ptrace.Span, bool) {
+	rss := td.ResourceSpans()
+	if int(rs) >= rss.Len() {
+		return ptrace.Span{}, false
+	}
+	sss := rss.At(int(rs)).ScopeSpans()
+	if int(ss) >= sss.Len() {
+		return ptrace.Span{}, false
+	}
+	spans := sss.At(int(ss)).Spans()
+	if int(i) >= spans.Len() {
+		return ptrace.Span{}, false
+	}
+	return spans.At(int(i)), true
+}
+
+func addressable(td ptrace.Traces, e *edit) bool {
+	if e.target == targetResource {
+		return int(e.rs) < td.ResourceSpans().Len()
+	}
+	span, ok := spanAt(td, e.rs, e.ss, e.span)
+	if !ok {
+		return false
+	}
+	switch e.target {
+	case targetEvent:
+		return int(e.sub) < span.Events().Len()
+	case targetLink:
+		return int(e.sub) < span.Links().Len()
+	}
+	return true
+}
+
+func attrsOf(td ptrace.Traces, e *edit) pcommon.Map {
+	if e.target == targetResource {
+		return td.ResourceSpans().At(int(e.rs)).Resource().Attributes()
+	}
+	span, _ := spanAt(td, e.rs, e.ss, e.span)
+	switch e.target {
+	case targetEvent:
+		return span.Events().At(int(e.sub)).Attributes()
+	case targetLink:
+		return span.Links().At(int(e.sub)).Attributes()
+	}
+	return span.Attributes()
+}
+
+func applyOne(td ptrace.Traces, e *edit) {
+	if e.op == opSetStatusMsg {
+		span, _ := spanAt(td, e.rs, e.ss, e.span)
+		span.Status().SetMessage(string(e.str))
+		return
+	}
+	attrs := attrsOf(td, e)
+	key := string(e.key)
+	switch e.op {
+	case opSetStr:
+		attrs.PutStr(key, string(e.str))
+	case opSetInt:
+		attrs.PutInt(key, int64(e.num))
+	case opSetDouble:
+		attrs.PutDouble(key, math.Float64frombits(e.num))
+	case opSetBool:
+		attrs.PutBool(key, e.num != 0)
+	case opDelete:
+		attrs.Remove(key)
+	}
+}
+
+// removeSpans removes the marked spans, then any scope or resource left empty by it.
+func removeSpans(td ptrace.Traces, drops map[[2]uint32]map[uint32]struct{}) int {
+	if len(drops) == 0 {
+		return 0
+	}
+	removed := 0
+	emptied := map[int]bool{}
+	rss := td.ResourceSpans()
+	for rs := 0; rs < rss.Len(); rs++ {
+		sss := rss.At(rs).ScopeSpans()
+		touched := false
+		for ss := 0; ss < sss.Len(); ss++ {
+			marked := drops[[2]uint32{uint32(rs), uint32(ss)}]
+			if marked == nil {
+				continue
+			}
+			touched = true
+			idx := uint32(0)
+			sss.At(ss).Spans().RemoveIf(func(ptrace.Span) bool {
+				_, drop := marked[idx]
+				idx++
+				if drop {
+					removed++
+				}
+				return drop
+			})
+		}
+		if touched {
+			sss.RemoveIf(func(s ptrace.ScopeSpans) bool { return s.Spans().Len() == 0 })
+			emptied[rs] = sss.Len() == 0
+		}
+	}
+	rs := 0
+	rss.RemoveIf(func(ptrace.ResourceSpans) bool {
+		drop := emptied[rs]
+		rs++
+		return drop
+	})
+	return removed
+}

@@ -1,0 +1,169 @@
+package engine
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// editWriter encodes edits in the src/edits.rs wire format, independently of the Rust encoder.
+type editWriter struct {
+	body  []byte
+	count uint32
+}
+
+func (w *editWriter) head(op, target byte, rs, ss, span, sub uint32) {
+	w.body = append(w.body, op, target)
+	for _, v := range []uint32{rs, ss, span, sub} {
+		w.body = binary.LittleEndian.AppendUint32(w.body, v)
+	}
+	w.count++
+}
+
+func (w *editWriter) str(s string) {
+	w.body = binary.LittleEndian.AppendUint32(w.body, uint32(len(s)))
+	w.body = append(w.body, s...)
+}
+
+func (w *editWriter) bytes(disposition byte) []byte {
+	out := append([]byte(editsMagic), disposition)
+	out = binary.LittleEndian.AppendUint32(out, w.count)
+	return append(out, w.body...)
+}
+
+func twoResourceBatch() ptrace.Traces {
+	td := ptrace.NewTraces()
+	for r := 0; r < 2; r++ {
+		rs := td.ResourceSpans().AppendEmpty()
+		rs.Resource().Attributes().PutStr("service.name", "svc")
+		ss := rs.ScopeSpans().AppendEmpty()
+		for i := 0; i < 3; i++ {
+			s := ss.Spans().AppendEmpty()
+			s.SetName("span")
+			s.Attributes().PutStr("keep", "yes")
+			s.Events().AppendEmpty().Attributes().PutStr("e", "1")
+			s.Links().AppendEmpty().Attributes().PutStr("l", "1")
+		}
+	}
+	return td
+}
+
+func TestApplyEditsEveryOp(t *testing.T) {
+	td := twoResourceBatch()
+	var w editWriter
+	w.head(opSetStr, targetSpan, 0, 0, 1, 0)
+	w.str("gen_ai.provider.name")
+	w.str("openai")
+	w.head(opSetInt, targetResource, 1, 0, 0, 0)
+	w.str("n")
+	w.body = binary.LittleEndian.AppendUint64(w.body, func() uint64 { v := int64(-3); return uint64(v) }())
+	w.head(opSetDouble, targetEvent, 0, 0, 2, 0)
+	w.str("cost")
+	w.body = binary.LittleEndian.AppendUint64(w.body, math.Float64bits(0.125))
+	w.head(opSetBool, targetLink, 1, 0, 0, 0)
+	w.str("b")
+	w.body = append(w.body, 1)
+	w.head(opDelete, targetSpan, 0, 0, 0, 0)
+	w.str("keep")
+	w.head(opSetStatusMsg, targetSpan, 1, 0, 2, 0)
+	w.str("redacted")
+	w.head(opDropSpan, targetSpan, 1, 0, 1, 0)
+
+	res, err := ApplyEdits(td, w.bytes(0))
+	require.NoError(t, err)
+	assert.Equal(t, EditResult{Applied: 6, DroppedSpans: 1}, res)
+
+	s01 := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+	v, _ := s01.At(1).Attributes().Get("gen_ai.provider.name")
+	assert.Equal(t, "openai", v.Str())
+	_, kept := s01.At(0).Attributes().Get("keep")
+	assert.False(t, kept)
+	ev, _ := s01.At(2).Events().At(0).Attributes().Get("cost")
+	assert.Equal(t, 0.125, ev.Double())
+	n, _ := td.ResourceSpans().At(1).Resource().Attributes().Get("n")
+	assert.Equal(t, int64(-3), n.Int())
+	s1 := td.ResourceSpans().At(1).ScopeSpans().At(0).Spans()
+	require.Equal(t, 2, s1.Len(), "span 1 of resource 1 dropped")
+	b, _ := s1.At(0).Links().At(0).Attributes().Get("b")
+	assert.True(t, b.Bool())
+	assert.Equal(t, "redacted", s1.At(1).Status().Message(), "old index 2 is now 1")
+	assert.Equal(t, 5, td.SpanCount())
+}
+
+func TestApplyEditsDropsEmptiedScopesAndResources(t *testing.T) {
+	td := twoResourceBatch()
+	var w editWriter
+	for i := uint32(0); i < 3; i++ {
+		w.head(opDropSpan, targetSpan, 0, 0, i, 0)
+	}
+	res, err := ApplyEdits(td, w.bytes(0))
+	require.NoError(t, err)
+	assert.Equal(t, 3, res.DroppedSpans)
+	assert.Equal(t, 1, td.ResourceSpans().Len())
+	assert.Equal(t, 3, td.SpanCount())
+}
+
+func TestApplyEditsRejectsBadListsWithoutTouchingData(t *testing.T) {
+	var good editWriter
+	good.head(opSetStr, targetSpan, 0, 0, 0, 0)
+	good.str("k")
+	good.str("v")
+	valid := good.bytes(0)
+
+	var outOfRange editWriter
+	outOfRange.head(opSetStr, targetSpan, 0, 0, 0, 0)
+	outOfRange.str("k")
+	outOfRange.str("v")
+	outOfRange.head(opDelete, targetEvent, 0, 0, 0, 9)
+	outOfRange.str("keep")
+
+	huge := append([]byte(editsMagic), 0)
+	huge = binary.LittleEndian.AppendUint32(huge, math.MaxUint32)
+
+	cases := map[string][]byte{
+		"empty":           nil,
+		"bad magic":       append([]byte("XXXX"), valid[4:]...),
+		"truncated":       valid[:len(valid)-1],
+		"trailing":        append(append([]byte{}, valid...), 0),
+		"unknown op":      append(append([]byte{}, valid[:9]...), append([]byte{99}, valid[10:]...)...),
+		"out of range":    outOfRange.bytes(0),
+		"huge count":      huge,
+		"bad disposition": append(append([]byte(editsMagic), 7), valid[5:]...),
+	}
+	for name, buf := range cases {
+		t.Run(name, func(t *testing.T) {
+			td := twoResourceBatch()
+			before := td.SpanCount()
+			_, err := ApplyEdits(td, buf)
+			require.Error(t, err)
+			assert.True(t, errors.Is(err, ErrMalformedEdits))
+			v, _ := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes().Get("k")
+			assert.Equal(t, "", v.Str(), "nothing applied")
+			assert.Equal(t, before, td.SpanCount())
+		})
+	}
+}
+
+func TestHeldDisposition(t *testing.T) {
+	var w editWriter
+	res, err := ApplyEdits(twoResourceBatch(), w.bytes(dispositionHeld))
+	require.NoError(t, err)
+	assert.True(t, res.Held)
+}
+
+func FuzzApplyEdits(f *testing.F) {
+	var w editWriter
+	w.head(opSetStr, targetSpan, 0, 0, 0, 0)
+	w.str("k")
+	w.str("v")
+	f.Add(w.bytes(0))
+	f.Fuzz(func(t *testing.T, buf []byte) {
+		td := twoResourceBatch()
+		_, _ = ApplyEdits(td, buf)
+	})
+}

@@ -1,0 +1,134 @@
+//go:build cgo
+
+package engine
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../../../include
+#cgo LDFLAGS: ${SRCDIR}/lib/libtollbooth.a -ldl -lm -lpthread
+#cgo noescape tollbooth_engine_process
+#cgo nocallback tollbooth_engine_process
+#cgo nocallback tollbooth_engine_release
+#cgo nocallback tollbooth_engine_collect_metrics
+#cgo nocallback tollbooth_engine_stats
+#cgo nocallback tollbooth_buf_free
+#include <stdlib.h>
+#include "tollbooth.h"
+*/
+import "C"
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// Engine owns one Rust engine handle. Safe for concurrent use; Close waits for calls in
+// flight and makes later calls return ErrClosed.
+type Engine struct {
+	mu     sync.RWMutex
+	handle *C.TollboothEngine
+}
+
+// ABIVersion is the revision of the linked Rust library.
+func ABIVersion() uint32 { return uint32(C.tollbooth_abi_version()) }
+
+// New creates an engine from its JSON configuration (src/config.rs).
+func New(configJSON []byte, now time.Time) (*Engine, error) {
+	if got, want := ABIVersion(), uint32(C.TOLLBOOTH_ABI_VERSION); got != want {
+		return nil, fmt.Errorf("tollbooth: linked Rust library has ABI version %d, this Go code expects %d: rebuild both with `make dist`", got, want)
+	}
+	var handle *C.TollboothEngine
+	var errBuf C.TollboothBuf
+	var ptr *C.uint8_t
+	if len(configJSON) > 0 {
+		ptr = (*C.uint8_t)(unsafe.Pointer(unsafe.SliceData(configJSON)))
+	}
+	st := (uint32)(C.tollbooth_engine_new(ptr, C.size_t(len(configJSON)), C.uint64_t(now.UnixNano()), &handle, &errBuf))
+	if err := callError("create", st, errBuf); err != nil {
+		return nil, err
+	}
+	return &Engine{handle: handle}, nil
+}
+
+// callError turns a status and error buffer into an error, freeing the buffer.
+func callError(op string, st uint32, errBuf C.TollboothBuf) error {
+	msg := string(view(errBuf))
+	C.tollbooth_buf_free(errBuf)
+	if st == uint32(C.TOLLBOOTH_STATUS_OK) {
+		return nil
+	}
+	return &Error{Op: op, Status: Status(st), Message: msg}
+}
+
+// view returns Go's view of a Rust buffer; valid only until the buffer is freed.
+func view(b C.TollboothBuf) []byte {
+	if b.ptr == nil || b.len == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(b.ptr)), int(b.len))
+}
+
+// withBuf runs one export that fills an output buffer and hands fn a view of it; the buffer
+// is freed when fn returns.
+func (e *Engine) withBuf(op string, call func(h *C.TollboothEngine, out, errBuf *C.TollboothBuf) uint32, fn func([]byte) error) error {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.handle == nil {
+		return ErrClosed
+	}
+	var out, errBuf C.TollboothBuf
+	st := call(e.handle, &out, &errBuf)
+	defer C.tollbooth_buf_free(out)
+	if err := callError(op, st, errBuf); err != nil {
+		return err
+	}
+	return fn(view(out))
+}
+
+// Process runs the engine over one marshalled OTLP traces batch and calls fn with the edit
+// list (src/edits.rs). The batch is borrowed for the call; edits are valid only inside fn.
+func (e *Engine) Process(batch []byte, now time.Time, fn func(edits []byte) error) error {
+	var ptr *C.uint8_t
+	if len(batch) > 0 {
+		ptr = (*C.uint8_t)(unsafe.Pointer(unsafe.SliceData(batch)))
+	}
+	return e.withBuf("process", func(h *C.TollboothEngine, out, errBuf *C.TollboothBuf) uint32 {
+		return uint32(C.tollbooth_engine_process(h, ptr, C.size_t(len(batch)), C.uint64_t(now.UnixNano()), out, errBuf))
+	}, fn)
+}
+
+// Release calls fn with the OTLP traces that stateful stages have finished holding (nil when
+// none); flushAll decides and releases everything held (shutdown).
+func (e *Engine) Release(now time.Time, flushAll bool, fn func(traces []byte) error) error {
+	return e.withBuf("release", func(h *C.TollboothEngine, out, errBuf *C.TollboothBuf) uint32 {
+		return uint32(C.tollbooth_engine_release(h, C.uint64_t(now.UnixNano()), C.bool(flushAll), out, errBuf))
+	}, fn)
+}
+
+// CollectMetrics calls fn with the aggregated metrics as OTLP MetricsData bytes (nil when none).
+func (e *Engine) CollectMetrics(now time.Time, fn func(metrics []byte) error) error {
+	return e.withBuf("collect_metrics", func(h *C.TollboothEngine, out, errBuf *C.TollboothBuf) uint32 {
+		return uint32(C.tollbooth_engine_collect_metrics(h, C.uint64_t(now.UnixNano()), out, errBuf))
+	}, fn)
+}
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() (Stats, error) {
+	var s Stats
+	err := e.withBuf("stats", func(h *C.TollboothEngine, out, errBuf *C.TollboothBuf) uint32 {
+		return uint32(C.tollbooth_engine_stats(h, out, errBuf))
+	}, func(b []byte) error { return json.Unmarshal(b, &s) })
+	return s, err
+}
+
+// Close frees the engine after calls in flight finish. Safe to call more than once.
+func (e *Engine) Close() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.handle != nil {
+		C.tollbooth_engine_free(e.handle)
+		e.handle = nil
+	}
+}

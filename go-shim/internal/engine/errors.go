@@ -1,0 +1,67 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrCgoRequired is returned by New in a build without cgo.
+var ErrCgoRequired = errors.New("tollbooth components need a cgo-enabled collector build: " +
+	"set `dist.cgo_enabled: true` in the ocb manifest (ocb builds with CGO_ENABLED=0 otherwise) " +
+	"and build the Rust library first (`make dist` does both)")
+
+// Status mirrors TollboothStatus in include/tollbooth.h.
+type Status int
+
+// Status values; keep in step with the header (the ABI version check guards the pairing).
+const (
+	StatusOK            Status = 0
+	StatusNullArgument  Status = 1
+	StatusInvalidConfig Status = 2
+	StatusDecodeError   Status = 3
+	StatusPoisoned      Status = 4
+	StatusPanic         Status = 5
+)
+
+func (s Status) String() string {
+	switch s {
+	case StatusOK:
+		return "ok"
+	case StatusNullArgument:
+		return "null_argument"
+	case StatusInvalidConfig:
+		return "invalid_config"
+	case StatusDecodeError:
+		return "decode_error"
+	case StatusPoisoned:
+		return "poisoned"
+	case StatusPanic:
+		return "panic"
+	}
+	return fmt.Sprintf("status_%d", int(s))
+}
+
+// Error is a failed engine call.
+type Error struct {
+	Op      string
+	Status  Status
+	Message string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("tollbooth engine %s: %s: %s", e.Op, e.Status, e.Message)
+}
+
+// ErrClosed is returned by calls on an engine after Close.
+var ErrClosed = errors.New("tollbooth engine is closed")
+
+// Stats is the engine's own counters (src/stats.rs).
+type Stats struct {
+	BatchesProcessed    uint64 `json:"batches_processed"`
+	BatchesUndecodable  uint64 `json:"batches_undecodable"`
+	SpansProcessed      uint64 `json:"spans_processed"`
+	GenAISpans          uint64 `json:"genai_spans"`
+	GenAIInferenceSpans uint64 `json:"genai_inference_spans"`
+	EditsEmitted        uint64 `json:"edits_emitted"`
+	PanicsCaught        uint64 `json:"panics_caught"`
+}

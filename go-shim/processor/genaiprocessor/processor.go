@@ -1,0 +1,105 @@
+package genaiprocessor // import "github.com/tollbooth-dev/tollbooth/go-shim/processor/genaiprocessor"
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/tollbooth-dev/tollbooth/go-shim/internal/engine"
+	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaiprocessor/internal/metadata"
+)
+
+type genaiProcessor struct {
+	logger    *zap.Logger
+	engine    *engine.Engine
+	telemetry *metadata.TelemetryBuilder
+	marshaler ptrace.ProtoMarshaler
+	// lastRecognized is the engine's GenAI span count last reported, to turn its cumulative
+	// counter into increments.
+	lastRecognized atomic.Uint64
+}
+
+func newGenAIProcessor(set processor.Settings, cfg *Config) (*genaiProcessor, error) {
+	conf, err := cfg.engineJSON()
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engine.New(conf, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		eng.Close()
+		return nil, err
+	}
+	return &genaiProcessor{logger: set.Logger, engine: eng, telemetry: tb}, nil
+}
+
+// processTraces hands the batch to the engine once and applies the edits it returns. Any
+// failure passes the batch on unchanged (fail-open) and is counted: we never lose data.
+func (p *genaiProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
+	buf, err := p.marshaler.MarshalTraces(td)
+	if err != nil {
+		p.failOpen(ctx, td, "marshal", err)
+		return td, nil
+	}
+	var applied engine.EditResult
+	err = p.engine.Process(buf, time.Now(), func(edits []byte) error {
+		var applyErr error
+		applied, applyErr = engine.ApplyEdits(td, edits)
+		return applyErr
+	})
+	if err != nil {
+		p.failOpen(ctx, td, failReason(err), err)
+		return td, nil
+	}
+	p.telemetry.ProcessorGenaiEditsApplied.Add(ctx, int64(applied.Applied))
+	p.reportRecognized(ctx)
+	return td, nil
+}
+
+// reportRecognized forwards the engine's GenAI span counter as increments.
+func (p *genaiProcessor) reportRecognized(ctx context.Context) {
+	stats, err := p.engine.Stats()
+	if err != nil {
+		return
+	}
+	prev := p.lastRecognized.Swap(stats.GenAISpans)
+	if stats.GenAISpans > prev {
+		p.telemetry.ProcessorGenaiSpansRecognized.Add(ctx, int64(stats.GenAISpans-prev))
+	}
+}
+
+func failReason(err error) string {
+	var engErr *engine.Error
+	switch {
+	case errors.Is(err, engine.ErrMalformedEdits):
+		return "bad_edits"
+	case errors.As(err, &engErr) && engErr.Status == engine.StatusDecodeError:
+		return "undecodable"
+	case errors.As(err, &engErr) && engErr.Status == engine.StatusPanic:
+		return "panic"
+	}
+	return "engine_error"
+}
+
+func (p *genaiProcessor) failOpen(ctx context.Context, td ptrace.Traces, reason string, err error) {
+	attrs := metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason)))
+	p.telemetry.ProcessorGenaiBatchesFailedOpen.Add(ctx, 1, attrs)
+	p.telemetry.ProcessorGenaiSpansFailedOpen.Add(ctx, int64(td.SpanCount()), attrs)
+	p.logger.Debug("batch passed on unchanged (fail-open)", zap.String("reason", reason), zap.Error(err))
+}
+
+func (p *genaiProcessor) shutdown(context.Context) error {
+	p.engine.Close()
+	p.telemetry.Shutdown()
+	return nil
+}
