@@ -76,12 +76,14 @@ generate: $(MDATAGEN)
 # ---- the collector ----
 dist: $(BIN)
 $(BIN): $(SHIM_LIB) $(OCB) config/builder-config.yaml $(shell find go-shim -name '*.go' -not -path '*/tools/*') go-shim/go.mod
+	@mkdir -p build
 	$(OCB) --config config/builder-config.yaml
 	@cp build/src/otelcol-tollbooth $@
 	@echo "built $@ ($$(du -h $@ | cut -f1))"
 
 dist-bench: $(BENCH_BIN)
 $(BENCH_BIN): $(SHIM_LIB) $(OCB) config/builder-config-bench.yaml $(shell find go-shim -name '*.go' -not -path '*/tools/*') go-shim/go.mod
+	@mkdir -p build
 	$(OCB) --config config/builder-config-bench.yaml
 	@cp build/src-bench/otelcol-tollbooth-bench $@
 
@@ -113,7 +115,7 @@ test-go: $(SHIM_LIB)
 
 # The !cgo build must compile and its factories must fail with instructions.
 test-go-nocgo:
-	cd go-shim && CGO_ENABLED=0 go test -count=1 ./internal/engine/ -run 'NoCgo|Edits'
+	cd go-shim && CGO_ENABLED=0 go vet ./... && CGO_ENABLED=0 go test -count=1 -run 'NoCgo|Edits|LoadConfig' ./...
 
 test-e2e: $(BIN) $(PY)
 	$(PY) -m pytest -q tests/e2e

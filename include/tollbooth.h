@@ -132,6 +132,19 @@ enum TollboothStatus tollbooth_engine_stats(const struct TollboothEngine *engine
                                             struct TollboothBuf *stats_out,
                                             struct TollboothBuf *err_out);
 
+// Decodes an OTLP traces batch and discards it: `Ok` when it is valid OTLP, `DecodeError`
+// otherwise. Runs no stage; used to measure the cost floor of crossing the ABI and decoding,
+// and by fuzz tests.
+//
+// - `batch`/`batch_len`: borrowed for the call only; NULL only when `batch_len` is 0.
+// - `err_out`: may be NULL. Always written; on failure holds the message.
+//
+// # Safety
+// Pointers must satisfy the rules above. Thread-safe.
+enum TollboothStatus tollbooth_validate_traces(const uint8_t *batch,
+                                               size_t batch_len,
+                                               struct TollboothBuf *err_out);
+
 // Frees a buffer this library returned. An empty buffer (`ptr == NULL`) is a no-op.
 //
 // # Safety

@@ -364,6 +364,29 @@ pub unsafe extern "C" fn tollbooth_engine_stats(
     })
 }
 
+/// Decodes an OTLP traces batch and discards it: `Ok` when it is valid OTLP, `DecodeError`
+/// otherwise. Runs no stage; used to measure the cost floor of crossing the ABI and decoding,
+/// and by fuzz tests.
+///
+/// - `batch`/`batch_len`: borrowed for the call only; NULL only when `batch_len` is 0.
+/// - `err_out`: may be NULL. Always written; on failure holds the message.
+///
+/// # Safety
+/// Pointers must satisfy the rules above. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn tollbooth_validate_traces(
+    batch: *const u8,
+    batch_len: usize,
+    err_out: *mut TollboothBuf,
+) -> TollboothStatus {
+    boundary(err_out, || {
+        let bytes = input(batch, batch_len, "batch")?;
+        crate::otlp::decode_traces(bytes)
+            .map(drop)
+            .map_err(|e| (TollboothStatus::DecodeError, e.to_string()))
+    })
+}
+
 /// Frees a buffer this library returned. An empty buffer (`ptr == NULL`) is a no-op.
 ///
 /// # Safety

@@ -6,6 +6,8 @@ package engine
 #cgo CFLAGS: -I${SRCDIR}/../../../include
 #cgo LDFLAGS: ${SRCDIR}/lib/libtollbooth.a -ldl -lm -lpthread
 #cgo noescape tollbooth_engine_process
+#cgo noescape tollbooth_validate_traces
+#cgo nocallback tollbooth_validate_traces
 #cgo nocallback tollbooth_engine_process
 #cgo nocallback tollbooth_engine_release
 #cgo nocallback tollbooth_engine_collect_metrics
@@ -131,4 +133,15 @@ func (e *Engine) Close() {
 		C.tollbooth_engine_free(e.handle)
 		e.handle = nil
 	}
+}
+
+// ValidateTraces decodes a batch in Rust and discards it: the cost floor of the boundary.
+func ValidateTraces(batch []byte) error {
+	var ptr *C.uint8_t
+	if len(batch) > 0 {
+		ptr = (*C.uint8_t)(unsafe.Pointer(unsafe.SliceData(batch)))
+	}
+	var errBuf C.TollboothBuf
+	st := uint32(C.tollbooth_validate_traces(ptr, C.size_t(len(batch)), &errBuf))
+	return callError("validate", st, errBuf)
 }

@@ -27,3 +27,6 @@ func (e *Engine) Stats() (Stats, error) { return Stats{}, ErrCgoRequired }
 
 // Close is a no-op without cgo.
 func (e *Engine) Close() {}
+
+// ValidateTraces is unavailable without cgo.
+func ValidateTraces([]byte) error { return ErrCgoRequired }

@@ -1,0 +1,146 @@
+"""Fixtures that start the real built collector on free ports and read what it exports."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BINARY = ROOT / "build" / "otelcol-tollbooth"
+DEFAULT_CONFIG = ROOT / "config" / "collector.yaml"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url: str, timeout: float = 2.0) -> str:
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.read().decode("utf-8", "replace")
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2, what: str = "condition"):
+    """Polls until predicate() returns a truthy value; returns it or fails with `what`."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as e:  # the collector may not be listening yet
+            last_error = e
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
+
+
+class Collector:
+    """One running collector process and where to reach it."""
+
+    def __init__(self, tmp: Path, config: Path = DEFAULT_CONFIG):
+        self.out_dir = tmp / "out"
+        self.out_dir.mkdir()
+        self.grpc = f"127.0.0.1:{free_port()}"
+        self.http = f"127.0.0.1:{free_port()}"
+        self.prometheus = f"127.0.0.1:{free_port()}"
+        self.self_metrics_port = free_port()
+        self.health = f"127.0.0.1:{free_port()}"
+        self.log_path = tmp / "collector.log"
+        env = dict(
+            os.environ,
+            TOLLBOOTH_OTLP_GRPC=self.grpc,
+            TOLLBOOTH_OTLP_HTTP=self.http,
+            TOLLBOOTH_PROMETHEUS=self.prometheus,
+            TOLLBOOTH_SELF_METRICS_HOST="127.0.0.1",
+            TOLLBOOTH_SELF_METRICS_PORT=str(self.self_metrics_port),
+            TOLLBOOTH_HEALTH=self.health,
+            TOLLBOOTH_OUT_DIR=str(self.out_dir),
+        )
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [str(BINARY), "--config", str(config)], env=env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+        wait_until(lambda: self._healthy(), timeout=60, what="collector health check")
+
+    def _healthy(self) -> bool:
+        if self.proc.poll() is not None:
+            pytest.fail(f"collector exited with {self.proc.returncode}:\n{self.log_text()}")
+        return "Server available" in http_get(f"http://{self.health}/")
+
+    def log_text(self) -> str:
+        if not self.log.closed:
+            self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def traces_file(self) -> Path:
+        return self.out_dir / "traces.jsonl"
+
+    def exported_spans(self) -> list[dict]:
+        """Every span in out/traces.jsonl, with its resource attributes alongside."""
+        path = self.traces_file()
+        if not path.exists():
+            return []
+        spans = []
+        for line in path.read_bytes().splitlines():
+            if not line.strip():
+                continue
+            req = json.loads(line.decode("utf-8", "replace"))
+            for rs in req.get("resourceSpans", []):
+                for ss in rs.get("scopeSpans", []):
+                    for span in ss.get("spans", []):
+                        spans.append(span)
+        return spans
+
+    def metrics(self) -> str:
+        return http_get(f"http://{self.prometheus}/metrics")
+
+    def self_metrics(self) -> str:
+        return http_get(f"http://127.0.0.1:{self.self_metrics_port}/metrics")
+
+    def stop(self, sig=signal.SIGINT, timeout: float = 30.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                pytest.fail(f"collector did not stop within {timeout}s of {sig!r}:\n{self.log_text()}")
+        self.log.close()
+        return self.proc.returncode
+
+
+def attributes(span: dict) -> dict:
+    """OTLP JSON attributes as a plain dict of python values."""
+    out = {}
+    for kv in span.get("attributes", []):
+        v = kv.get("value", {})
+        if "stringValue" in v:
+            out[kv["key"]] = v["stringValue"]
+        elif "intValue" in v:
+            out[kv["key"]] = int(v["intValue"])
+        elif "doubleValue" in v:
+            out[kv["key"]] = float(v["doubleValue"])
+        elif "boolValue" in v:
+            out[kv["key"]] = v["boolValue"]
+        else:
+            out[kv["key"]] = v
+    return out
+
+
+@pytest.fixture
+def collector(tmp_path):
+    if not BINARY.exists():
+        pytest.fail(f"{BINARY} is missing: run `make dist` (make test does it)")
+    c = Collector(tmp_path)
+    yield c
+    code = c.stop()
+    assert code == 0, f"collector exited with {code}:\n{c.log_text()}"
