@@ -134,3 +134,30 @@ fn validate_traces_accepts_otlp_and_rejects_garbage() {
     assert_eq!(st, TollboothStatus::DecodeError);
     assert!(!take(err).is_empty());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    /// Invariant 2: arbitrary bytes through every batch-taking export give a status, never a
+    /// panic, and the returned buffers are always freeable.
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+        let (engine, _, _) = new_engine(r#"{"metrics": {}}"#);
+        let mut out = TollboothBuf::EMPTY;
+        let mut err = TollboothBuf::EMPTY;
+        let st = unsafe { tollbooth_engine_process(engine, bytes.as_ptr(), bytes.len(), 0, &mut out, &mut err) };
+        proptest::prop_assert!(matches!(st, TollboothStatus::Ok | TollboothStatus::DecodeError), "{st:?}");
+        let edits = take(out);
+        if st == TollboothStatus::Ok {
+            proptest::prop_assert!(crate::edits::decode(&edits).is_some());
+        }
+        take(err);
+        let st = unsafe { tollbooth_validate_traces(bytes.as_ptr(), bytes.len(), null_mut()) };
+        proptest::prop_assert!(matches!(st, TollboothStatus::Ok | TollboothStatus::DecodeError));
+        let mut metrics = TollboothBuf::EMPTY;
+        let st = unsafe { tollbooth_engine_collect_metrics(engine, 1, &mut metrics, null_mut()) };
+        proptest::prop_assert_eq!(st, TollboothStatus::Ok);
+        take(metrics);
+        unsafe { tollbooth_engine_free(engine) };
+    }
+}
