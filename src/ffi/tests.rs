@@ -127,7 +127,10 @@ fn status_names_are_nul_terminated() {
 
 #[test]
 fn validate_traces_accepts_otlp_and_rejects_garbage() {
-    assert_eq!(unsafe { tollbooth_validate_traces(null(), 0, null_mut()) }, TollboothStatus::Ok);
+    assert_eq!(
+        unsafe { tollbooth_validate_traces(null(), 0, null_mut()) },
+        TollboothStatus::Ok
+    );
     let garbage = [0x0au8, 0x05, 0xff];
     let mut err = TollboothBuf::EMPTY;
     let st = unsafe { tollbooth_validate_traces(garbage.as_ptr(), garbage.len(), &mut err) };
