@@ -104,7 +104,7 @@ $(PY): tests/e2e/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
 	@touch $@
 
-test: test-rust check-header test-go test-go-nocgo test-e2e
+test: lint test-rust check-header test-go test-go-nocgo test-e2e
 	@echo "make test: all suites passed"
 
 test-rust:
