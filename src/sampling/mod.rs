@@ -25,3 +25,6 @@ pub use config::SamplingConfig;
 pub use decision::FinalDecision;
 pub use sampler::{IngestOutcome, Sampler};
 pub use telemetry::SamplingSnapshot;
+
+#[cfg(test)]
+mod tests;
