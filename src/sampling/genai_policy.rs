@@ -186,10 +186,11 @@ impl GenAiPolicy {
                 rate_limits,
                 content_filter,
             } => sampled_if(t.spans().any(|s| {
-                recognize(&s.name, &s.attributes).is_some()
-                    && ((*errors && is_error(s))
-                        || (*rate_limits && is_rate_limited(s))
-                        || (*content_filter && is_content_filtered(&s.attributes)))
+                // Cheap attribute checks first; recognition only for a candidate span.
+                ((*errors && is_error(s))
+                    || (*rate_limits && is_rate_limited(s))
+                    || (*content_filter && is_content_filtered(&s.attributes)))
+                    && recognize(&s.name, &s.attributes).is_some()
             })),
             GenAiPolicy::Ttft(th) => sampled_if(
                 t.spans()
@@ -226,23 +227,29 @@ fn find_f64(attrs: &[KeyValue], key: &str) -> Option<f64> {
 /// Summed USD cost of the trace's non-wrapper spans.
 pub fn trace_cost(t: &TraceData) -> f64 {
     t.spans()
-        .filter(|s| !is_wrapper(s))
-        .filter_map(|s| COST_KEYS.iter().find_map(|k| find_f64(&s.attributes, k)))
+        .filter_map(|s| {
+            let c = COST_KEYS.iter().find_map(|k| find_f64(&s.attributes, k))?;
+            (!is_wrapper(s)).then_some(c)
+        })
         .sum()
 }
 
 /// Summed input+output tokens of the trace's non-wrapper spans.
 pub fn trace_tokens(t: &TraceData) -> i64 {
     t.spans()
-        .filter(|s| !is_wrapper(s))
         .map(|s| {
             let a = &s.attributes;
             let input = INPUT_KEYS.iter().find_map(|k| find_int(a, k));
             let output = OUTPUT_KEYS.iter().find_map(|k| find_int(a, k));
-            if input.is_none() && output.is_none() {
+            let n = if input.is_none() && output.is_none() {
                 TOTAL_KEYS.iter().find_map(|k| find_int(a, k)).unwrap_or(0)
             } else {
                 input.unwrap_or(0).saturating_add(output.unwrap_or(0))
+            };
+            if n != 0 && is_wrapper(s) {
+                0
+            } else {
+                n
             }
         })
         .fold(0i64, |acc, v| acc.saturating_add(v.max(0)))

@@ -990,17 +990,20 @@ fn byte_budget_decides_the_oldest_early_never_evicts() {
         s.ingest(batch(vec![big(t)]), t as u64 * MS);
     }
     let st = s.stats();
-    assert!(st.bytes_buffered > 4000);
+    assert!(st.bytes_buffered > 8000);
     let out = s.release(10 * MS, false);
     let st = s.stats();
-    assert!(st.bytes_buffered <= 4000, "{}", st.bytes_buffered);
+    assert!(st.bytes_buffered <= 8000, "{}", st.bytes_buffered);
     assert!(st.early_decisions_budget >= 2);
     // The oldest went first and every span is accounted for.
     assert_eq!(trace_ids(&out)[0], 1);
     assert_eq!(span_count(&out) as u64 + st.spans_buffered, 6);
     assert!(st.conserved());
-    // Bytes per buffered span are reported, and stay close to the encoded size.
-    assert!(st.bytes_buffered / st.spans_buffered < 1400);
+    // The estimate counts the decoded heap, which is above the wire size.
+    assert!(st.spans_buffered > 0);
+    let per_span = st.bytes_buffered / st.spans_buffered;
+    let wire = big(1).encoded_len() as u64;
+    assert!(per_span > wire && per_span < 3 * wire, "{per_span} vs {wire}");
 }
 
 #[test]

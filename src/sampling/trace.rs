@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
@@ -77,16 +77,94 @@ pub struct Group {
     pub spans: Vec<Span>,
 }
 
-/// Fixed per-span bookkeeping added to the encoded size (Vec slot, prost struct padding).
-pub const SPAN_OVERHEAD_BYTES: u64 = 64;
+/// Per-allocation overhead of the system allocator (header and rounding), approximately.
+const ALLOC_OVERHEAD: usize = 16;
 /// Fixed per-trace bookkeeping (map entry, queues, cache entry).
 pub const TRACE_OVERHEAD_BYTES: u64 = 160;
 /// Fixed per-group bookkeeping (two Arcs and a Vec header).
 pub const GROUP_OVERHEAD_BYTES: u64 = 48;
 
-/// Estimated bytes a buffered span costs: its encoded size plus fixed overhead.
+fn vec_heap<T>(_: &[T], cap: usize) -> usize {
+    if cap == 0 {
+        0
+    } else {
+        cap * std::mem::size_of::<T>() + ALLOC_OVERHEAD
+    }
+}
+
+fn str_heap(s: &str) -> usize {
+    // Decoded strings are allocated to their exact length.
+    if s.is_empty() {
+        0
+    } else {
+        s.len() + ALLOC_OVERHEAD
+    }
+}
+
+fn bytes_heap(v: &[u8]) -> usize {
+    if v.is_empty() {
+        0
+    } else {
+        v.len() + ALLOC_OVERHEAD
+    }
+}
+
+fn any_heap(v: Option<&AnyValue>) -> usize {
+    match v.and_then(|v| v.value.as_ref()) {
+        Some(any_value::Value::StringValue(s)) => str_heap(s),
+        Some(any_value::Value::BytesValue(b)) => bytes_heap(b),
+        Some(any_value::Value::ArrayValue(a)) => {
+            vec_heap(&a.values, a.values.capacity())
+                + a.values.iter().map(|v| any_heap(Some(v))).sum::<usize>()
+        }
+        Some(any_value::Value::KvlistValue(l)) => attrs_heap(&l.values),
+        _ => 0,
+    }
+}
+
+// Takes the Vec, not a slice: its capacity is what is allocated.
+#[allow(clippy::ptr_arg)]
+fn attrs_heap(kvs: &Vec<KeyValue>) -> usize {
+    vec_heap(kvs, kvs.capacity())
+        + kvs
+            .iter()
+            .map(|kv| str_heap(&kv.key) + any_heap(kv.value.as_ref()))
+            .sum::<usize>()
+}
+
+/// Estimated heap a decoded span holds, walking its allocations. A decoded span is several
+/// times its wire size (every attribute is its own allocations), so the budget must count
+/// this rather than the encoded length.
+pub fn span_heap(s: &Span) -> usize {
+    bytes_heap(&s.trace_id)
+        + bytes_heap(&s.span_id)
+        + str_heap(&s.trace_state)
+        + bytes_heap(&s.parent_span_id)
+        + str_heap(&s.name)
+        + attrs_heap(&s.attributes)
+        + vec_heap(&s.events, s.events.capacity())
+        + s.events
+            .iter()
+            .map(|e| str_heap(&e.name) + attrs_heap(&e.attributes))
+            .sum::<usize>()
+        + vec_heap(&s.links, s.links.capacity())
+        + s.links
+            .iter()
+            .map(|l| {
+                bytes_heap(&l.trace_id)
+                    + bytes_heap(&l.span_id)
+                    + str_heap(&l.trace_state)
+                    + attrs_heap(&l.attributes)
+            })
+            .sum::<usize>()
+        + s.status.as_ref().map_or(0, |st| str_heap(&st.message))
+}
+
+/// Estimated bytes a buffered span costs: its heap, its inline struct, and the slack of the
+/// growing `Vec` it sits in.
 pub fn span_cost(span: &Span) -> u64 {
-    span.encoded_len() as u64 + SPAN_OVERHEAD_BYTES
+    let inline = std::mem::size_of::<Span>();
+    (span_heap(span) + inline + inline / 2) as u64
 }
 
 /// What the policies see of one trace at decision time.
