@@ -1156,3 +1156,41 @@ mod prop {
         }
     }
 }
+
+#[test]
+fn concurrent_ingest_and_release_conserve_spans() {
+    let s = std::sync::Arc::new(sampler(
+        r#","num_traces":50"#,
+        r#"[{"name":"p","type":"probabilistic","probabilistic":{"sampling_percentage":50}}]"#,
+    ));
+    let released = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let writers: Vec<_> = (0..3u8)
+        .map(|w| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                for i in 0..200u64 {
+                    let t = (w * 80) + (i % 80) as u8;
+                    s.ingest(batch(vec![sp(t, (i % 250) as u8 + 1, 1, vec![])]), i * 10 * MS);
+                }
+            })
+        })
+        .collect();
+    let reader = {
+        let (s, released) = (s.clone(), released.clone());
+        std::thread::spawn(move || {
+            for i in 0..100u64 {
+                let out = s.release(i * 20 * MS, false);
+                released.fetch_add(span_count(&out) as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+        })
+    };
+    writers.into_iter().for_each(|h| h.join().unwrap());
+    reader.join().unwrap();
+    let out = s.release(100 * SEC, true);
+    released.fetch_add(span_count(&out) as u64, std::sync::atomic::Ordering::Relaxed);
+    let st = s.stats();
+    assert_eq!(st.spans_received, 600);
+    assert_eq!(st.spans_released, released.load(std::sync::atomic::Ordering::Relaxed));
+    assert!(st.conserved(), "{st:?}");
+    assert_eq!(st.spans_buffered + st.traces_buffered, 0);
+}
