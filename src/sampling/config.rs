@@ -334,8 +334,14 @@ pub struct GenAiCostRateLimitingCfg {
 impl SamplingConfig {
     /// Parses and validates the JSON the Go side sends; errors name the key and the fix.
     pub fn from_json(bytes: &[u8]) -> Result<SamplingConfig, String> {
-        let cfg: SamplingConfig = serde_json::from_slice(bytes)
-            .map_err(|e| format!("invalid tail sampling configuration: {e}"))?;
+        let bad = |e: serde_json::Error| format!("invalid tail sampling configuration: {e}");
+        // Types first, so an unsupported type is reported as such rather than as an
+        // unknown field of its block.
+        let raw: serde_json::Value = serde_json::from_slice(bytes).map_err(bad)?;
+        if let Some(list) = raw.get("policies").and_then(|p| p.as_array()) {
+            check_types(list, "policies")?;
+        }
+        let cfg: SamplingConfig = serde_json::from_value(raw).map_err(bad)?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -381,6 +387,81 @@ impl SamplingConfig {
         }
         Ok(())
     }
+}
+
+/// Every policy type this sampler implements.
+pub const SUPPORTED_TYPES: &[&str] = &[
+    "always_sample",
+    "latency",
+    "numeric_attribute",
+    "probabilistic",
+    "status_code",
+    "string_attribute",
+    "boolean_attribute",
+    "rate_limiting",
+    "bytes_limiting",
+    "span_count",
+    "trace_state",
+    "trace_flags",
+    "and",
+    "not",
+    "drop",
+    "composite",
+    "genai_cost",
+    "genai_tokens",
+    "genai_model",
+    "genai_unpriced",
+    "genai_error",
+    "genai_ttft",
+    "genai_cost_rate_limiting",
+];
+
+/// The error for a type we do not implement, with the alternative.
+pub fn unsupported_type(name: &str, kind: &str) -> String {
+    if kind == "ottl_condition" {
+        format!(
+            "policy \"{name}\": type ottl_condition is not supported by tollbooth; express the condition with string_attribute, numeric_attribute, boolean_attribute, status_code or span_count policies combined with and/not/drop"
+        )
+    } else {
+        format!(
+            "policy \"{name}\": policy type \"{kind}\" is not supported by tollbooth; supported types: {}",
+            SUPPORTED_TYPES.join(", ")
+        )
+    }
+}
+
+/// Walks a policy list (and nested sub-policy lists) checking each `type`.
+fn check_types(list: &[serde_json::Value], at: &str) -> Result<(), String> {
+    for (i, p) in list.iter().enumerate() {
+        let name = p.get("name").and_then(|n| n.as_str()).unwrap_or("");
+        let Some(kind) = p.get("type").and_then(|t| t.as_str()) else {
+            return Err(format!("{at}[{i}] (\"{name}\"): missing \"type\""));
+        };
+        if !SUPPORTED_TYPES.contains(&kind) {
+            return Err(unsupported_type(name, kind));
+        }
+        let nested = [
+            ("and", "and_sub_policy"),
+            ("drop", "drop_sub_policy"),
+            ("composite", "composite_sub_policy"),
+        ];
+        for (block, key) in nested {
+            if let Some(sub) = p
+                .get(block)
+                .and_then(|b| b.get(key))
+                .and_then(|l| l.as_array())
+            {
+                check_types(sub, &format!("{at}[{i}].{block}.{key}"))?;
+            }
+        }
+        if let Some(sub) = p.get("not").and_then(|b| b.get("not_sub_policy")) {
+            check_types(
+                std::slice::from_ref(sub),
+                &format!("{at}[{i}].not.not_sub_policy"),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Accepts a Go duration string or integer nanoseconds.

@@ -10,7 +10,7 @@ use opentelemetry_proto::tonic::common::v1::{any_value, KeyValue};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use regex::Regex;
 
-use super::config::PolicyConfig;
+use super::config::{unsupported_type, PolicyConfig};
 use super::decision::Decision;
 use super::genai_policy::GenAiPolicy;
 use super::limiter::TokenBucket;
@@ -142,11 +142,18 @@ impl Policy {
             "numeric_attribute" => {
                 let c = p.numeric_attribute.as_ref().ok_or_else(|| missing(p))?;
                 if c.min_value.is_none() && c.max_value.is_none() {
-                    return Err(format!("policy \"{name}\": numeric_attribute needs min_value or max_value"));
+                    return Err(format!(
+                        "policy \"{name}\": numeric_attribute needs min_value or max_value"
+                    ));
                 }
-                let (min, max) = (c.min_value.unwrap_or(i64::MIN), c.max_value.unwrap_or(i64::MAX));
+                let (min, max) = (
+                    c.min_value.unwrap_or(i64::MIN),
+                    c.max_value.unwrap_or(i64::MAX),
+                );
                 if max < min {
-                    return Err(format!("policy \"{name}\": numeric_attribute.max_value must be at least min_value"));
+                    return Err(format!(
+                        "policy \"{name}\": numeric_attribute.max_value must be at least min_value"
+                    ));
                 }
                 Policy::Numeric {
                     key: c.key.clone(),
@@ -158,7 +165,9 @@ impl Policy {
             "probabilistic" => {
                 let c = p.probabilistic.as_ref().ok_or_else(|| missing(p))?;
                 if !c.sampling_percentage.is_finite() {
-                    return Err(format!("policy \"{name}\": probabilistic.sampling_percentage must be a number"));
+                    return Err(format!(
+                        "policy \"{name}\": probabilistic.sampling_percentage must be a number"
+                    ));
                 }
                 Policy::Probabilistic(Probabilistic::new(&c.hash_salt, c.sampling_percentage))
             }
@@ -185,11 +194,18 @@ impl Policy {
                     StringMatcher::Regex(
                         c.values
                             .iter()
-                            .map(|v| compile_regex(v, &format!("policy \"{name}\": string_attribute.values")))
+                            .map(|v| {
+                                compile_regex(
+                                    v,
+                                    &format!("policy \"{name}\": string_attribute.values"),
+                                )
+                            })
                             .collect::<Result<_, _>>()?,
                     )
                 } else {
-                    StringMatcher::Exact(c.values.iter().filter(|v| !v.is_empty()).cloned().collect())
+                    StringMatcher::Exact(
+                        c.values.iter().filter(|v| !v.is_empty()).cloned().collect(),
+                    )
                 };
                 Policy::String {
                     key: c.key.clone(),
@@ -208,23 +224,35 @@ impl Policy {
             "rate_limiting" => {
                 let c = p.rate_limiting.as_ref().ok_or_else(|| missing(p))?;
                 if c.spans_per_second <= 0 {
-                    return Err(format!("policy \"{name}\": rate_limiting.spans_per_second must be greater than 0"));
+                    return Err(format!(
+                        "policy \"{name}\": rate_limiting.spans_per_second must be greater than 0"
+                    ));
                 }
-                let burst = c.burst_capacity.filter(|b| *b > 0).unwrap_or(c.spans_per_second * 2);
+                let burst = c
+                    .burst_capacity
+                    .filter(|b| *b > 0)
+                    .unwrap_or(c.spans_per_second * 2);
                 Policy::RateLimiting(TokenBucket::new(c.spans_per_second as f64, burst as f64))
             }
             "bytes_limiting" => {
                 let c = p.bytes_limiting.as_ref().ok_or_else(|| missing(p))?;
                 if c.bytes_per_second <= 0 {
-                    return Err(format!("policy \"{name}\": bytes_limiting.bytes_per_second must be greater than 0"));
+                    return Err(format!(
+                        "policy \"{name}\": bytes_limiting.bytes_per_second must be greater than 0"
+                    ));
                 }
-                let burst = c.burst_capacity.filter(|b| *b > 0).unwrap_or(c.bytes_per_second * 2);
+                let burst = c
+                    .burst_capacity
+                    .filter(|b| *b > 0)
+                    .unwrap_or(c.bytes_per_second * 2);
                 Policy::BytesLimiting(TokenBucket::new(c.bytes_per_second as f64, burst as f64))
             }
             "span_count" => {
                 let c = p.span_count.as_ref().ok_or_else(|| missing(p))?;
                 if c.max_spans != 0 && c.max_spans < c.min_spans {
-                    return Err(format!("policy \"{name}\": span_count.max_spans must be 0 or at least min_spans"));
+                    return Err(format!(
+                        "policy \"{name}\": span_count.max_spans must be 0 or at least min_spans"
+                    ));
                 }
                 Policy::SpanCount {
                     min: c.min_spans,
@@ -249,9 +277,16 @@ impl Policy {
             "and" => {
                 let c = p.and.as_ref().ok_or_else(|| missing(p))?;
                 if c.and_sub_policy.is_empty() {
-                    return Err(format!("policy \"{name}\": and.and_sub_policy must not be empty"));
+                    return Err(format!(
+                        "policy \"{name}\": and.and_sub_policy must not be empty"
+                    ));
                 }
-                Policy::And(c.and_sub_policy.iter().map(Policy::build).collect::<Result<_, _>>()?)
+                Policy::And(
+                    c.and_sub_policy
+                        .iter()
+                        .map(Policy::build)
+                        .collect::<Result<_, _>>()?,
+                )
             }
             "not" => {
                 let c = p.not.as_ref().ok_or_else(|| missing(p))?;
@@ -260,18 +295,34 @@ impl Policy {
             "drop" => {
                 let c = p.drop.as_ref().ok_or_else(|| missing(p))?;
                 if c.drop_sub_policy.is_empty() {
-                    return Err(format!("policy \"{name}\": drop.drop_sub_policy must not be empty"));
+                    return Err(format!(
+                        "policy \"{name}\": drop.drop_sub_policy must not be empty"
+                    ));
                 }
-                Policy::Drop(c.drop_sub_policy.iter().map(Policy::build).collect::<Result<_, _>>()?)
+                Policy::Drop(
+                    c.drop_sub_policy
+                        .iter()
+                        .map(Policy::build)
+                        .collect::<Result<_, _>>()?,
+                )
             }
             "composite" => {
                 let c = p.composite.as_ref().ok_or_else(|| missing(p))?;
                 if c.composite_sub_policy.is_empty() {
-                    return Err(format!("policy \"{name}\": composite.composite_sub_policy must not be empty"));
+                    return Err(format!(
+                        "policy \"{name}\": composite.composite_sub_policy must not be empty"
+                    ));
                 }
-                let names: HashSet<&str> =
-                    c.composite_sub_policy.iter().map(|s| s.name.as_str()).collect();
-                for n in c.policy_order.iter().chain(c.rate_allocation.iter().map(|r| &r.policy)) {
+                let names: HashSet<&str> = c
+                    .composite_sub_policy
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect();
+                for n in c
+                    .policy_order
+                    .iter()
+                    .chain(c.rate_allocation.iter().map(|r| &r.policy))
+                {
                     if !names.contains(n.as_str()) {
                         return Err(format!("policy \"{name}\": composite names \"{n}\" in policy_order or rate_allocation, but no composite_sub_policy has that name"));
                     }
@@ -288,7 +339,13 @@ impl Policy {
                             .rate_allocation
                             .iter()
                             .rfind(|r| r.policy == s.name)
-                            .map(|r| if r.percent > 0 { r.percent as f64 / 100.0 * total } else { equal })
+                            .map(|r| {
+                                if r.percent > 0 {
+                                    r.percent as f64 / 100.0 * total
+                                } else {
+                                    equal
+                                }
+                            })
                             .unwrap_or(0.0);
                         Ok(CompositeSub {
                             policy: Policy::build(s)?,
@@ -303,18 +360,9 @@ impl Policy {
                     current_second: -1,
                 })
             }
-            "ottl_condition" => {
-                return Err(format!(
-                    "policy \"{name}\": type ottl_condition is not supported by tollbooth; express the condition with string_attribute, numeric_attribute, boolean_attribute, status_code or span_count policies combined with and/not/drop, or run contrib's tail_sampling for that policy"
-                ))
-            }
             other => match GenAiPolicy::build(p)? {
                 Some(g) => Policy::GenAi(g),
-                None => {
-                    return Err(format!(
-                        "policy \"{name}\": unknown policy type \"{other}\"; supported: always_sample, latency, numeric_attribute, probabilistic, status_code, string_attribute, boolean_attribute, rate_limiting, bytes_limiting, span_count, trace_state, trace_flags, and, not, drop, composite, genai_cost, genai_tokens, genai_model, genai_unpriced, genai_error, genai_ttft, genai_cost_rate_limiting"
-                    ))
-                }
+                None => return Err(unsupported_type(name, other)),
             },
         })
     }

@@ -1003,7 +1003,10 @@ fn byte_budget_decides_the_oldest_early_never_evicts() {
     assert!(st.spans_buffered > 0);
     let per_span = st.bytes_buffered / st.spans_buffered;
     let wire = big(1).encoded_len() as u64;
-    assert!(per_span > wire && per_span < 3 * wire, "{per_span} vs {wire}");
+    assert!(
+        per_span > wire && per_span < 3 * wire,
+        "{per_span} vs {wire}"
+    );
 }
 
 #[test]
@@ -1170,7 +1173,10 @@ fn concurrent_ingest_and_release_conserve_spans() {
             std::thread::spawn(move || {
                 for i in 0..200u64 {
                     let t = (w * 80) + (i % 80) as u8;
-                    s.ingest(batch(vec![sp(t, (i % 250) as u8 + 1, 1, vec![])]), i * 10 * MS);
+                    s.ingest(
+                        batch(vec![sp(t, (i % 250) as u8 + 1, 1, vec![])]),
+                        i * 10 * MS,
+                    );
                 }
             })
         })
@@ -1180,17 +1186,75 @@ fn concurrent_ingest_and_release_conserve_spans() {
         std::thread::spawn(move || {
             for i in 0..100u64 {
                 let out = s.release(i * 20 * MS, false);
-                released.fetch_add(span_count(&out) as u64, std::sync::atomic::Ordering::Relaxed);
+                released.fetch_add(
+                    span_count(&out) as u64,
+                    std::sync::atomic::Ordering::Relaxed,
+                );
             }
         })
     };
     writers.into_iter().for_each(|h| h.join().unwrap());
     reader.join().unwrap();
     let out = s.release(100 * SEC, true);
-    released.fetch_add(span_count(&out) as u64, std::sync::atomic::Ordering::Relaxed);
+    released.fetch_add(
+        span_count(&out) as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let st = s.stats();
     assert_eq!(st.spans_received, 600);
-    assert_eq!(st.spans_released, released.load(std::sync::atomic::Ordering::Relaxed));
+    assert_eq!(
+        st.spans_released,
+        released.load(std::sync::atomic::Ordering::Relaxed)
+    );
     assert!(st.conserved(), "{st:?}");
     assert_eq!(st.spans_buffered + st.traces_buffered, 0);
+}
+
+#[test]
+fn otlp_size_matches_encoding_with_scopes_and_schema_urls() {
+    use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
+    let res = Arc::new(ResourceHdr::new(
+        Some(Resource {
+            attributes: vec![kv_str("service.name", "svc")],
+            ..Default::default()
+        }),
+        "https://opentelemetry.io/schemas/1.30.0".into(),
+    ));
+    let scopes: Vec<Arc<ScopeHdr>> = ["a", "b"]
+        .iter()
+        .map(|n| {
+            Arc::new(ScopeHdr::new(
+                Some(InstrumentationScope {
+                    name: n.to_string(),
+                    ..Default::default()
+                }),
+                if *n == "a" { "x".into() } else { String::new() },
+            ))
+        })
+        .collect();
+    let mut t = TraceData::default();
+    t.push(&res, &scopes[0], sp(1, 1, 0, vec![]));
+    t.push(&res, &scopes[1], sp(1, 2, 1, vec![kv_int("n", 3)]));
+    let expected = TracesData {
+        resource_spans: vec![ResourceSpans {
+            resource: res.resource.clone(),
+            scope_spans: t
+                .groups
+                .iter()
+                .map(|g| ScopeSpans {
+                    scope: g.scope.scope.clone(),
+                    spans: g.spans.clone(),
+                    schema_url: g.scope.schema_url.clone(),
+                })
+                .collect(),
+            schema_url: res.schema_url.clone(),
+        }],
+    };
+    assert_eq!(t.otlp_size(), expected.encoded_len() as u64);
+}
+
+#[test]
+fn sampler_is_send_and_sync() {
+    fn assert_both<T: Send + Sync>() {}
+    assert_both::<Sampler>();
 }

@@ -22,12 +22,26 @@ pub fn trace_id_of(bytes: &[u8]) -> TraceId {
     id
 }
 
+/// Encoded size of a length-delimited field with a one-byte tag.
+fn field_len(len: usize) -> usize {
+    1 + prost::length_delimiter_len(len) + len
+}
+
+/// A proto3 string field: omitted when empty.
+fn str_field_len(s: &str) -> usize {
+    if s.is_empty() {
+        0
+    } else {
+        field_len(s.len())
+    }
+}
+
 /// The resource half of a `ResourceSpans`, shared by all traces of one batch.
 #[derive(Debug, Default)]
 pub struct ResourceHdr {
     pub resource: Option<Resource>,
     pub schema_url: String,
-    /// Encoded size, charged once per group that references it.
+    /// Bytes the resource and schema URL add inside an encoded `ResourceSpans`.
     pub encoded_len: usize,
 }
 
@@ -36,12 +50,14 @@ pub struct ResourceHdr {
 pub struct ScopeHdr {
     pub scope: Option<InstrumentationScope>,
     pub schema_url: String,
+    /// Bytes the scope and schema URL add inside an encoded `ScopeSpans`.
     pub encoded_len: usize,
 }
 
 impl ResourceHdr {
     pub fn new(resource: Option<Resource>, schema_url: String) -> Self {
-        let encoded_len = resource.as_ref().map_or(0, |r| r.encoded_len()) + schema_url.len();
+        let encoded_len = resource.as_ref().map_or(0, |r| field_len(r.encoded_len()))
+            + str_field_len(&schema_url);
         ResourceHdr {
             resource,
             schema_url,
@@ -60,7 +76,8 @@ impl ResourceHdr {
 
 impl ScopeHdr {
     pub fn new(scope: Option<InstrumentationScope>, schema_url: String) -> Self {
-        let encoded_len = scope.as_ref().map_or(0, |s| s.encoded_len()) + schema_url.len();
+        let encoded_len =
+            scope.as_ref().map_or(0, |s| field_len(s.encoded_len())) + str_field_len(&schema_url);
         ScopeHdr {
             scope,
             schema_url,
@@ -200,36 +217,26 @@ impl TraceData {
         self.groups.iter().flat_map(|g| g.spans.iter())
     }
 
-    /// Size of this trace as OTLP `TracesData`, one `ResourceSpans` per group; what
-    /// `bytes_limiting` charges (contrib uses the marshalled size of its copy).
+    /// Size of this trace as OTLP `TracesData`, as contrib's copy of it would marshal: one
+    /// `ResourceSpans` per run of groups sharing a resource, one `ScopeSpans` per group. This
+    /// is what `bytes_limiting` charges.
     pub fn otlp_size(&self) -> u64 {
         let mut total = 0usize;
-        for g in &self.groups {
-            let spans: usize = g
-                .spans
-                .iter()
-                .map(|s| {
-                    let l = s.encoded_len();
-                    1 + prost::length_delimiter_len(l) + l
-                })
-                .sum();
-            let scope_len = g.scope.encoded_len;
-            let ss = spans
-                + if scope_len > 0 {
-                    1 + prost::length_delimiter_len(scope_len) + scope_len
-                } else {
-                    0
-                };
-            let res_len = g.resource.encoded_len;
-            let rs = 1
-                + prost::length_delimiter_len(ss)
-                + ss
-                + if res_len > 0 {
-                    1 + prost::length_delimiter_len(res_len) + res_len
-                } else {
-                    0
-                };
-            total += 1 + prost::length_delimiter_len(rs) + rs;
+        let mut i = 0;
+        while i < self.groups.len() {
+            let res = &self.groups[i].resource;
+            let mut rs = res.encoded_len;
+            while i < self.groups.len() && Arc::ptr_eq(&self.groups[i].resource, res) {
+                let g = &self.groups[i];
+                let ss: usize = g.scope.encoded_len
+                    + g.spans
+                        .iter()
+                        .map(|s| field_len(s.encoded_len()))
+                        .sum::<usize>();
+                rs += field_len(ss);
+                i += 1;
+            }
+            total += field_len(rs);
         }
         total as u64
     }
