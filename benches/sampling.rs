@@ -159,6 +159,27 @@ fn bench(c: &mut Criterion) {
     );
     drop(sampler);
 
+    // Traces per CPU-second: thread CPU time, so other load on a shared machine does not count.
+    let rounds = 20;
+    let mut cpu = 0.0;
+    for _ in 0..rounds {
+        let copy = input.clone();
+        let t0 = thread_cpu_secs();
+        let s = Sampler::from_json(CONFIG.as_bytes()).unwrap();
+        for b in copy {
+            s.ingest(b, 0);
+        }
+        black_box(s.release_bytes(20_000_000_000, false));
+        drop(s);
+        cpu += thread_cpu_secs() - t0;
+    }
+    let traces = (rounds * TRACES) as f64;
+    eprintln!(
+        "ingest+decide+encode: {:.0} traces per CPU-second ({:.0} spans per CPU-second)",
+        traces / cpu,
+        traces * SPANS_PER_TRACE as f64 / cpu
+    );
+
     let mut g = c.benchmark_group("sampling");
     g.sample_size(20);
     g.throughput(Throughput::Elements(TRACES as u64));
@@ -186,6 +207,16 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+fn thread_cpu_secs() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
 }
 
 criterion_group!(benches, bench);
