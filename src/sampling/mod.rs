@@ -8,6 +8,24 @@
 //! - [`cache`]: decision caches for late spans.
 //! - [`store`]: the sharded buffer; [`sampler`]: ingest / release.
 //! - [`telemetry`]: the sampler's own counters and gauges.
+//!
+//! Use: `Sampler::from_json(cfg)?`, then `ingest(decoded_batch, now)` per batch (the batch is
+//! held: report `Disposition::Held`), `release_bytes(now, false)` on a ticker, and
+//! `release_bytes(now, true)` at shutdown. `stats()` serialises with serde.
+//!
+//! Configuration: contrib's `tail_sampling` YAML converted to JSON with the same keys, e.g.
+//! ```json
+//! {"decision_wait": "10s", "num_traces": 50000, "max_buffered_bytes": 268435456,
+//!  "decision_cache": {"sampled_cache_size": 100000, "non_sampled_cache_size": 100000},
+//!  "policies": [
+//!    {"name": "no-health", "type": "drop", "drop": {"drop_sub_policy": [
+//!      {"name": "h", "type": "string_attribute",
+//!       "string_attribute": {"key": "url.path", "values": ["/health"]}}]}},
+//!    {"name": "errors", "type": "status_code", "status_code": {"status_codes": ["ERROR"]}},
+//!    {"name": "llm-errors", "type": "genai_error"},
+//!    {"name": "expensive", "type": "genai_cost", "genai_cost": {"threshold_usd": 0.05}},
+//!    {"name": "rest", "type": "probabilistic", "probabilistic": {"sampling_percentage": 10}}]}
+//! ```
 
 pub mod cache;
 pub mod config;

@@ -182,15 +182,32 @@ impl Sampler {
     fn decide(&self, policies: &mut [NamedPolicy], t: &Taken, now: u64) -> FinalDecision {
         let mut seen = Seen::default();
         let spans = t.data.span_count;
+        let (mut first_sampled, mut first_invert_sampled) = (None, None);
         for (i, p) in policies.iter_mut().enumerate() {
             let d = p.policy.evaluate(&t.data, now);
             self.telemetry.policies[i].record(d, spans);
             seen.record(d);
+            match d {
+                Decision::Sampled => {
+                    first_sampled.get_or_insert(i);
+                }
+                Decision::InvertSampled => {
+                    first_invert_sampled.get_or_insert(i);
+                }
+                _ => {}
+            }
             if d == Decision::Dropped || (self.sample_on_first_match && d == Decision::Sampled) {
                 break;
             }
         }
-        seen.fold()
+        let decision = seen.fold();
+        if decision.is_sampled() {
+            if let Some(i) = first_sampled.or(first_invert_sampled) {
+                Telemetry::add(&self.telemetry.policies[i].traces_kept, 1);
+                Telemetry::add(&self.telemetry.policies[i].spans_kept, spans);
+            }
+        }
+        decision
     }
 }
 

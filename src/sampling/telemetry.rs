@@ -66,6 +66,10 @@ pub struct PolicyCounters {
     pub spans_sampled: AtomicU64,
     pub spans_not_sampled: AtomicU64,
     pub spans_dropped: AtomicU64,
+    /// Traces whose final Sampled decision this policy made (the first policy that sampled,
+    /// as contrib's `tailsampling.policy` attribute names it).
+    pub traces_kept: AtomicU64,
+    pub spans_kept: AtomicU64,
 }
 
 impl PolicyCounters {
@@ -95,6 +99,8 @@ pub struct PolicySnapshot {
     pub spans_sampled: u64,
     pub spans_not_sampled: u64,
     pub spans_dropped: u64,
+    pub traces_kept: u64,
+    pub spans_kept: u64,
 }
 
 /// Live telemetry.
@@ -250,6 +256,8 @@ impl Telemetry {
                     spans_sampled: get(&p.spans_sampled),
                     spans_not_sampled: get(&p.spans_not_sampled),
                     spans_dropped: get(&p.spans_dropped),
+                    traces_kept: get(&p.traces_kept),
+                    spans_kept: get(&p.spans_kept),
                 })
                 .collect(),
         }

@@ -861,9 +861,13 @@ fn drop_policies_win_and_default_is_not_sampled() {
     assert_eq!(trace_ids(&out), vec![2]);
     let st = s.stats();
     assert_eq!((st.traces_dropped, st.traces_sampled), (1, 1));
-    // Trace 1 stopped at the drop policy; always_sample only saw trace 2.
+    // Trace 1 stopped at the drop policy; always_sample only saw trace 2, and kept it.
     assert_eq!(st.policies[0].name, "nohealth");
     assert_eq!(st.policies[1].traces_sampled, 1);
+    assert_eq!(
+        (st.policies[1].traces_kept, st.policies[1].spans_kept),
+        (1, 1)
+    );
 
     let none = sampler(
         "",
