@@ -265,7 +265,7 @@ impl Policy {
                 let values = c
                     .values
                     .iter()
-                    .filter(|v| c.key.len() + v.len() < 256)
+                    .filter(|v| !v.is_empty() && c.key.len() + v.len() < 256)
                     .cloned()
                     .collect();
                 Policy::TraceState {
