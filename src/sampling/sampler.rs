@@ -27,6 +27,9 @@ pub struct IngestOutcome {
     pub over_budget: bool,
 }
 
+/// Approximate heap per cached trace ID (16-byte key in a hash set, with load-factor slack).
+const CACHE_ENTRY_BYTES: u64 = 40;
+
 pub struct Sampler {
     store: Store,
     /// Policies, drop policies first; the lock also serialises `release`.
@@ -176,7 +179,10 @@ impl Sampler {
 
     /// The sampler's telemetry.
     pub fn stats(&self) -> SamplingSnapshot {
-        self.telemetry.snapshot()
+        let mut s = self.telemetry.snapshot();
+        s.decision_cache_entries = self.store.cache_entries();
+        s.memory_bytes += s.decision_cache_entries * CACHE_ENTRY_BYTES;
+        s
     }
 
     fn decide(&self, policies: &mut [NamedPolicy], t: &Taken, now: u64) -> FinalDecision {

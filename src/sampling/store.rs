@@ -67,6 +67,7 @@ pub struct Shard {
     oversize: Vec<(u64, TraceId)>,
     /// Late spans that follow a cached Sampled decision, waiting for the next release.
     ready: Vec<Group>,
+    ready_bytes: u64,
     sampled: DecisionCache,
     not_sampled: DecisionCache,
 }
@@ -105,6 +106,7 @@ impl Store {
                     root_due: VecDeque::new(),
                     oversize: Vec::new(),
                     ready: Vec::new(),
+                    ready_bytes: 0,
                     sampled: DecisionCache::new(per(sampled_cache)),
                     not_sampled: DecisionCache::new(per(non_sampled_cache)),
                 })
@@ -171,6 +173,9 @@ impl Store {
     ) {
         if !shard.traces.contains_key(&id) {
             if shard.sampled.contains(&id) {
+                let cost = span_cost(&span);
+                shard.ready_bytes += cost;
+                Telemetry::add(&tel.bytes_pending_release, cost);
                 push_group(&mut shard.ready, res, scope, span);
                 Telemetry::add(&tel.late_spans_sampled, 1);
                 Telemetry::add(&tel.spans_pending_release, 1);
@@ -231,6 +236,16 @@ impl Store {
             e.oversize_queued = true;
             shard.oversize.push((e.seq, id));
         }
+    }
+
+    /// Trace IDs held by the decision caches, across shards.
+    pub fn cache_entries(&self) -> u64 {
+        (0..self.shards.len())
+            .map(|i| {
+                let s = self.lock(i);
+                (s.sampled.len() + s.not_sampled.len()) as u64
+            })
+            .sum()
     }
 
     /// True when buffered traces or bytes exceed their limits.
@@ -306,6 +321,8 @@ impl Store {
             }
             let spans: u64 = shard.ready.iter().map(|g| g.spans.len() as u64).sum();
             Telemetry::sub(&tel.spans_pending_release, spans);
+            Telemetry::sub(&tel.bytes_pending_release, shard.ready_bytes);
+            shard.ready_bytes = 0;
             ready.append(&mut shard.ready);
         }
         out

@@ -131,8 +131,9 @@ pub struct Telemetry {
     pub late_spans_dropped: AtomicU64,
     pub shutdown_dropped_traces: AtomicU64,
     pub shutdown_dropped_spans: AtomicU64,
-    /// Late spans kept and waiting for the next release.
+    /// Late spans kept and waiting for the next release, and their estimated bytes.
     pub spans_pending_release: AtomicU64,
+    pub bytes_pending_release: AtomicU64,
     pub spans_released: AtomicU64,
     pub release_calls: AtomicU64,
     /// First span to decision, injected clock, ms (contrib `sampling_trace_removal_age`).
@@ -167,11 +168,17 @@ pub struct SamplingSnapshot {
     pub shutdown_dropped_traces: u64,
     pub shutdown_dropped_spans: u64,
     pub spans_pending_release: u64,
+    pub bytes_pending_release: u64,
     pub spans_released: u64,
     pub release_calls: u64,
     pub decision_age_ms: SummarySnapshot,
     pub decision_eval_ns: SummarySnapshot,
     pub release_ns: SummarySnapshot,
+    /// Trace IDs held by the decision caches (gauge).
+    pub decision_cache_entries: u64,
+    /// Estimated Rust heap held by the sampler: buffered and pending spans plus the caches.
+    /// Go's memory_limiter cannot see this memory, so export it as a gauge.
+    pub memory_bytes: u64,
     pub policies: Vec<PolicySnapshot>,
 }
 
@@ -238,11 +245,14 @@ impl Telemetry {
             shutdown_dropped_traces: get(&self.shutdown_dropped_traces),
             shutdown_dropped_spans: get(&self.shutdown_dropped_spans),
             spans_pending_release: get(&self.spans_pending_release),
+            bytes_pending_release: get(&self.bytes_pending_release),
             spans_released: get(&self.spans_released),
             release_calls: get(&self.release_calls),
             decision_age_ms: self.decision_age_ms.snapshot(),
             decision_eval_ns: self.decision_eval_ns.snapshot(),
             release_ns: self.release_ns.snapshot(),
+            decision_cache_entries: 0,
+            memory_bytes: get(&self.bytes_buffered) + get(&self.bytes_pending_release),
             policies: self
                 .policies
                 .iter()
