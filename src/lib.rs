@@ -11,6 +11,7 @@
 //! - [`genai`]: recognising GenAI spans across instrumentation conventions.
 //! - [`edits`]: the binary edit list returned to Go.
 //! - [`metrics`]: aggregation of GenAI calls into OTLP metrics.
+//! - [`sampling`]: tail sampling (buffer by trace ID, decide on release).
 //! - [`stats`]: the engine's own counters.
 //! - [`engine`]: runs the configured stages over a batch.
 //! - [`ffi`]: the C ABI (panic boundary, owned buffers, status codes).
@@ -22,6 +23,7 @@ pub mod ffi;
 pub mod genai;
 pub mod metrics;
 pub mod otlp;
+pub mod sampling;
 pub mod stats;
 
 pub use engine::Engine;

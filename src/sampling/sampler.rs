@@ -1,0 +1,251 @@
+//! The sampler: ingest buffers, release decides. The public face of tail sampling.
+//!
+//! `ingest` and `release` may run concurrently from different goroutines: ingest holds one
+//! shard lock at a time for a short append; `release` (serialised with itself) takes due
+//! traces out, evaluates policies with no shard lock held, and returns the kept spans.
+//! All time comes from the caller, so the same calls give the same output.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, TracesData};
+use prost::Message;
+
+use super::config::SamplingConfig;
+use super::decision::{Decision, FinalDecision, Seen};
+use super::policy::NamedPolicy;
+use super::store::{Limits, Reason, Store, Taken};
+use super::telemetry::{SamplingSnapshot, Telemetry};
+use super::trace::Group;
+
+/// What one `ingest` call did, so the caller can release early when over budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IngestOutcome {
+    pub spans: u64,
+    /// Buffered traces or bytes are over their limit: call `release` soon.
+    pub over_budget: bool,
+}
+
+/// Approximate heap per cached trace ID (16-byte key in a hash set, with load-factor slack).
+const CACHE_ENTRY_BYTES: u64 = 40;
+
+pub struct Sampler {
+    store: Store,
+    /// Policies, drop policies first; the lock also serialises `release`.
+    policies: Mutex<Vec<NamedPolicy>>,
+    sample_on_first_match: bool,
+    drop_pending_on_shutdown: bool,
+    telemetry: Telemetry,
+}
+
+impl Sampler {
+    /// Builds a sampler; every configuration error is reported here, naming the key.
+    pub fn new(cfg: SamplingConfig) -> Result<Sampler, String> {
+        cfg.validate()?;
+        let mut policies = cfg
+            .policies
+            .iter()
+            .map(NamedPolicy::build)
+            .collect::<Result<Vec<_>, _>>()?;
+        // Contrib: "Dropped decision takes precedence over all others", so drops go first.
+        policies.sort_by_key(|p| !p.policy.is_drop());
+        let telemetry = Telemetry::new(policies.iter().map(|p| p.name.clone()).collect());
+        let limits = Limits {
+            wait_ns: cfg.decision_wait,
+            wait_after_root_ns: cfg.decision_wait_after_root_received,
+            max_trace_bytes: cfg.maximum_trace_size_bytes,
+            num_traces: cfg.num_traces,
+            max_bytes: cfg.max_buffered_bytes,
+        };
+        let expected = (cfg.expected_new_traces_per_sec as u128 * cfg.decision_wait as u128
+            / 1_000_000_000)
+            .min(cfg.num_traces as u128) as usize;
+        Ok(Sampler {
+            store: Store::new(
+                cfg.num_shards as usize,
+                limits,
+                cfg.decision_cache.sampled_cache_size,
+                cfg.decision_cache.non_sampled_cache_size,
+                expected,
+            ),
+            policies: Mutex::new(policies),
+            sample_on_first_match: cfg.sample_on_first_match,
+            drop_pending_on_shutdown: cfg.drop_pending_traces_on_shutdown,
+            telemetry,
+        })
+    }
+
+    /// Parses the JSON configuration and builds the sampler.
+    pub fn from_json(bytes: &[u8]) -> Result<Sampler, String> {
+        Sampler::new(SamplingConfig::from_json(bytes)?)
+    }
+
+    /// Takes ownership of a decoded (already enriched) batch and buffers it by trace ID.
+    pub fn ingest(&self, td: TracesData, now_unix_nano: u64) -> IngestOutcome {
+        let spans = self.store.ingest(td, now_unix_nano, &self.telemetry);
+        IngestOutcome {
+            spans,
+            over_budget: self.store.over_budget(&self.telemetry),
+        }
+    }
+
+    /// Decides every trace that is due (all pending traces when `flush_all`, e.g. on
+    /// shutdown), decides the oldest early while over budget, and returns the kept spans
+    /// grouped by resource and scope.
+    pub fn release(&self, now_unix_nano: u64, flush_all: bool) -> TracesData {
+        let started = Instant::now();
+        let mut policies = self.policies.lock().unwrap_or_else(|p| p.into_inner());
+        let tel = &self.telemetry;
+        Telemetry::add(&tel.release_calls, 1);
+        let mut out_groups: Vec<Group> = Vec::new();
+        let mut taken = self
+            .store
+            .take_due(now_unix_nano, flush_all, tel, &mut out_groups);
+        let late_ready: u64 = out_groups.iter().map(|g| g.spans.len() as u64).sum();
+        let mut early: Vec<Taken> = Vec::new();
+        while self.store.over_budget(tel) {
+            match self.store.take_oldest(tel) {
+                Some(t) => early.push(t),
+                None => break,
+            }
+        }
+        taken.extend(early);
+        taken.sort_by_key(|t| (t.data.arrival_ns, t.seq));
+
+        let mut decided = Vec::with_capacity(taken.len());
+        let mut kept = 0u64;
+        for t in taken {
+            match t.reason {
+                Reason::Budget => Telemetry::add(&tel.early_decisions_budget, 1),
+                Reason::Root => Telemetry::add(&tel.early_decisions_root, 1),
+                Reason::Oversize => Telemetry::add(&tel.early_decisions_oversize, 1),
+                Reason::Due => {}
+            }
+            let spans = t.data.span_count;
+            let decision = if flush_all && self.drop_pending_on_shutdown {
+                Telemetry::add(&tel.shutdown_dropped_traces, 1);
+                Telemetry::add(&tel.shutdown_dropped_spans, spans);
+                FinalDecision::NotSampled
+            } else {
+                let eval_start = Instant::now();
+                let d = self.decide(&mut policies, &t, now_unix_nano);
+                tel.decision_eval_ns
+                    .record(eval_start.elapsed().as_nanos() as u64);
+                tel.decision_age_ms
+                    .record(now_unix_nano.saturating_sub(t.data.arrival_ns) / 1_000_000);
+                let (traces_c, spans_c) = match d {
+                    FinalDecision::Sampled => (&tel.traces_sampled, &tel.spans_sampled),
+                    FinalDecision::NotSampled => (&tel.traces_not_sampled, &tel.spans_not_sampled),
+                    FinalDecision::Dropped => (&tel.traces_dropped, &tel.spans_dropped),
+                };
+                Telemetry::add(traces_c, 1);
+                Telemetry::add(spans_c, spans);
+                d
+            };
+            decided.push((t.shard, t.data.id, t.seq, decision));
+            if decision.is_sampled() {
+                kept += spans;
+                out_groups.extend(t.data.groups);
+            }
+        }
+        drop(policies);
+        let before = out_groups.len();
+        self.store.finalize(&decided, tel, &mut out_groups);
+        let late_inflight: u64 = out_groups[before..]
+            .iter()
+            .map(|g| g.spans.len() as u64)
+            .sum();
+        Telemetry::add(&tel.spans_released, kept + late_ready + late_inflight);
+        let td = build_output(out_groups);
+        tel.release_ns.record(started.elapsed().as_nanos() as u64);
+        td
+    }
+
+    /// `release`, encoded as OTLP `TracesData` bytes; empty when nothing was kept.
+    pub fn release_bytes(&self, now_unix_nano: u64, flush_all: bool) -> Vec<u8> {
+        let td = self.release(now_unix_nano, flush_all);
+        if td.resource_spans.is_empty() {
+            Vec::new()
+        } else {
+            td.encode_to_vec()
+        }
+    }
+
+    /// True when the buffer is over `num_traces` or `max_buffered_bytes`.
+    pub fn over_budget(&self) -> bool {
+        self.store.over_budget(&self.telemetry)
+    }
+
+    /// The sampler's telemetry.
+    pub fn stats(&self) -> SamplingSnapshot {
+        let mut s = self.telemetry.snapshot();
+        s.decision_cache_entries = self.store.cache_entries();
+        s.memory_bytes += s.decision_cache_entries * CACHE_ENTRY_BYTES;
+        s
+    }
+
+    fn decide(&self, policies: &mut [NamedPolicy], t: &Taken, now: u64) -> FinalDecision {
+        let mut seen = Seen::default();
+        let spans = t.data.span_count;
+        let (mut first_sampled, mut first_invert_sampled) = (None, None);
+        for (i, p) in policies.iter_mut().enumerate() {
+            let d = p.policy.evaluate(&t.data, now);
+            self.telemetry.policies[i].record(d, spans);
+            seen.record(d);
+            match d {
+                Decision::Sampled => {
+                    first_sampled.get_or_insert(i);
+                }
+                Decision::InvertSampled => {
+                    first_invert_sampled.get_or_insert(i);
+                }
+                _ => {}
+            }
+            if d == Decision::Dropped || (self.sample_on_first_match && d == Decision::Sampled) {
+                break;
+            }
+        }
+        let decision = seen.fold();
+        if decision.is_sampled() {
+            if let Some(i) = first_sampled.or(first_invert_sampled) {
+                Telemetry::add(&self.telemetry.policies[i].traces_kept, 1);
+                Telemetry::add(&self.telemetry.policies[i].spans_kept, spans);
+            }
+        }
+        decision
+    }
+}
+
+/// Builds `TracesData`, one `ResourceSpans` per shared resource and one `ScopeSpans` per
+/// shared scope, in first-seen order.
+fn build_output(groups: Vec<Group>) -> TracesData {
+    let mut rs_index: HashMap<*const (), usize> = HashMap::new();
+    let mut ss_index: HashMap<(*const (), *const ()), (usize, usize)> = HashMap::new();
+    let mut out: Vec<ResourceSpans> = Vec::new();
+    for g in groups {
+        let rkey = Arc::as_ptr(&g.resource) as *const ();
+        let skey = (rkey, Arc::as_ptr(&g.scope) as *const ());
+        if let Some(&(r, s)) = ss_index.get(&skey) {
+            out[r].scope_spans[s].spans.extend(g.spans);
+            continue;
+        }
+        let r = *rs_index.entry(rkey).or_insert_with(|| {
+            out.push(ResourceSpans {
+                resource: g.resource.resource.clone(),
+                scope_spans: Vec::new(),
+                schema_url: g.resource.schema_url.clone(),
+            });
+            out.len() - 1
+        });
+        out[r].scope_spans.push(ScopeSpans {
+            scope: g.scope.scope.clone(),
+            spans: g.spans,
+            schema_url: g.scope.schema_url.clone(),
+        });
+        ss_index.insert(skey, (r, out[r].scope_spans.len() - 1));
+    }
+    TracesData {
+        resource_spans: out,
+    }
+}
