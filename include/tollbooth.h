@@ -11,6 +11,12 @@
 // the edit-list format; the Go side refuses to start on a mismatch.
 #define TOLLBOOTH_ABI_VERSION 1
 
+// Fixed per-trace bookkeeping (map entry, queues, cache entry).
+#define TRACE_OVERHEAD_BYTES 160
+
+// Fixed per-group bookkeeping (two Arcs and a Vec header).
+#define GROUP_OVERHEAD_BYTES 48
+
 // Result of every fallible export. Values are stable across releases of one ABI version.
 typedef enum TollboothStatus {
   // Success.
@@ -121,7 +127,8 @@ enum TollboothStatus tollbooth_engine_collect_metrics(const struct TollboothEngi
                                                       struct TollboothBuf *metrics_out,
                                                       struct TollboothBuf *err_out);
 
-// Writes the engine's counters as a JSON object (`{"batches_processed": N, ...}`).
+// Writes the engine's counters as a JSON object (`{"batches_processed": N, ...}`, with the
+// tail sampler's telemetry under `"sampling"` when it is configured).
 //
 // - `stats_out`: must not be NULL; owned by the caller, free with [`tollbooth_buf_free`].
 // - `err_out`: may be NULL. Always written; on failure holds the message.

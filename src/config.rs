@@ -15,6 +15,10 @@ pub struct EngineConfig {
     /// Aggregation of GenAI calls into metrics; absent means this engine does not aggregate.
     #[serde(default)]
     pub metrics: Option<MetricsConfig>,
+    /// Tail sampling (contrib `tail_sampling` keys plus GenAI policies); absent means this
+    /// engine holds nothing. Kept raw so the sampler's own parser names the offending key.
+    #[serde(default)]
+    pub sampling: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -10,10 +10,11 @@ use opentelemetry_proto::tonic::trace::v1::TracesData;
 use prost::Message;
 
 use crate::config::EngineConfig;
-use crate::edits::{Disposition, EditList, Target};
+use crate::edits::{self, Disposition, EditList, Target};
 use crate::genai::{recognize, Level};
 use crate::metrics::Aggregator;
 use crate::otlp::{decode_traces, find_str};
+use crate::sampling::Sampler;
 use crate::stats::{Snapshot, Stats};
 
 /// Why a call failed. Every variant leaves the engine usable; the caller fails open.
@@ -38,25 +39,36 @@ pub struct Engine {
     config: EngineConfig,
     stats: Stats,
     metrics: Option<Mutex<Aggregator>>,
+    /// Tail sampler: when present the engine keeps every batch and gives back what it samples.
+    sampler: Option<Sampler>,
 }
 
 impl Engine {
     /// Builds an engine from its configuration; `now_unix_nano` starts cumulative metrics.
-    pub fn new(config: EngineConfig, now_unix_nano: u64) -> Engine {
+    /// Fails, naming the offending key, when a stage's configuration is invalid.
+    pub fn new(config: EngineConfig, now_unix_nano: u64) -> Result<Engine, String> {
         let metrics = config
             .metrics
             .as_ref()
             .map(|_| Mutex::new(Aggregator::new(now_unix_nano)));
-        Engine {
+        let sampler = match &config.sampling {
+            Some(raw) => Some(
+                Sampler::from_json(raw.to_string().as_bytes())
+                    .map_err(|e| format!("tail sampling: {e}"))?,
+            ),
+            None => None,
+        };
+        Ok(Engine {
             config,
             stats: Stats::default(),
             metrics,
-        }
+            sampler,
+        })
     }
 
     /// Runs the stages over one OTLP traces batch and returns the edit list for the caller.
-    pub fn process(&self, batch: &[u8], _now_unix_nano: u64) -> Result<Vec<u8>, EngineError> {
-        let td = match decode_traces(batch) {
+    pub fn process(&self, batch: &[u8], now_unix_nano: u64) -> Result<Vec<u8>, EngineError> {
+        let mut td = match decode_traces(batch) {
             Ok(td) => td,
             Err(e) => {
                 Stats::add(&self.stats.batches_undecodable, 1);
@@ -65,8 +77,18 @@ impl Engine {
         };
         let edits = self.process_decoded(&td)?;
         Stats::add(&self.stats.batches_processed, 1);
-        Stats::add(&self.stats.edits_emitted, edits.len() as u64);
-        Ok(edits.finish(Disposition::Forward))
+        let Some(sampler) = &self.sampler else {
+            Stats::add(&self.stats.edits_emitted, edits.len() as u64);
+            return Ok(edits.finish(Disposition::Forward));
+        };
+        // The sampler keeps an owned copy: apply our own edits to it, then hold it.
+        if !edits.is_empty() {
+            let (_, list) = edits::decode(&edits.finish(Disposition::Forward))
+                .expect("an edit list we just encoded decodes");
+            edits::apply(&mut td, &list);
+        }
+        sampler.ingest(td, now_unix_nano);
+        Ok(EditList::new().finish(Disposition::Held))
     }
 
     fn process_decoded(&self, td: &TracesData) -> Result<EditList, EngineError> {
@@ -116,9 +138,12 @@ impl Engine {
     }
 
     /// Returns traces that stateful stages have finished holding, as OTLP bytes (empty when
-    /// none). No stateful stage is configured in this build, so nothing is ever held.
-    pub fn release(&self, _now_unix_nano: u64, _flush_all: bool) -> Result<Vec<u8>, EngineError> {
-        Ok(Vec::new())
+    /// none). `flush_all` decides everything still held (shutdown).
+    pub fn release(&self, now_unix_nano: u64, flush_all: bool) -> Result<Vec<u8>, EngineError> {
+        Ok(match &self.sampler {
+            Some(s) => s.release_bytes(now_unix_nano, flush_all),
+            None => Vec::new(),
+        })
     }
 
     /// Returns the aggregated metrics as OTLP `MetricsData` bytes (empty when nothing to send).
@@ -137,6 +162,18 @@ impl Engine {
     /// The engine's counters.
     pub fn stats(&self) -> Snapshot {
         self.stats.snapshot()
+    }
+
+    /// The engine's counters and each stateful stage's telemetry, as one JSON object:
+    /// the engine counters at the top level, the sampler's under `"sampling"`.
+    pub fn stats_json(&self, panics_caught: u64) -> Vec<u8> {
+        let mut snapshot = self.stats();
+        snapshot.panics_caught = panics_caught;
+        let mut v = serde_json::to_value(snapshot).expect("plain struct serialises");
+        if let Some(s) = &self.sampler {
+            v["sampling"] = serde_json::to_value(s.stats()).expect("plain struct serialises");
+        }
+        serde_json::to_vec(&v).expect("a JSON value serialises")
     }
 }
 
@@ -175,7 +212,7 @@ mod tests {
 
     #[test]
     fn writes_latest_provider_name_only_when_missing() {
-        let engine = Engine::new(EngineConfig::default(), 0);
+        let engine = Engine::new(EngineConfig::default(), 0).unwrap();
         let out = engine
             .process(
                 &batch(vec![
@@ -208,7 +245,7 @@ mod tests {
 
     #[test]
     fn undecodable_batch_is_an_error_and_counted() {
-        let engine = Engine::new(EngineConfig::default(), 0);
+        let engine = Engine::new(EngineConfig::default(), 0).unwrap();
         assert!(matches!(
             engine.process(&[0xff, 0xff, 0xff], 0),
             Err(EngineError::Decode(_))
@@ -218,12 +255,12 @@ mod tests {
 
     #[test]
     fn metrics_only_when_configured() {
-        let plain = Engine::new(EngineConfig::default(), 0);
+        let plain = Engine::new(EngineConfig::default(), 0).unwrap();
         let b = batch(vec![span("chat", vec![kv_str("gen_ai.system", "openai")])]);
         plain.process(&b, 0).unwrap();
         assert!(plain.collect_metrics(1).unwrap().is_empty());
         let cfg = EngineConfig::from_json(br#"{"metrics": {}}"#).unwrap();
-        let counting = Engine::new(cfg, 0);
+        let counting = Engine::new(cfg, 0).unwrap();
         counting.process(&b, 0).unwrap();
         let md = opentelemetry_proto::tonic::metrics::v1::MetricsData::decode(
             counting.collect_metrics(1).unwrap().as_slice(),
@@ -233,5 +270,46 @@ mod tests {
             md.resource_metrics[0].scope_metrics[0].metrics[0].name,
             crate::metrics::REQUESTS
         );
+    }
+
+    #[test]
+    fn sampling_engine_holds_batches_and_releases_kept_traces() {
+        let cfg = EngineConfig::from_json(
+            br#"{"sampling": {"decision_wait": "1s", "policies": [
+                {"name": "all", "type": "always_sample"}]}}"#,
+        )
+        .unwrap();
+        let engine = Engine::new(cfg, 0).unwrap();
+        let mut s = span("chat", vec![kv_str("gen_ai.system", "openai")]);
+        s.trace_id = vec![7; 16];
+        s.span_id = vec![1; 8];
+        let out = engine.process(&batch(vec![s]), 0).unwrap();
+        let (d, edits) = decode(&out).unwrap();
+        assert_eq!(d, Disposition::Held);
+        assert!(edits.is_empty());
+        assert!(
+            engine.release(500_000_000, false).unwrap().is_empty(),
+            "not yet due"
+        );
+        let released =
+            TracesData::decode(engine.release(2_000_000_000, false).unwrap().as_slice()).unwrap();
+        let span = &released.resource_spans[0].scope_spans[0].spans[0];
+        // The engine's own enrichment was applied to the held copy.
+        assert_eq!(
+            crate::otlp::find_str(&span.attributes, "gen_ai.provider.name"),
+            Some("openai")
+        );
+        let stats: serde_json::Value = serde_json::from_slice(&engine.stats_json(0)).unwrap();
+        assert_eq!(stats["sampling"]["spans_received"], 1, "{stats}");
+    }
+
+    #[test]
+    fn bad_sampling_config_is_an_error_naming_the_type() {
+        let cfg = EngineConfig::from_json(
+            br#"{"sampling": {"policies": [{"name": "x", "type": "ottl_condition"}]}}"#,
+        )
+        .unwrap();
+        let err = Engine::new(cfg, 0).err().unwrap();
+        assert!(err.contains("ottl_condition"), "{err}");
     }
 }

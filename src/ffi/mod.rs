@@ -211,9 +211,9 @@ pub unsafe extern "C" fn tollbooth_engine_new(
         let bytes = input(config, config_len, "config")?;
         let cfg =
             EngineConfig::from_json(bytes).map_err(|m| (TollboothStatus::InvalidConfig, m))?;
-        let engine = Box::new(TollboothEngine {
-            engine: Engine::new(cfg, now_unix_nano),
-        });
+        let engine =
+            Engine::new(cfg, now_unix_nano).map_err(|m| (TollboothStatus::InvalidConfig, m))?;
+        let engine = Box::new(TollboothEngine { engine });
         engine_out.write(Box::into_raw(engine));
         Ok(())
     })
@@ -334,7 +334,8 @@ pub unsafe extern "C" fn tollbooth_engine_collect_metrics(
     })
 }
 
-/// Writes the engine's counters as a JSON object (`{"batches_processed": N, ...}`).
+/// Writes the engine's counters as a JSON object (`{"batches_processed": N, ...}`, with the
+/// tail sampler's telemetry under `"sampling"` when it is configured).
 ///
 /// - `stats_out`: must not be NULL; owned by the caller, free with [`tollbooth_buf_free`].
 /// - `err_out`: may be NULL. Always written; on failure holds the message.
@@ -356,10 +357,10 @@ pub unsafe extern "C" fn tollbooth_engine_stats(
         }
         write_buf(stats_out, Vec::new());
         let engine = engine_ref(engine)?;
-        let mut snapshot = engine.stats();
-        snapshot.panics_caught = PANICS_CAUGHT.load(Ordering::Relaxed);
-        let json = serde_json::to_vec(&snapshot).expect("plain struct serialises");
-        write_buf(stats_out, json);
+        write_buf(
+            stats_out,
+            engine.stats_json(PANICS_CAUGHT.load(Ordering::Relaxed)),
+        );
         Ok(())
     })
 }
