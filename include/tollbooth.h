@@ -7,15 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// The ABI revision. Bump it on any change to a signature, a struct layout, a status value or
-// the edit-list format; the Go side refuses to start on a mismatch.
 #define TOLLBOOTH_ABI_VERSION 1
-
-// Fixed per-trace bookkeeping (map entry, queues, cache entry).
-#define TRACE_OVERHEAD_BYTES 160
-
-// Fixed per-group bookkeeping (two Arcs and a Vec header).
-#define GROUP_OVERHEAD_BYTES 48
 
 // Result of every fallible export. Values are stable across releases of one ABI version.
 typedef enum TollboothStatus {

@@ -164,3 +164,10 @@ proptest::proptest! {
         unsafe { tollbooth_engine_free(engine) };
     }
 }
+
+#[test]
+fn committed_header_states_this_abi_version() {
+    let header = include_str!("../../include/tollbooth.h");
+    let line = format!("#define TOLLBOOTH_ABI_VERSION {TOLLBOOTH_ABI_VERSION}\n");
+    assert!(header.contains(&line), "include/tollbooth.h must say {line:?}: edit cbindgen.toml's after_includes and run `make header`");
+}
