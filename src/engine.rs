@@ -12,7 +12,7 @@ use prost::Message;
 use crate::config::EngineConfig;
 use crate::edits::{Disposition, EditList, Target};
 use crate::genai::{recognize, Level};
-use crate::metrics::Aggregator;
+use crate::metrics::{span, Aggregator, CallRecord};
 use crate::otlp::{decode_traces, find_str};
 use crate::stats::{Snapshot, Stats};
 
@@ -41,12 +41,13 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Builds an engine from its configuration; `now_unix_nano` starts cumulative metrics.
-    pub fn new(config: EngineConfig, now_unix_nano: u64) -> Engine {
+    /// Builds an engine from its configuration. Metric series start at their first call, so
+    /// the start time is not needed here; the parameter stays for the ABI.
+    pub fn new(config: EngineConfig, _now_unix_nano: u64) -> Engine {
         let metrics = config
             .metrics
             .as_ref()
-            .map(|_| Mutex::new(Aggregator::new(now_unix_nano)));
+            .map(|m| Mutex::new(Aggregator::new(m.clone())));
         Engine {
             config,
             stats: Stats::default(),
@@ -55,7 +56,7 @@ impl Engine {
     }
 
     /// Runs the stages over one OTLP traces batch and returns the edit list for the caller.
-    pub fn process(&self, batch: &[u8], _now_unix_nano: u64) -> Result<Vec<u8>, EngineError> {
+    pub fn process(&self, batch: &[u8], now_unix_nano: u64) -> Result<Vec<u8>, EngineError> {
         let td = match decode_traces(batch) {
             Ok(td) => td,
             Err(e) => {
@@ -63,19 +64,20 @@ impl Engine {
                 return Err(EngineError::Decode(e.to_string()));
             }
         };
-        let edits = self.process_decoded(&td)?;
+        let edits = self.process_decoded(&td, now_unix_nano)?;
         Stats::add(&self.stats.batches_processed, 1);
         Stats::add(&self.stats.edits_emitted, edits.len() as u64);
         Ok(edits.finish(Disposition::Forward))
     }
 
-    fn process_decoded(&self, td: &TracesData) -> Result<EditList, EngineError> {
+    fn process_decoded(&self, td: &TracesData, now: u64) -> Result<EditList, EngineError> {
         let mut edits = EditList::new();
         let mut aggregator = match &self.metrics {
             Some(m) => Some(m.lock().map_err(|_| EngineError::Poisoned)?),
             None => None,
         };
         let (mut spans, mut genai, mut inference) = (0u64, 0u64, 0u64);
+        let mut extra_dims = Vec::new();
         for (rs_i, rs) in td.resource_spans.iter().enumerate() {
             let resource_attrs = rs
                 .resource
@@ -103,7 +105,33 @@ impl Engine {
                     if call.level == Level::Inference {
                         inference += 1;
                         if let Some(agg) = aggregator.as_mut() {
-                            agg.record(service, &call);
+                            let m = agg.config();
+                            span::extra_dimensions(
+                                &m.dimensions,
+                                &span.attributes,
+                                resource_attrs,
+                                &mut extra_dims,
+                            );
+                            let usage = span::usage(&span.attributes);
+                            let record = CallRecord {
+                                service,
+                                provider: call.provider_name(),
+                                operation: call.operation.unwrap_or(""),
+                                request_model: call.request_model.unwrap_or(""),
+                                response_model: call.response_model.unwrap_or(""),
+                                extra_dims: &extra_dims,
+                                input_tokens: usage.input,
+                                output_tokens: usage.output,
+                                cache_read_tokens: usage.cache_read,
+                                cache_write_tokens: usage.cache_write,
+                                reasoning_tokens: usage.reasoning,
+                                cost: None,
+                                unpriced: false,
+                                duration_s: span::duration_s(span),
+                                ttft_s: span::ttft_s(&span.attributes),
+                                error_type: span::error_type(span),
+                            };
+                            agg.record(&record, now);
                         }
                     }
                 }
@@ -126,7 +154,7 @@ impl Engine {
         let Some(m) = &self.metrics else {
             return Ok(Vec::new());
         };
-        let agg = m.lock().map_err(|_| EngineError::Poisoned)?;
+        let mut agg = m.lock().map_err(|_| EngineError::Poisoned)?;
         let md = agg.collect(now_unix_nano);
         if md.resource_metrics.is_empty() {
             return Ok(Vec::new());
@@ -229,9 +257,9 @@ mod tests {
             counting.collect_metrics(1).unwrap().as_slice(),
         )
         .unwrap();
-        assert_eq!(
-            md.resource_metrics[0].scope_metrics[0].metrics[0].name,
-            crate::metrics::REQUESTS
-        );
+        assert!(md.resource_metrics[0].scope_metrics[0]
+            .metrics
+            .iter()
+            .any(|m| m.name == crate::metrics::REQUESTS));
     }
 }

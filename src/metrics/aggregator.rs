@@ -1,0 +1,275 @@
+//! The aggregator: finds a call's series without allocating, enforces the cardinality
+//! limit, expires idle series and hands the tallies to the exporter.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
+use std::sync::Arc;
+
+use opentelemetry_proto::tonic::metrics::v1::MetricsData;
+
+use super::export;
+use super::names::{BASE_DIMENSIONS, OTHER_ERROR};
+use super::record::CallRecord;
+use super::series::{ErrorId, Series, Tallies};
+use crate::config::{DimensionConfig, MetricsConfig, Temporality};
+
+/// Distinct `error.type` values kept before further ones report as `_OTHER`; bounds the
+/// error label the same way the cardinality limit bounds series.
+pub const MAX_ERROR_TYPES: usize = 64;
+
+/// The series keys are already hashed with a keyed hash; hashing them again is waste.
+#[derive(Default)]
+struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | *b as u64;
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// Holds every series of one engine; the engine keeps it behind a mutex.
+pub struct Aggregator {
+    config: MetricsConfig,
+    /// Keyed per aggregator, so span-controlled values cannot aim at one hash chain.
+    hasher: RandomState,
+    series: Vec<Series>,
+    /// Key hash → positions in `series` (more than one only on a 64-bit collision).
+    index: HashMap<u64, Vec<u32>, BuildHasherDefault<IdentityHasher>>,
+    /// The one series that absorbs calls beyond `aggregation_cardinality_limit`.
+    overflow: Option<Series>,
+    /// Interned dimension values shared by all series.
+    strings: HashSet<Arc<str>>,
+    error_types: Vec<Arc<str>>,
+    error_ids: HashMap<Arc<str>, ErrorId>,
+    /// Calls folded into the overflow series, for the engine's own counters.
+    overflowed_calls: u64,
+}
+
+impl Aggregator {
+    pub fn new(config: MetricsConfig) -> Aggregator {
+        Aggregator {
+            config,
+            hasher: RandomState::new(),
+            series: Vec::new(),
+            index: HashMap::default(),
+            overflow: None,
+            strings: HashSet::new(),
+            error_types: Vec::new(),
+            error_ids: HashMap::new(),
+            overflowed_calls: 0,
+        }
+    }
+
+    pub fn config(&self) -> &MetricsConfig {
+        &self.config
+    }
+
+    /// Counts one model call seen at `now_unix_nano`. Allocation-free when the call's
+    /// series and error type already exist.
+    pub fn record(&mut self, call: &CallRecord<'_>, now_unix_nano: u64) {
+        let error = call.error_type.map(|e| self.error_id(e));
+        let hash = self.key_hash(call);
+        let series = match self.find(hash, call) {
+            Some(i) => &mut self.series[i],
+            None => self.insert(hash, call, now_unix_nano),
+        };
+        series.last_seen_unix_nano = series.last_seen_unix_nano.max(now_unix_nano);
+        series.touched = true;
+        series.tallies.add(call, error);
+    }
+
+    /// Live series, the overflow series included (also exported as a gauge).
+    pub fn series_count(&self) -> usize {
+        self.series.len() + usize::from(self.overflow.is_some())
+    }
+
+    /// Calls that were folded into the overflow series since start.
+    pub fn overflowed_calls(&self) -> u64 {
+        self.overflowed_calls
+    }
+
+    /// Builds the metrics as of `now_unix_nano`: first drops series idle longer than
+    /// `metrics_expiration`, then exports in a fixed order, then (delta) starts a new
+    /// interval. Empty when there is no series at all.
+    pub fn collect(&mut self, now_unix_nano: u64) -> MetricsData {
+        self.expire(now_unix_nano);
+        if self.series_count() == 0 {
+            return MetricsData::default();
+        }
+        let delta = self.config.aggregation_temporality == Temporality::Delta;
+        let mut order: Vec<&Series> = self.series.iter().filter(|s| !delta || s.touched).collect();
+        order.sort_by(|a, b| a.dims.cmp(&b.dims));
+        if let Some(o) = self.overflow.as_ref().filter(|s| !delta || s.touched) {
+            order.push(o);
+        }
+        let mut names: Vec<&str> = BASE_DIMENSIONS.to_vec();
+        names.extend(self.config.dimensions.iter().map(|d| d.name.as_str()));
+        let md = export::build(&export::Input {
+            series: &order,
+            dimension_names: &names,
+            error_types: &self.error_types,
+            temporality: self.config.aggregation_temporality,
+            exponential_max_size: self
+                .config
+                .histogram
+                .exponential
+                .as_ref()
+                .map(|e| e.max_size),
+            series_count: self.series_count(),
+            now_unix_nano,
+        });
+        if delta {
+            for s in self.series.iter_mut().chain(self.overflow.as_mut()) {
+                if s.touched {
+                    s.tallies.reset();
+                    s.touched = false;
+                }
+                s.start_unix_nano = now_unix_nano;
+            }
+        }
+        md
+    }
+
+    fn dims_len(&self) -> usize {
+        BASE_DIMENSIONS.len() + self.config.dimensions.len()
+    }
+
+    fn key_hash(&self, call: &CallRecord<'_>) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        for i in 0..self.dims_len() {
+            key_part(&self.config.dimensions, call, i).hash(&mut h);
+        }
+        h.finish()
+    }
+
+    fn find(&self, hash: u64, call: &CallRecord<'_>) -> Option<usize> {
+        let candidates = self.index.get(&hash)?;
+        candidates.iter().map(|i| *i as usize).find(|i| {
+            let dims = &self.series[*i].dims;
+            (0..dims.len())
+                .all(|d| dims[d].as_deref() == key_part(&self.config.dimensions, call, d))
+        })
+    }
+
+    /// Starts a series for a new dimension set, or returns the overflow series when the
+    /// limit is reached.
+    fn insert(&mut self, hash: u64, call: &CallRecord<'_>, now: u64) -> &mut Series {
+        let exponential = self.config.histogram.exponential.is_some();
+        if self.series.len() >= self.config.aggregation_cardinality_limit {
+            self.overflowed_calls += 1;
+            return self.overflow.get_or_insert_with(|| Series {
+                dims: Box::new([]),
+                hash: 0,
+                start_unix_nano: now,
+                last_seen_unix_nano: now,
+                touched: false,
+                tallies: Tallies::new(exponential),
+            });
+        }
+        let n = self.dims_len();
+        let (extras, strings) = (&self.config.dimensions, &mut self.strings);
+        let dims: Box<[Option<Arc<str>>]> = (0..n)
+            .map(|i| key_part(extras, call, i).map(|v| intern(strings, v)))
+            .collect();
+        let id = self.series.len();
+        self.series.push(Series {
+            dims,
+            hash,
+            start_unix_nano: now,
+            last_seen_unix_nano: now,
+            touched: false,
+            tallies: Tallies::new(exponential),
+        });
+        self.index.entry(hash).or_default().push(id as u32);
+        &mut self.series[id]
+    }
+
+    fn error_id(&mut self, e: &str) -> ErrorId {
+        let e = if e.is_empty() { OTHER_ERROR } else { e };
+        if let Some(id) = self.error_ids.get(e) {
+            return *id;
+        }
+        let e = if self.error_types.len() >= MAX_ERROR_TYPES {
+            OTHER_ERROR
+        } else {
+            e
+        };
+        if let Some(id) = self.error_ids.get(e) {
+            return *id;
+        }
+        let a: Arc<str> = Arc::from(e);
+        let id = self.error_types.len() as ErrorId;
+        self.error_types.push(a.clone());
+        self.error_ids.insert(a, id);
+        id
+    }
+
+    /// Drops series idle longer than `metrics_expiration` (zero: never) and the strings
+    /// only they used. A delta series with unexported calls is kept until it is exported.
+    fn expire(&mut self, now: u64) {
+        let ttl = self.config.metrics_expiration.as_nanos() as u64;
+        if ttl == 0 {
+            return;
+        }
+        let delta = self.config.aggregation_temporality == Temporality::Delta;
+        let live =
+            |s: &Series| (delta && s.touched) || now.saturating_sub(s.last_seen_unix_nano) <= ttl;
+        if self.overflow.as_ref().is_some_and(|o| !live(o)) {
+            self.overflow = None;
+        }
+        let before = self.series.len();
+        self.series.retain(live);
+        if self.series.len() == before {
+            return;
+        }
+        self.index.clear();
+        for (i, s) in self.series.iter().enumerate() {
+            self.index.entry(s.hash).or_default().push(i as u32);
+        }
+        self.strings.retain(|a| Arc::strong_count(a) > 1);
+    }
+}
+
+/// The call's value for dimension `i` (base dimensions, then configured extras with their
+/// defaults); `None` leaves the label off.
+fn key_part<'r>(
+    extras: &'r [DimensionConfig],
+    call: &'r CallRecord<'_>,
+    i: usize,
+) -> Option<&'r str> {
+    let v = match i {
+        0 => Some(call.service),
+        1 => Some(call.provider),
+        2 => Some(call.operation),
+        3 => Some(call.request_model),
+        4 => Some(call.response_model),
+        _ => {
+            let extra = i - BASE_DIMENSIONS.len();
+            return call
+                .extra_dims
+                .get(extra)
+                .copied()
+                .flatten()
+                .filter(|v| !v.is_empty())
+                .or(extras[extra].default.as_deref());
+        }
+    };
+    v.filter(|v| !v.is_empty())
+}
+
+fn intern(strings: &mut HashSet<Arc<str>>, s: &str) -> Arc<str> {
+    if let Some(a) = strings.get(s) {
+        return a.clone();
+    }
+    let a: Arc<str> = Arc::from(s);
+    strings.insert(a.clone());
+    a
+}
