@@ -245,6 +245,72 @@ mod tests {
     }
 
     #[test]
+    fn metrics_read_usage_timing_errors_and_extra_dimensions() {
+        use crate::otlp::kv_int;
+        use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point, MetricsData};
+        let cfg = EngineConfig::from_json(
+            br#"{"metrics": {"dimensions": [{"name": "tenant.id", "default": "none"}]}}"#,
+        )
+        .unwrap();
+        let engine = Engine::new(cfg, 0);
+        let mut ok = span(
+            "chat gpt-4o",
+            vec![
+                kv_str("gen_ai.provider.name", "openai"),
+                kv_str("gen_ai.operation.name", "chat"),
+                kv_str("gen_ai.request.model", "gpt-4o"),
+                kv_int("gen_ai.usage.input_tokens", 120),
+                kv_int("gen_ai.usage.output_tokens", 30),
+                kv_str("tenant.id", "acme"),
+            ],
+        );
+        ok.start_time_unix_nano = 1_000_000_000;
+        ok.end_time_unix_nano = 1_250_000_000;
+        let mut failed = ok.clone();
+        failed.attributes.push(kv_str("error.type", "timeout"));
+        failed.attributes.retain(|kv| kv.key != "tenant.id");
+        let agent = span(
+            "invoke_agent",
+            vec![
+                kv_str("gen_ai.operation.name", "invoke_agent"),
+                kv_int("gen_ai.usage.input_tokens", 150),
+            ],
+        );
+        engine.process(&batch(vec![ok, failed, agent]), 5).unwrap();
+        let md = MetricsData::decode(engine.collect_metrics(6).unwrap().as_slice()).unwrap();
+        let metrics = &md.resource_metrics[0].scope_metrics[0].metrics;
+        let get = |name: &str| metrics.iter().find(|m| m.name == name).unwrap();
+        let Some(metric::Data::Sum(tokens)) = &get(crate::metrics::TOKENS).data else {
+            panic!()
+        };
+        let input: i64 = tokens
+            .data_points
+            .iter()
+            .filter(|p| p.attributes.contains(&kv_str("gen_ai.token.type", "input")))
+            .map(|p| match p.value {
+                Some(number_data_point::Value::AsInt(v)) => v,
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(input, 240, "agent spans are not calls");
+        let Some(metric::Data::Histogram(d)) = &get(crate::metrics::OPERATION_DURATION).data else {
+            panic!()
+        };
+        assert_eq!(d.data_points.iter().map(|p| p.count).sum::<u64>(), 2);
+        assert_eq!(d.data_points[0].sum, Some(0.25));
+        let Some(metric::Data::Sum(errors)) = &get(crate::metrics::ERRORS).data else {
+            panic!()
+        };
+        assert_eq!(errors.data_points.len(), 1);
+        let attrs = &errors.data_points[0].attributes;
+        assert!(attrs.contains(&kv_str("error.type", "timeout")));
+        assert!(
+            attrs.contains(&kv_str("tenant.id", "none")),
+            "default applies"
+        );
+    }
+
+    #[test]
     fn metrics_only_when_configured() {
         let plain = Engine::new(EngineConfig::default(), 0);
         let b = batch(vec![span("chat", vec![kv_str("gen_ai.system", "openai")])]);
