@@ -2,7 +2,7 @@
 //! limit, expires idle series and hands the tallies to the exporter.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::metrics::v1::MetricsData;
@@ -35,11 +35,65 @@ impl Hasher for IdentityHasher {
     }
 }
 
+/// Hashes a call's dimension values. SipHash through the `Hash` trait was a third of the
+/// per-call cost; this multiply-rotate mix over whole words is several times faster.
+/// Collisions cost a string comparison, never a wrong series (keys are compared in full),
+/// and the cardinality limit bounds the chains.
+struct KeyHasher(u64);
+
+impl KeyHasher {
+    #[inline]
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0 ^ word)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(29);
+    }
+
+    /// One dimension value. The last, partial word carries the length, which delimits
+    /// values (`"ab","c"` ≠ `"a","bc"`) and tells `None` from `""`.
+    #[inline]
+    fn part(&mut self, value: Option<&str>) {
+        let Some(s) = value else {
+            self.mix(0xA5A5_A5A5_A5A5_A5A5);
+            return;
+        };
+        let bytes = s.as_bytes();
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.mix(u64::from_le_bytes(w.try_into().expect("8 bytes")));
+        }
+        // Overlapping loads instead of copying the tail into a buffer (a store-forwarding
+        // stall showed up in profiles).
+        let rest = words.remainder();
+        let n = rest.len();
+        let tail = if n >= 4 {
+            let lo = u32::from_le_bytes(rest[..4].try_into().expect("4 bytes")) as u64;
+            let hi = u32::from_le_bytes(rest[n - 4..].try_into().expect("4 bytes")) as u64;
+            lo | hi << 32
+        } else if n > 0 {
+            rest[0] as u64 | (rest[n / 2] as u64) << 8 | (rest[n - 1] as u64) << 16
+        } else {
+            0
+        };
+        self.mix(tail ^ (bytes.len() as u64) << 56);
+    }
+
+    fn finish(&self) -> u64 {
+        // Final avalanche (murmur3 fmix64) so the low bits the table uses depend on every byte.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
 /// Holds every series of one engine; the engine keeps it behind a mutex.
 pub struct Aggregator {
     config: MetricsConfig,
-    /// Keyed per aggregator, so span-controlled values cannot aim at one hash chain.
-    hasher: RandomState,
+    /// Random per aggregator, so span-controlled values cannot aim at one hash chain.
+    seed: u64,
     series: Vec<Series>,
     /// Key hash → positions in `series` (more than one only on a 64-bit collision).
     index: HashMap<u64, Vec<u32>, BuildHasherDefault<IdentityHasher>>,
@@ -57,7 +111,7 @@ impl Aggregator {
     pub fn new(config: MetricsConfig) -> Aggregator {
         Aggregator {
             config,
-            hasher: RandomState::new(),
+            seed: RandomState::new().hash_one(0x7011_b007_u64),
             series: Vec::new(),
             index: HashMap::default(),
             overflow: None,
@@ -143,9 +197,9 @@ impl Aggregator {
     }
 
     fn key_hash(&self, call: &CallRecord<'_>) -> u64 {
-        let mut h = self.hasher.build_hasher();
+        let mut h = KeyHasher(self.seed);
         for i in 0..self.dims_len() {
-            key_part(&self.config.dimensions, call, i).hash(&mut h);
+            h.part(key_part(&self.config.dimensions, call, i));
         }
         h.finish()
     }

@@ -41,6 +41,21 @@ impl Shape {
         }
     }
 
+    /// Index of the bucket holding `raw`, in closed form: the semconv bounds are powers of 4
+    /// (tokens) and 10 ms times powers of 2 (durations), so a leading-zero count replaces
+    /// the binary search. Equal to [`bucket_index`] over [`Shape::bounds`] (tested).
+    #[inline]
+    pub fn bucket(self, raw: u64) -> usize {
+        let ceil_log2 = |x: u64| (64 - x.saturating_sub(1).leading_zeros()) as usize;
+        let i = match self {
+            // (4^(i-1), 4^i]  ⇔  i = ceil(ceil(log2 v) / 2)
+            Shape::Tokens => ceil_log2(raw).div_ceil(2),
+            // (10ms·2^(i-1), 10ms·2^i]  ⇔  i = ceil(log2(ceil(v / 10ms)))
+            Shape::Seconds => ceil_log2(raw.div_ceil(DURATION_BOUNDS_NS[0])),
+        };
+        i.min(TOKEN_BOUNDS.len())
+    }
+
     /// Exported explicit bounds.
     pub fn explicit_bounds(self) -> Vec<f64> {
         self.bounds().iter().map(|b| self.to_export(*b)).collect()
@@ -106,6 +121,24 @@ mod tests {
         assert_eq!(bucket_index(d, seconds_to_ns(0.010000001)), 1);
         assert_eq!(bucket_index(d, seconds_to_ns(81.92)), 13);
         assert_eq!(bucket_index(d, seconds_to_ns(100.0)), 14);
+    }
+
+    #[test]
+    fn closed_form_bucket_equals_binary_search() {
+        for shape in [Shape::Tokens, Shape::Seconds] {
+            let mut values = vec![0, 1, 2, 3, u64::MAX - 1, u64::MAX];
+            for b in shape.bounds() {
+                values.extend([b - 1, *b, b + 1, b * 3 / 2]);
+            }
+            values.extend((0..10_000u64).map(|i| i * i * 7919));
+            for v in values {
+                assert_eq!(
+                    shape.bucket(v),
+                    bucket_index(shape.bounds(), v),
+                    "{shape:?} {v}"
+                );
+            }
+        }
     }
 
     #[test]

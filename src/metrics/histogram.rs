@@ -12,7 +12,7 @@ use opentelemetry_proto::tonic::metrics::v1::{
     exponential_histogram_data_point::Buckets, ExponentialHistogramDataPoint, HistogramDataPoint,
 };
 
-use super::buckets::{bucket_index, Shape};
+use super::buckets::Shape;
 
 /// Significant digits of the HDR record: 1% resolution, well under an exponential bucket
 /// width at the scales `max_size` 160 allows for realistic ranges.
@@ -51,7 +51,7 @@ impl Hist {
         self.sum += raw as u128;
         self.min = self.min.min(raw);
         self.max = self.max.max(raw);
-        self.buckets[bucket_index(shape.bounds(), raw)] += 1;
+        self.buckets[shape.bucket(raw)] += 1;
         if let Some(h) = &mut self.hdr {
             // `record` grows the auto-resizing histogram; `saturating_record` would clamp.
             let v = raw / shape.hdr_divisor();

@@ -6,7 +6,7 @@ use opentelemetry_proto::tonic::common::v1::{any_value, KeyValue};
 use opentelemetry_proto::tonic::trace::v1::{status::StatusCode, Span};
 
 use crate::config::DimensionConfig;
-use crate::otlp::{find, find_int, find_str};
+use crate::otlp::{find, find_str};
 
 const INPUT: &[&str] = &[
     "gen_ai.usage.input_tokens",
@@ -51,20 +51,51 @@ pub struct Usage {
     pub reasoning: u64,
 }
 
-fn first_count(attrs: &[KeyValue], keys: &[&str]) -> Option<u64> {
-    keys.iter()
-        .find_map(|k| find_int(attrs, k))
-        .map(|v| v.max(0) as u64)
+/// One pass over the attributes: a span carries a dozen or more of them, and looking each
+/// of the ~20 spellings up separately cost more than the aggregation itself.
+pub fn usage(attrs: &[KeyValue]) -> Usage {
+    const SLOTS: [&[&str]; 5] = [INPUT, OUTPUT, CACHE_READ, CACHE_WRITE, REASONING];
+    // Per slot: (rank of the spelling found, value); a lower rank is a preferred spelling.
+    let mut best: [(usize, Option<u64>); 5] = [(usize::MAX, None); 5];
+    for kv in attrs {
+        let k = kv.key.as_str();
+        if !(k.starts_with("gen_ai.usage.") || k.starts_with("llm.") || k.starts_with("ai.usage."))
+        {
+            continue;
+        }
+        for (slot, keys) in SLOTS.iter().enumerate() {
+            if let Some(rank) = keys.iter().position(|c| *c == k) {
+                if rank < best[slot].0 {
+                    if let Some(v) = kv
+                        .value
+                        .as_ref()
+                        .and_then(|v| v.value.as_ref())
+                        .and_then(count)
+                    {
+                        best[slot] = (rank, Some(v));
+                    }
+                }
+            }
+        }
+    }
+    Usage {
+        input: best[0].1,
+        output: best[1].1,
+        cache_read: best[2].1.unwrap_or(0),
+        cache_write: best[3].1.unwrap_or(0),
+        reasoning: best[4].1.unwrap_or(0),
+    }
 }
 
-pub fn usage(attrs: &[KeyValue]) -> Usage {
-    Usage {
-        input: first_count(attrs, INPUT),
-        output: first_count(attrs, OUTPUT),
-        cache_read: first_count(attrs, CACHE_READ).unwrap_or(0),
-        cache_write: first_count(attrs, CACHE_WRITE).unwrap_or(0),
-        reasoning: first_count(attrs, REASONING).unwrap_or(0),
-    }
+/// A token count as instrumentations send it: int, whole double or decimal string.
+fn count(v: &any_value::Value) -> Option<u64> {
+    let i = match v {
+        any_value::Value::IntValue(i) => *i,
+        any_value::Value::DoubleValue(d) if d.fract() == 0.0 && d.is_finite() => *d as i64,
+        any_value::Value::StringValue(s) => s.trim().parse().ok()?,
+        _ => return None,
+    };
+    Some(i.max(0) as u64)
 }
 
 /// Span duration in seconds (zero when the clock went backwards).
@@ -151,6 +182,17 @@ mod tests {
             }
         );
         assert_eq!(usage(&[]).input, None);
+        let both = [
+            kv_int("llm.usage.prompt_tokens", 1),
+            kv_str("gen_ai.usage.input_tokens", "7"),
+            kv_int("gen_ai.usage.output_tokens", -3),
+        ];
+        let u = usage(&both);
+        assert_eq!(
+            (u.input, u.output),
+            (Some(7), Some(0)),
+            "preferred spelling wins"
+        );
     }
 
     #[test]

@@ -476,3 +476,31 @@ fn nothing_recorded_gives_empty_metrics() {
         .resource_metrics
         .is_empty());
 }
+
+#[test]
+fn dimension_values_do_not_run_together() {
+    let mut agg = Aggregator::new(MetricsConfig::default());
+    let a = CallRecord {
+        service: "ab",
+        provider: "c",
+        ..Default::default()
+    };
+    let b = CallRecord {
+        service: "a",
+        provider: "bc",
+        ..Default::default()
+    };
+    let c = CallRecord {
+        service: "a",
+        provider: "bc",
+        operation: "",
+        request_model: "x",
+        ..Default::default()
+    };
+    for r in [&a, &b, &c, &a] {
+        agg.record(r, S);
+    }
+    assert_eq!(agg.series_count(), 3);
+    let req = sums(&agg.collect(2 * S), REQUESTS);
+    assert_eq!(req.iter().map(|p| p.1).sum::<f64>(), 4.0);
+}
