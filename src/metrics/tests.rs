@@ -504,3 +504,96 @@ fn dimension_values_do_not_run_together() {
     let req = sums(&agg.collect(2 * S), REQUESTS);
     assert_eq!(req.iter().map(|p| p.1).sum::<f64>(), 4.0);
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// One step: a call (model index, error index, cost in pico-USD or unpriced) or a collect.
+    #[derive(Debug, Clone)]
+    enum Step {
+        Call(usize, Option<usize>, Option<i64>),
+        Collect,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            8 => (0..6usize, proptest::option::of(0..3usize), proptest::option::of(0..5_000_000_000i64))
+                .prop_map(|(m, e, c)| Step::Call(m, e, c)),
+            1 => Just(Step::Collect),
+        ]
+    }
+
+    const MODELS: [&str; 6] = ["a", "b", "c", "d", "e", "f"];
+    const ERROR_NAMES: [&str; 3] = ["timeout", "429", "500"];
+
+    fn totals(md: &MetricsData) -> (f64, i128, f64, f64) {
+        let cost: i128 = sums(md, COST)
+            .iter()
+            .map(|p| pico_usd_from_decimal(&format!("{:.12}", p.1)).unwrap())
+            .sum();
+        (
+            total(md, REQUESTS),
+            cost,
+            total(md, ERRORS),
+            total(md, UNPRICED),
+        )
+    }
+
+    proptest! {
+        /// Whatever the limit and the collect points: no call is lost to overflow, delta
+        /// intervals add up to the cumulative totals, and money stays exact.
+        #[test]
+        fn totals_survive_overflow_and_temporality(
+            limit in 1usize..5,
+            steps in proptest::collection::vec(step(), 1..200),
+        ) {
+            let config = |t| MetricsConfig {
+                aggregation_cardinality_limit: limit,
+                aggregation_temporality: t,
+                ..Default::default()
+            };
+            let mut cumulative = Aggregator::new(config(Temporality::Cumulative));
+            let mut delta = Aggregator::new(config(Temporality::Delta));
+            let (mut calls, mut pico, mut errors, mut unpriced) = (0u64, 0i128, 0u64, 0u64);
+            let mut delta_sum = (0.0, 0i128, 0.0, 0.0);
+            let mut now = S;
+            for s in &steps {
+                now += S;
+                match s {
+                    Step::Call(m, e, c) => {
+                        let mut r = call(MODELS[*m]);
+                        r.error_type = e.map(|e| ERROR_NAMES[e]);
+                        match c {
+                            Some(p) => {
+                                r.cost = Some(Cost { usd: 0.0, exact_pico_usd: Some(*p as i128) });
+                                pico += *p as i128;
+                            }
+                            None => {
+                                r.unpriced = true;
+                                unpriced += 1;
+                            }
+                        }
+                        calls += 1;
+                        errors += e.is_some() as u64;
+                        cumulative.record(&r, now);
+                        delta.record(&r, now);
+                    }
+                    Step::Collect => {
+                        let d = totals(&delta.collect(now));
+                        delta_sum = (delta_sum.0 + d.0, delta_sum.1 + d.1, delta_sum.2 + d.2, delta_sum.3 + d.3);
+                    }
+                }
+            }
+            now += S;
+            let d = totals(&delta.collect(now));
+            delta_sum = (delta_sum.0 + d.0, delta_sum.1 + d.1, delta_sum.2 + d.2, delta_sum.3 + d.3);
+            let c = totals(&cumulative.collect(now));
+            let expected = (calls as f64, pico, errors as f64, unpriced as f64);
+            prop_assert_eq!(c, expected);
+            prop_assert_eq!(delta_sum, expected);
+            prop_assert!(cumulative.series_count() <= limit + 1);
+        }
+    }
+}
