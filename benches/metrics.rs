@@ -68,7 +68,7 @@ fn record(c: &mut Criterion) {
         })
     });
 
-    let cfg = MetricsConfig {
+    let cfg2 = MetricsConfig {
         dimensions: vec![
             DimensionConfig {
                 name: "tenant.id".into(),
@@ -81,25 +81,45 @@ fn record(c: &mut Criterion) {
         ],
         ..Default::default()
     };
-    let mut agg = Aggregator::new(cfg);
-    let tenants = [[Some("acme"), Some("gold")], [Some("globex"), None]];
+    let mut agg = Aggregator::new(cfg2);
+    let pairs = [[Some("acme"), Some("gold")], [Some("globex"), None]];
     let mut i = 0;
     g.bench_function("record_existing_series_2_extra_dims", |b| {
         b.iter(|| {
             let mut call = calls[i % calls.len()].clone();
-            call.extra_dims = &tenants[i % 2];
+            call.extra_dims = &pairs[i % 2];
             agg.record(black_box(&call), 2);
             i += 1;
         })
     });
 
-    let mut agg = Aggregator::new(MetricsConfig::default());
-    for (n, call) in calls.iter().cycle().take(10_000).enumerate() {
-        agg.record(call, n as u64);
+    // Export cost at the default cardinality limit: 2000 series.
+    let tenants: Vec<String> = (0..2000 / calls.len() + 1)
+        .map(|i| format!("tenant-{i}"))
+        .collect();
+    let dims: Vec<[Option<&str>; 1]> = tenants.iter().map(|t| [Some(t.as_str())]).collect();
+    let cfg = MetricsConfig {
+        dimensions: vec![DimensionConfig {
+            name: "tenant.id".into(),
+            default: None,
+        }],
+        ..Default::default()
+    };
+    let mut agg = Aggregator::new(cfg);
+    for (n, d) in dims.iter().enumerate() {
+        for call in &calls {
+            let mut call = call.clone();
+            call.extra_dims = d;
+            agg.record(&call, n as u64);
+        }
     }
-    g.throughput(Throughput::Elements(calls.len() as u64));
-    g.bench_function("collect_32_series", |b| {
-        b.iter(|| black_box(agg.collect(black_box(1_000_000)).encoded_len()))
+    assert!(agg.series_count() >= 2000);
+    g.throughput(Throughput::Elements(agg.series_count() as u64));
+    g.bench_function("snapshot_2000_series_under_lock", |b| {
+        b.iter(|| black_box(agg.snapshot(black_box(1_000_000))))
+    });
+    g.bench_function("collect_and_encode_2000_series", |b| {
+        b.iter(|| black_box(agg.collect(black_box(1_000_000)).encode_to_vec().len()))
     });
     g.finish();
 }

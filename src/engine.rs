@@ -154,8 +154,12 @@ impl Engine {
         let Some(m) = &self.metrics else {
             return Ok(Vec::new());
         };
-        let mut agg = m.lock().map_err(|_| EngineError::Poisoned)?;
-        let md = agg.collect(now_unix_nano);
+        // Only the copy is taken under the lock; encoding happens after it is released.
+        let snapshot = m
+            .lock()
+            .map_err(|_| EngineError::Poisoned)?
+            .snapshot(now_unix_nano);
+        let md = snapshot.into_metrics();
         if md.resource_metrics.is_empty() {
             return Ok(Vec::new());
         }

@@ -150,26 +150,41 @@ impl Aggregator {
         self.overflowed_calls
     }
 
-    /// Builds the metrics as of `now_unix_nano`: first drops series idle longer than
-    /// `metrics_expiration`, then exports in a fixed order, then (delta) starts a new
-    /// interval. Empty when there is no series at all.
+    /// Builds the metrics as of `now_unix_nano`; see [`Aggregator::snapshot`]. Empty when
+    /// there is no series at all.
     pub fn collect(&mut self, now_unix_nano: u64) -> MetricsData {
+        self.snapshot(now_unix_nano).into_metrics()
+    }
+
+    /// Takes what is due for export as of `now_unix_nano`: first drops series idle longer
+    /// than `metrics_expiration`, then copies every series (cumulative) or the series with
+    /// calls since the last collect and starts their new interval (delta). Cheap enough to
+    /// run under the engine's lock; [`Snapshot::into_metrics`] does the rest outside it.
+    pub fn snapshot(&mut self, now_unix_nano: u64) -> Snapshot {
         self.expire(now_unix_nano);
-        if self.series_count() == 0 {
-            return MetricsData::default();
-        }
         let delta = self.config.aggregation_temporality == Temporality::Delta;
-        let mut order: Vec<&Series> = self.series.iter().filter(|s| !delta || s.touched).collect();
-        order.sort_by(|a, b| a.dims.cmp(&b.dims));
-        if let Some(o) = self.overflow.as_ref().filter(|s| !delta || s.touched) {
-            order.push(o);
-        }
-        let mut names: Vec<&str> = BASE_DIMENSIONS.to_vec();
-        names.extend(self.config.dimensions.iter().map(|d| d.name.as_str()));
-        let md = export::build(&export::Input {
-            series: &order,
-            dimension_names: &names,
-            error_types: &self.error_types,
+        let take = |s: &mut Series| -> Option<Series> {
+            if !delta {
+                return Some(s.clone());
+            }
+            let due = s.touched.then(|| s.clone());
+            if s.touched {
+                s.tallies.reset();
+                s.touched = false;
+            }
+            s.start_unix_nano = now_unix_nano;
+            due
+        };
+        let series: Vec<Series> = self.series.iter_mut().filter_map(take).collect();
+        let overflow = self.overflow.as_mut().and_then(take);
+        let mut dimension_names: Vec<String> =
+            BASE_DIMENSIONS.iter().map(|d| d.to_string()).collect();
+        dimension_names.extend(self.config.dimensions.iter().map(|d| d.name.clone()));
+        Snapshot {
+            series,
+            overflow,
+            dimension_names,
+            error_types: self.error_types.clone(),
             temporality: self.config.aggregation_temporality,
             exponential_max_size: self
                 .config
@@ -179,17 +194,7 @@ impl Aggregator {
                 .map(|e| e.max_size),
             series_count: self.series_count(),
             now_unix_nano,
-        });
-        if delta {
-            for s in self.series.iter_mut().chain(self.overflow.as_mut()) {
-                if s.touched {
-                    s.tallies.reset();
-                    s.touched = false;
-                }
-                s.start_unix_nano = now_unix_nano;
-            }
         }
-        md
     }
 
     fn dims_len(&self) -> usize {
@@ -326,4 +331,39 @@ fn intern(strings: &mut HashSet<Arc<str>>, s: &str) -> Arc<str> {
     let a: Arc<str> = Arc::from(s);
     strings.insert(a.clone());
     a
+}
+
+/// A copy of the tallies due for export, taken under the engine's lock and turned into
+/// OTLP after it is released, so a large export does not hold up span processing.
+pub struct Snapshot {
+    series: Vec<Series>,
+    overflow: Option<Series>,
+    dimension_names: Vec<String>,
+    error_types: Vec<Arc<str>>,
+    temporality: Temporality,
+    exponential_max_size: Option<u32>,
+    series_count: usize,
+    now_unix_nano: u64,
+}
+
+impl Snapshot {
+    /// The OTLP metrics, series in dimension order with the overflow series last. Empty
+    /// when the aggregator held no series.
+    pub fn into_metrics(mut self) -> MetricsData {
+        if self.series_count == 0 {
+            return MetricsData::default();
+        }
+        self.series.sort_by(|a, b| a.dims.cmp(&b.dims));
+        let order: Vec<&Series> = self.series.iter().chain(self.overflow.as_ref()).collect();
+        let names: Vec<&str> = self.dimension_names.iter().map(String::as_str).collect();
+        export::build(&export::Input {
+            series: &order,
+            dimension_names: &names,
+            error_types: &self.error_types,
+            temporality: self.temporality,
+            exponential_max_size: self.exponential_max_size,
+            series_count: self.series_count,
+            now_unix_nano: self.now_unix_nano,
+        })
+    }
 }

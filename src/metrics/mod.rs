@@ -25,6 +25,6 @@ pub mod span;
 #[cfg(test)]
 mod tests;
 
-pub use aggregator::Aggregator;
+pub use aggregator::{Aggregator, Snapshot};
 pub use names::*;
 pub use record::{pico_to_usd_f64, pico_usd_from_decimal, CallRecord, Cost, PICO_PER_USD};
