@@ -134,23 +134,33 @@ pub struct DimensionConfig {
 }
 
 /// OTLP aggregation temporality of exported sums and histograms.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Temporality {
     /// Totals since the series started (what the Prometheus exporter needs).
     #[default]
-    #[serde(
-        rename = "cumulative",
-        alias = "AGGREGATION_TEMPORALITY_CUMULATIVE",
-        alias = "CUMULATIVE"
-    )]
     Cumulative,
     /// Only what arrived since the previous collect.
-    #[serde(
-        rename = "delta",
-        alias = "AGGREGATION_TEMPORALITY_DELTA",
-        alias = "DELTA"
-    )]
     Delta,
+}
+
+/// Accepts `cumulative`/`delta` and `span_metrics`' `AGGREGATION_TEMPORALITY_*` spellings;
+/// the error names the key, which serde's enum error would not.
+impl<'de> Deserialize<'de> for Temporality {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        const KEY: &str = "metrics.aggregation_temporality";
+        let s = String::deserialize(d).map_err(|_| {
+            serde::de::Error::custom(format!("{KEY}: expected \"cumulative\" or \"delta\""))
+        })?;
+        match s.as_str() {
+            "cumulative" | "CUMULATIVE" | "AGGREGATION_TEMPORALITY_CUMULATIVE" => {
+                Ok(Temporality::Cumulative)
+            }
+            "delta" | "DELTA" | "AGGREGATION_TEMPORALITY_DELTA" => Ok(Temporality::Delta),
+            other => Err(serde::de::Error::custom(format!(
+                "{KEY}: unknown value {other:?}; use \"cumulative\" (the default) or \"delta\""
+            ))),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
