@@ -1,7 +1,8 @@
 //! Metric names, units and attribute keys: the contract with dashboards and alert rules.
 //!
-//! The Prometheus names in the comments follow the collector's Prometheus exporter with
-//! `add_metric_suffixes` on (its default): dots become underscores, a unit in the UCUM map
+//! The Prometheus names in the comments follow the collector's Prometheus exporter with its
+//! default translation (`add_metric_suffixes: true`, or `translation_strategy:
+//! UnderscoreEscapingWithSuffixes` in releases that have that key): dots become underscores, a unit in the UCUM map
 //! (`s` → `seconds`) or any other brace-free unit (`USD`) is appended, a `{annotation}` unit
 //! adds nothing, and monotonic sums end in `_total`. config/metric-names.txt lists them for
 //! the end-to-end check against a real `/metrics`.

@@ -1,7 +1,9 @@
 """Unit tests of check_queries.py: python3 -m unittest discover -s tests/dashboard"""
 
+import http.server
 import sys
 import tempfile
+import threading
 import unittest
 from pathlib import Path
 
@@ -48,6 +50,31 @@ class MetricNames(unittest.TestCase):
             f.write("\n".join(l for l in names.read_text().splitlines() if "cost_USD" not in l))
         self.assertEqual(cq.main([f.name]), 1)
         self.assertEqual(cq.main([f.name, "--ignore-missing-prefix", "tollbooth_genai_cost"]), 0)
+
+    def test_live_metrics_url(self):
+        names = [l.split("#", 1)[0].strip() for l in (ROOT / "config/metric-names.txt").read_text().splitlines()]
+        lines = ["# HELP x y", "# TYPE x counter"]
+        lines += [f'{n}{{service_name="svc",le="+Inf"}} 1' for n in names if n]
+        body = ("\n".join(lines) + "\n").encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{server.server_port}/metrics"
+            self.assertEqual(cq.exposed_names(url), {n for n in names if n})
+            self.assertEqual(cq.main([url]), 0)
+        finally:
+            server.shutdown()
 
 
 if __name__ == "__main__":
