@@ -8,6 +8,7 @@ use std::sync::Arc;
 use opentelemetry_proto::tonic::metrics::v1::MetricsData;
 
 use super::export;
+use super::histogram::Hist;
 use super::names::{BASE_DIMENSIONS, OTHER_ERROR};
 use super::record::CallRecord;
 use super::series::{ErrorId, Series, Tallies};
@@ -103,7 +104,7 @@ pub struct Aggregator {
     strings: HashSet<Arc<str>>,
     error_types: Vec<Arc<str>>,
     error_ids: HashMap<Arc<str>, ErrorId>,
-    /// Calls folded into the overflow series, for the engine's own counters.
+    /// Calls folded into the overflow series, for self-telemetry.
     overflowed_calls: u64,
 }
 
@@ -148,6 +149,38 @@ impl Aggregator {
     /// Calls that were folded into the overflow series since start.
     pub fn overflowed_calls(&self) -> u64 {
         self.overflowed_calls
+    }
+
+    /// An estimate of the heap this aggregator holds, for the engine's memory gauge (Go's
+    /// memory_limiter cannot see Rust allocations).
+    pub fn approx_heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let series_heap = |s: &Series| {
+            let t = &s.tallies;
+            s.dims.len() * size_of::<Option<Arc<str>>>()
+                + t.errors.capacity() * size_of::<(ErrorId, u64)>()
+                + t.duration.capacity() * size_of::<(Option<ErrorId>, Hist)>()
+                + t.duration.iter().map(|d| d.1.heap_bytes()).sum::<usize>()
+                + t.input_tokens.heap_bytes()
+                + t.output_tokens.heap_bytes()
+                + t.ttft.heap_bytes()
+        };
+        self.series.capacity() * size_of::<Series>()
+            + self
+                .series
+                .iter()
+                .chain(self.overflow.as_ref())
+                .map(series_heap)
+                .sum::<usize>()
+            + self.index.capacity() * (size_of::<(u64, Vec<u32>)>() + 1)
+            + self.index.values().map(|v| v.capacity() * 4).sum::<usize>()
+            + self.strings.capacity() * (size_of::<Arc<str>>() + 1)
+            + self.strings.iter().map(|s| s.len() + 16).sum::<usize>()
+            + self
+                .error_types
+                .iter()
+                .map(|s| s.len() + 16 + 40)
+                .sum::<usize>()
     }
 
     /// Builds the metrics as of `now_unix_nano`; see [`Aggregator::snapshot`]. Empty when

@@ -65,8 +65,11 @@ impl Hist {
         self.count
     }
 
-    pub fn sum_raw(&self) -> u128 {
-        self.sum
+    /// Heap bytes held (the HDR counts, when exponential export is on).
+    pub fn heap_bytes(&self) -> usize {
+        self.hdr.as_ref().map_or(0, |h| {
+            std::mem::size_of::<Histogram<u64>>() + h.distinct_values() * 8
+        })
     }
 
     /// Starts a new delta interval, keeping allocations.

@@ -316,9 +316,11 @@ fn idle_series_expire_and_restart_from_zero() {
     let req = sums(&md, REQUESTS);
     assert_eq!(req[0].0[REQUEST_MODEL], "new");
     assert_eq!((req[0].1, req[0].2), (1.0, 16 * S));
-    // Everything idle: nothing at all.
+    // Everything idle: nothing at all, and the memory estimate falls back.
+    let busy = agg.approx_heap_bytes();
     assert!(agg.collect(100 * S).resource_metrics.is_empty());
     assert_eq!(agg.series_count(), 0);
+    assert!(agg.approx_heap_bytes() < busy);
 }
 
 #[test]
