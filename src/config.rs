@@ -91,22 +91,29 @@ impl MetricsConfig {
         if self.metrics_flush_interval.is_zero() {
             return Err("metrics.metrics_flush_interval must be positive, e.g. \"15s\"".into());
         }
-        let mut seen = std::collections::HashSet::new();
+        use crate::metrics::{BASE_DIMENSIONS, ERROR_TYPE, OVERFLOW, TOKEN_TYPE};
+        // Prometheus label names: what the exporter makes of each attribute key.
+        let label = |k: &str| -> String {
+            k.chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect()
+        };
+        let mut seen: std::collections::HashMap<String, String> = BASE_DIMENSIONS
+            .iter()
+            .chain(&[TOKEN_TYPE, ERROR_TYPE, OVERFLOW])
+            .map(|k| (label(k), k.to_string()))
+            .collect();
         for (i, d) in self.dimensions.iter().enumerate() {
             if d.name.is_empty() {
                 return Err(format!("metrics.dimensions[{i}].name must not be empty"));
             }
-            if crate::metrics::BASE_DIMENSIONS.contains(&d.name.as_str()) {
-                return Err(format!(
-                    "metrics.dimensions[{i}].name: {:?} is already a built-in dimension; remove it",
-                    d.name
-                ));
-            }
-            if !seen.insert(d.name.as_str()) {
-                return Err(format!(
-                    "metrics.dimensions[{i}].name: {:?} is listed twice",
-                    d.name
-                ));
+            if let Some(other) = seen.insert(label(&d.name), d.name.clone()) {
+                let why = if other == d.name {
+                    "is built in or listed twice; remove it".to_string()
+                } else {
+                    format!("becomes the same Prometheus label as {other:?}; keep one")
+                };
+                return Err(format!("metrics.dimensions[{i}].name: {:?} {why}", d.name));
             }
         }
         if let Some(e) = &self.histogram.exponential {
