@@ -125,6 +125,8 @@ impl Engine {
                                 cache_read_tokens: usage.cache_read,
                                 cache_write_tokens: usage.cache_write,
                                 reasoning_tokens: usage.reasoning,
+                                // The pricing stage fills these: `Cost { usd, exact_pico_usd }`
+                                // (see metrics::pico_usd_from_decimal) or `unpriced: true`.
                                 cost: None,
                                 unpriced: false,
                                 duration_s: span::duration_s(span),
