@@ -51,31 +51,29 @@ pub fn build(input: &Input<'_>) -> MetricsData {
     for (i, s) in input.series.iter().enumerate() {
         let t = &s.tallies;
         let start = s.start_unix_nano;
-        let hist = |out: &mut HistPoints, h: &Hist, shape: Shape, a: Vec<KeyValue>| {
+        // Attributes are built only for points that exist.
+        let hist = |out: &mut HistPoints, h: &Hist, shape: Shape, a: &dyn Fn() -> Vec<KeyValue>| {
             if h.count() > 0 {
-                out.push(input, h, shape, a, start);
+                out.push(input, h, shape, a(), start);
             }
         };
-        hist(
-            &mut tokens_h,
-            &t.input_tokens,
-            Shape::Tokens,
-            with(i, TOKEN_TYPE, "input"),
-        );
-        hist(
-            &mut tokens_h,
-            &t.output_tokens,
-            Shape::Tokens,
-            with(i, TOKEN_TYPE, "output"),
-        );
-        for (err, h) in &t.duration {
-            let a = match err {
+        hist(&mut tokens_h, &t.input_tokens, Shape::Tokens, &|| {
+            with(i, TOKEN_TYPE, "input")
+        });
+        hist(&mut tokens_h, &t.output_tokens, Shape::Tokens, &|| {
+            with(i, TOKEN_TYPE, "output")
+        });
+        // Per-series error entries are in arrival order; export them by name (success first)
+        // so the output does not depend on which error came first.
+        let mut durations: Vec<_> = t.duration.iter().collect();
+        durations.sort_by_key(|(e, _)| e.map(error_name));
+        for (err, h) in durations {
+            hist(&mut duration_h, h, Shape::Seconds, &|| match err {
                 Some(e) => with(i, ERROR_TYPE, error_name(*e)),
                 None => attrs[i].clone(),
-            };
-            hist(&mut duration_h, h, Shape::Seconds, a);
+            });
         }
-        hist(&mut ttft_h, &t.ttft, Shape::Seconds, attrs[i].clone());
+        hist(&mut ttft_h, &t.ttft, Shape::Seconds, &|| attrs[i].clone());
 
         let int = |a: Vec<KeyValue>, v: u64| {
             point(a, start, now, number_data_point::Value::AsInt(v as i64))
@@ -83,7 +81,9 @@ pub fn build(input: &Input<'_>) -> MetricsData {
         if t.requests > 0 {
             requests.push(int(attrs[i].clone(), t.requests));
         }
-        for (e, n) in &t.errors {
+        let mut errs: Vec<_> = t.errors.iter().collect();
+        errs.sort_by_key(|(e, _)| error_name(*e));
+        for (e, n) in errs {
             if *n > 0 {
                 errors.push(int(with(i, ERROR_TYPE, error_name(*e)), *n));
             }

@@ -168,7 +168,7 @@ fn errors_by_type_and_duration_carries_error_type() {
         .iter()
         .map(|p| (p.0[ERROR_TYPE].as_str(), p.1))
         .collect();
-    assert_eq!(got, vec![("timeout", 2.0), ("429", 1.0)]);
+    assert_eq!(got, vec![("429", 1.0), ("timeout", 2.0)], "by name");
     let d = hist_points(&md, OPERATION_DURATION);
     let types: Vec<Option<String>> = d
         .iter()
@@ -176,7 +176,7 @@ fn errors_by_type_and_duration_carries_error_type() {
         .collect();
     assert_eq!(
         types,
-        vec![None, Some("timeout".into()), Some("429".into())]
+        vec![None, Some("429".into()), Some("timeout".into())]
     );
     assert_eq!(total(&md, REQUESTS), 4.0);
 }
@@ -325,8 +325,8 @@ fn idle_series_expire_and_restart_from_zero() {
 
 #[test]
 fn output_order_does_not_depend_on_arrival_order() {
-    let models = ["m3", "m1", "m2", "m5", "m4"];
-    let errors = [None, Some("x"), Some("a"), None, Some("x")];
+    let models = ["m3", "m1", "m2", "m5", "m4", "m1", "m2"];
+    let errors = [None, Some("x"), Some("a"), None, Some("x"), Some("a"), None];
     let run = |rev: bool| {
         let mut agg = Aggregator::new(MetricsConfig::default());
         let mut idx: Vec<usize> = (0..models.len()).collect();
