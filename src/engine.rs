@@ -12,7 +12,7 @@ use prost::Message;
 use crate::config::EngineConfig;
 use crate::edits::{self, Disposition, EditList, Target};
 use crate::genai::{recognize, Level};
-use crate::metrics::Aggregator;
+use crate::metrics::{span, Aggregator, CallRecord};
 use crate::otlp::{decode_traces, find_str};
 use crate::sampling::Sampler;
 use crate::stats::{Snapshot, Stats};
@@ -44,13 +44,14 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Builds an engine from its configuration; `now_unix_nano` starts cumulative metrics.
+    /// Builds an engine from its configuration. Metric series start at their first call, so
+    /// `_now_unix_nano` is not needed today; it stays in the ABI for stages that will need it.
     /// Fails, naming the offending key, when a stage's configuration is invalid.
-    pub fn new(config: EngineConfig, now_unix_nano: u64) -> Result<Engine, String> {
+    pub fn new(config: EngineConfig, _now_unix_nano: u64) -> Result<Engine, String> {
         let metrics = config
             .metrics
             .as_ref()
-            .map(|_| Mutex::new(Aggregator::new(now_unix_nano)));
+            .map(|m| Mutex::new(Aggregator::new(m.clone())));
         let sampler = match &config.sampling {
             Some(raw) => Some(
                 Sampler::from_json(raw.to_string().as_bytes())
@@ -75,7 +76,7 @@ impl Engine {
                 return Err(EngineError::Decode(e.to_string()));
             }
         };
-        let edits = self.process_decoded(&td)?;
+        let edits = self.process_decoded(&td, now_unix_nano)?;
         Stats::add(&self.stats.batches_processed, 1);
         let Some(sampler) = &self.sampler else {
             Stats::add(&self.stats.edits_emitted, edits.len() as u64);
@@ -91,13 +92,14 @@ impl Engine {
         Ok(EditList::new().finish(Disposition::Held))
     }
 
-    fn process_decoded(&self, td: &TracesData) -> Result<EditList, EngineError> {
+    fn process_decoded(&self, td: &TracesData, now: u64) -> Result<EditList, EngineError> {
         let mut edits = EditList::new();
         let mut aggregator = match &self.metrics {
             Some(m) => Some(m.lock().map_err(|_| EngineError::Poisoned)?),
             None => None,
         };
         let (mut spans, mut genai, mut inference) = (0u64, 0u64, 0u64);
+        let mut extra_dims = Vec::new();
         for (rs_i, rs) in td.resource_spans.iter().enumerate() {
             let resource_attrs = rs
                 .resource
@@ -125,7 +127,35 @@ impl Engine {
                     if call.level == Level::Inference {
                         inference += 1;
                         if let Some(agg) = aggregator.as_mut() {
-                            agg.record(service, &call);
+                            let m = agg.config();
+                            span::extra_dimensions(
+                                &m.dimensions,
+                                &span.attributes,
+                                resource_attrs,
+                                &mut extra_dims,
+                            );
+                            let usage = span::usage(&span.attributes);
+                            let record = CallRecord {
+                                service,
+                                provider: call.provider_name(),
+                                operation: call.operation.unwrap_or(""),
+                                request_model: call.request_model.unwrap_or(""),
+                                response_model: call.response_model.unwrap_or(""),
+                                extra_dims: &extra_dims,
+                                input_tokens: usage.input,
+                                output_tokens: usage.output,
+                                cache_read_tokens: usage.cache_read,
+                                cache_write_tokens: usage.cache_write,
+                                reasoning_tokens: usage.reasoning,
+                                // The pricing stage fills these: `Cost { usd, exact_pico_usd }`
+                                // (see metrics::pico_usd_from_decimal) or `unpriced: true`.
+                                cost: None,
+                                unpriced: false,
+                                duration_s: span::duration_s(span),
+                                ttft_s: span::ttft_s(&span.attributes),
+                                error_type: span::error_type(span),
+                            };
+                            agg.record(&record, now);
                         }
                     }
                 }
@@ -151,8 +181,12 @@ impl Engine {
         let Some(m) = &self.metrics else {
             return Ok(Vec::new());
         };
-        let agg = m.lock().map_err(|_| EngineError::Poisoned)?;
-        let md = agg.collect(now_unix_nano);
+        // Only the copy is taken under the lock; encoding happens after it is released.
+        let snapshot = m
+            .lock()
+            .map_err(|_| EngineError::Poisoned)?
+            .snapshot(now_unix_nano);
+        let md = snapshot.into_metrics();
         if md.resource_metrics.is_empty() {
             return Ok(Vec::new());
         }
@@ -254,6 +288,72 @@ mod tests {
     }
 
     #[test]
+    fn metrics_read_usage_timing_errors_and_extra_dimensions() {
+        use crate::otlp::kv_int;
+        use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point, MetricsData};
+        let cfg = EngineConfig::from_json(
+            br#"{"metrics": {"dimensions": [{"name": "tenant.id", "default": "none"}]}}"#,
+        )
+        .unwrap();
+        let engine = Engine::new(cfg, 0).unwrap();
+        let mut ok = span(
+            "chat gpt-4o",
+            vec![
+                kv_str("gen_ai.provider.name", "openai"),
+                kv_str("gen_ai.operation.name", "chat"),
+                kv_str("gen_ai.request.model", "gpt-4o"),
+                kv_int("gen_ai.usage.input_tokens", 120),
+                kv_int("gen_ai.usage.output_tokens", 30),
+                kv_str("tenant.id", "acme"),
+            ],
+        );
+        ok.start_time_unix_nano = 1_000_000_000;
+        ok.end_time_unix_nano = 1_250_000_000;
+        let mut failed = ok.clone();
+        failed.attributes.push(kv_str("error.type", "timeout"));
+        failed.attributes.retain(|kv| kv.key != "tenant.id");
+        let agent = span(
+            "invoke_agent",
+            vec![
+                kv_str("gen_ai.operation.name", "invoke_agent"),
+                kv_int("gen_ai.usage.input_tokens", 150),
+            ],
+        );
+        engine.process(&batch(vec![ok, failed, agent]), 5).unwrap();
+        let md = MetricsData::decode(engine.collect_metrics(6).unwrap().as_slice()).unwrap();
+        let metrics = &md.resource_metrics[0].scope_metrics[0].metrics;
+        let get = |name: &str| metrics.iter().find(|m| m.name == name).unwrap();
+        let Some(metric::Data::Sum(tokens)) = &get(crate::metrics::TOKENS).data else {
+            panic!()
+        };
+        let input: i64 = tokens
+            .data_points
+            .iter()
+            .filter(|p| p.attributes.contains(&kv_str("gen_ai.token.type", "input")))
+            .map(|p| match p.value {
+                Some(number_data_point::Value::AsInt(v)) => v,
+                _ => 0,
+            })
+            .sum();
+        assert_eq!(input, 240, "agent spans are not calls");
+        let Some(metric::Data::Histogram(d)) = &get(crate::metrics::OPERATION_DURATION).data else {
+            panic!()
+        };
+        assert_eq!(d.data_points.iter().map(|p| p.count).sum::<u64>(), 2);
+        assert_eq!(d.data_points[0].sum, Some(0.25));
+        let Some(metric::Data::Sum(errors)) = &get(crate::metrics::ERRORS).data else {
+            panic!()
+        };
+        assert_eq!(errors.data_points.len(), 1);
+        let attrs = &errors.data_points[0].attributes;
+        assert!(attrs.contains(&kv_str("error.type", "timeout")));
+        assert!(
+            attrs.contains(&kv_str("tenant.id", "none")),
+            "default applies"
+        );
+    }
+
+    #[test]
     fn metrics_only_when_configured() {
         let plain = Engine::new(EngineConfig::default(), 0).unwrap();
         let b = batch(vec![span("chat", vec![kv_str("gen_ai.system", "openai")])]);
@@ -266,10 +366,10 @@ mod tests {
             counting.collect_metrics(1).unwrap().as_slice(),
         )
         .unwrap();
-        assert_eq!(
-            md.resource_metrics[0].scope_metrics[0].metrics[0].name,
-            crate::metrics::REQUESTS
-        );
+        assert!(md.resource_metrics[0].scope_metrics[0]
+            .metrics
+            .iter()
+            .any(|m| m.name == crate::metrics::REQUESTS));
     }
 
     #[test]
