@@ -27,6 +27,7 @@ pub mod genai;
 pub mod metrics;
 pub mod money;
 pub mod otlp;
+pub mod pricing;
 pub mod stats;
 pub mod usage;
 
