@@ -46,10 +46,33 @@ def clause(c):
         return {"or": [clause(x) for x in c.or_]}
     if isinstance(c, t.ClauseAnd):
         return {"and": [clause(x) for x in c.and_]}
-    for name in ("equals", "starts_with", "ends_with", "contains", "regex"):
+    if hasattr(c, "regex"):
+        return regex_clause(c.regex)
+    for name in ("equals", "starts_with", "ends_with", "contains"):
         if hasattr(c, name):
             return {name: getattr(c, name)}
     raise ValueError(f"unknown match clause {c!r}")
+
+
+def regex_clause(r: str):
+    """Rust's regex engine has no look-around: rewrite a leading `^(?!A)B` as not(^A) and ^B."""
+    if not r.startswith("^(?!"):
+        if "(?=" in r or "(?!" in r or "(?<" in r:
+            raise ValueError(f"regex {r!r} uses look-around; extend regex_clause")
+        return {"regex": r}
+    depth, i = 0, 1
+    for i in range(1, len(r)):
+        if r[i] == "\\":
+            continue
+        if r[i] == "(" and r[i - 1] != "\\":
+            depth += 1
+        elif r[i] == ")" and r[i - 1] != "\\":
+            depth -= 1
+            if depth == 0:
+                break
+    inner, rest = r[4:i], r[i + 1 :]
+    neg = {"not": regex_clause("^" + inner)}
+    return {"and": [neg, regex_clause("^" + rest)]} if rest else neg
 
 
 def utc_time(t: dt.time) -> str:

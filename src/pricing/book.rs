@@ -459,3 +459,116 @@ fn find_flat(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pricing::{price, PriceContext, Tokens};
+
+    fn default_book() -> PriceBook {
+        PriceBook::load(&[], true, PricingOverrides::default()).unwrap()
+    }
+
+    fn cost(b: &BookState, provider: &str, model: &str, input: u64, output: u64) -> Option<(String, &'static str, String)> {
+        let r = b.lookup(provider, model, "")?;
+        let t = Tokens { input, output, ..Default::default() };
+        let c = price(&r.entry, t, 1_790_000_000, PriceContext::default());
+        Some((r.price_entry.to_string(), r.match_kind.as_str(), c.total.to_string()))
+    }
+
+    #[test]
+    fn default_table_prices_common_models() {
+        let b = default_book();
+        let s = b.snapshot();
+        let n: usize = b.summary().iter().map(|x| x.2).sum();
+        assert!(n > 2000, "{n}");
+        let (e, k, c) = cost(&s, "openai", "gpt-4o-2024-08-06", 1_000_000, 1_000_000).unwrap();
+        assert_eq!((e.as_str(), k), ("genai-prices:openai/gpt-4o", "exact"));
+        assert_eq!(c, "12.5");
+        // gpt-4o-2024-05-13 is its own, dearer entry: never the alias's price.
+        let (e, _, _) = cost(&s, "openai", "gpt-4o-2024-05-13", 1, 1).unwrap();
+        assert_ne!(e, "genai-prices:openai/gpt-4o");
+        // Azure falls back to OpenAI, flagged.
+        let (_, k, _) = cost(&s, "azure.ai.openai", "gpt-4o-2024-08-06", 1, 1).unwrap();
+        assert!(k == "provider_fallback" || k == "exact", "{k}");
+        // Unknown models are unpriced, never $0.
+        assert!(cost(&s, "openai", "gpt-unknown-9", 1, 1).is_none());
+    }
+
+    #[test]
+    fn bedrock_geo_prefix_is_a_pricing_fact() {
+        let b = default_book();
+        let s = b.snapshot();
+        let regional = cost(&s, "aws.bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0", 1_000_000, 0).unwrap();
+        let global = cost(&s, "aws.bedrock", "global.anthropic.claude-sonnet-4-5-20250929-v1:0", 1_000_000, 0).unwrap();
+        assert_eq!(regional.2, "3.3");
+        assert_eq!(global.2, "3");
+        let arn = cost(
+            &s,
+            "aws.bedrock",
+            "arn:aws:bedrock:us-east-1:1:inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            1_000_000,
+            0,
+        )
+        .unwrap();
+        assert_eq!(arn.2, "3.3");
+    }
+
+    #[test]
+    fn overrides_deployments_and_discounts() {
+        let o: PricingOverrides = serde_json::from_str(
+            r#"{"models":[{"provider":"openai","id":"ft:gpt-4o-2024-08-06","prices":{"input_mtok":"3.75","output_mtok":"15"}}],
+                "deployments":{"My-Prod-GPT4o":"gpt-4o-2024-08-06"},
+                "discounts":{"openai":"0.5"}}"#,
+        )
+        .unwrap();
+        let b = PriceBook::load(&[], true, o).unwrap();
+        let s = b.snapshot();
+        let r = s.lookup("openai", "ft:gpt-4o-2024-08-06:acme::x1", "").unwrap();
+        assert_eq!(r.match_kind, MatchKind::Override);
+        assert_eq!(r.discount, Usd::parse("0.5"));
+        let r = s.lookup("azure.ai.openai", "my-prod-gpt4o", "").unwrap();
+        assert!(r.match_kind >= MatchKind::Override);
+        let bad: PricingOverrides = serde_json::from_str(r#"{"discounts":{"*":"cheap"}}"#).unwrap();
+        let e = PriceBook::load(&[], false, bad).err().unwrap();
+        assert!(e.0.contains("pricing.overrides.discounts.*"), "{e}");
+        assert!(serde_json::from_str::<PricingOverrides>(r#"{"model":[]}"#).is_err());
+    }
+
+    #[test]
+    fn later_files_win_and_reload_keeps_last_good() {
+        let dir = std::env::temp_dir().join(format!("tollbooth-book-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("mine.json");
+        let v1 = r#"{"tollbooth_pricing":1,"source":"mine","providers":[{"id":"openai","models":[{"id":"gpt-4o","prices":{"input_mtok":"1","output_mtok":"1"}}]}]}"#;
+        std::fs::write(&f, v1).unwrap();
+        let b = PriceBook::load(std::slice::from_ref(&f), true, PricingOverrides::default()).unwrap();
+        let r = b.snapshot().lookup("openai", "gpt-4o", "").unwrap();
+        assert_eq!(&*r.price_entry, "mine:openai/gpt-4o");
+        assert_eq!(b.reload_if_changed(), Ok(false));
+        std::fs::write(&f, "{ not json").unwrap();
+        let e = b.reload_if_changed().unwrap_err();
+        assert!(e.0.contains("mine.json"), "{e}");
+        assert_eq!(&*b.snapshot().lookup("openai", "gpt-4o", "").unwrap().price_entry, "mine:openai/gpt-4o");
+        let v2 = v1.replace("\"mine\"", "\"mine2\"");
+        std::fs::write(&f, v2).unwrap();
+        assert_eq!(b.reload_if_changed(), Ok(true));
+        assert_eq!(&*b.snapshot().lookup("openai", "gpt-4o", "").unwrap().price_entry, "mine2:openai/gpt-4o");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn litellm_file_is_detected_and_used() {
+        let ll = br#"{"sample_spec":{"litellm_provider":"x"},
+            "us.anthropic.claude-sonnet-4-6":{"litellm_provider":"bedrock_converse","input_cost_per_token":3.3e-06,"output_cost_per_token":1.65e-05},
+            "gemini/gemini-2.5-pro":{"litellm_provider":"gemini","input_cost_per_token":1.25e-06,"output_cost_per_token":1e-05}}"#;
+        let src = parse_file(ll, "ll.json").unwrap();
+        let b = PriceBook::from_sources(vec![src], PricingOverrides::default()).unwrap();
+        let s = b.snapshot();
+        let r = s.lookup("aws.bedrock", "bedrock/us.anthropic.claude-sonnet-4-6", "").unwrap();
+        assert_eq!(&*r.price_entry, "litellm:bedrock_converse/us.anthropic.claude-sonnet-4-6");
+        assert!(s.lookup("gcp.gemini", "models/gemini-2.5-pro", "").is_some());
+        assert!(s.lookup("aws.bedrock", "eu.anthropic.claude-sonnet-4-6", "").is_none());
+        assert!(parse_file(br#"{"a":1}"#, "odd.json").unwrap_err().0.contains("odd.json"));
+    }
+}

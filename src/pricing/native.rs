@@ -165,13 +165,8 @@ pub fn model(m: &ModelDoc, tier_inclusive: bool) -> Result<(Matcher, Arc<ModelEn
     };
     let mut variants = Vec::new();
     for v in &m.price_variants {
-        for k in v.when.keys() {
-            if k != "service_tier" && k != "processing" {
-                return Err(format!(
-                    "price_variants: condition {k:?} is not supported (use service_tier or processing)"
-                ));
-            }
-        }
+        // Conditions other than service_tier/processing (speed, search_type) are kept but
+        // never selected: the span carries no such fact yet.
         variants.push(Variant {
             when: v.when.iter().map(|(a, b)| (a.clone(), b.clone())).collect(),
             constraint: v.constraint.as_ref().map(constraint).transpose()?,
@@ -319,9 +314,10 @@ pub fn matcher(v: &Value) -> Result<Matcher, String> {
         }
         "or" => Matcher::Or(list()?),
         "and" => Matcher::And(list()?),
+        "not" => Matcher::Not(Box::new(matcher(val)?)),
         other => {
             return Err(format!(
-                "unknown match clause {other:?} (use equals, starts_with, ends_with, contains, regex, or, and)"
+                "unknown match clause {other:?} (use equals, starts_with, ends_with, contains, regex, or, and, not)"
             ))
         }
     })

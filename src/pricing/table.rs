@@ -162,6 +162,7 @@ pub enum Matcher {
     Regex(Regex),
     Or(Vec<Matcher>),
     And(Vec<Matcher>),
+    Not(Box<Matcher>),
 }
 
 impl Matcher {
@@ -175,6 +176,7 @@ impl Matcher {
             Matcher::Regex(r) => r.is_match(s),
             Matcher::Or(v) => v.iter().any(|m| m.matches(s)),
             Matcher::And(v) => v.iter().all(|m| m.matches(s)),
+            Matcher::Not(m) => !m.matches(s),
         }
     }
 }
