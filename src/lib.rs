@@ -20,6 +20,7 @@
 //! - [`ffi`]: the C ABI (panic boundary, owned buffers, status codes).
 
 pub mod config;
+pub mod cost;
 pub mod edits;
 pub mod engine;
 pub mod ffi;

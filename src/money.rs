@@ -196,7 +196,10 @@ mod tests {
     fn parses_decimals_and_exponents() {
         assert_eq!(Usd::parse("1.25").unwrap().to_string(), "1.25");
         assert_eq!(Usd::parse("2.5e-06").unwrap().to_string(), "0.0000025");
-        assert_eq!(Usd::parse_scaled("2.5", -6).unwrap(), Usd::parse("2.5e-6").unwrap());
+        assert_eq!(
+            Usd::parse_scaled("2.5", -6).unwrap(),
+            Usd::parse("2.5e-6").unwrap()
+        );
         assert_eq!(Usd::parse("-3").unwrap().to_string(), "-3");
         assert_eq!(Usd::parse("0").unwrap(), Usd::ZERO);
         assert!(Usd::parse("abc").is_none());

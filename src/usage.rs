@@ -417,7 +417,9 @@ pub fn normalize<'a>(
     }
     let cw_1h = cache_w_1h.val.unwrap_or(0).min(cw);
 
-    let service_tier = tier.map(|t| t.1).filter(|t| !t.eq_ignore_ascii_case("auto"));
+    let service_tier = tier
+        .map(|t| t.1)
+        .filter(|t| !t.eq_ignore_ascii_case("auto"));
     if provider.is_none() && provider_raw.is_none() {
         // Langfuse-only spans: nothing names the provider; leave it to host/model heuristics.
     }
@@ -532,7 +534,10 @@ fn inclusion_rule(
         }
     }
     let anthropic_like = matches!(provider, Some("anthropic") | Some("aws.bedrock"));
-    let gemini = matches!(provider, Some("gcp.gemini") | Some("gcp.vertex_ai") | Some("gcp.gen_ai"));
+    let gemini = matches!(
+        provider,
+        Some("gcp.gemini") | Some("gcp.vertex_ai") | Some("gcp.gen_ai")
+    );
     match source {
         Source::OtelBotocore => (Some(false), None),
         Source::OtelVertexai => (None, Some(false)),
@@ -541,8 +546,12 @@ fn inclusion_rule(
         Source::OpenLlmetry => {
             let old = version_lt(scope.version, 0, 31);
             let anth = provider == Some("anthropic")
-                || scope.name.starts_with("opentelemetry.instrumentation.anthropic");
-            let ggen = scope.name.starts_with("opentelemetry.instrumentation.google_generativeai");
+                || scope
+                    .name
+                    .starts_with("opentelemetry.instrumentation.anthropic");
+            let ggen = scope
+                .name
+                .starts_with("opentelemetry.instrumentation.google_generativeai");
             (
                 if anth && old { Some(false) } else { None },
                 if ggen || (gemini && !scope.name.contains("openai")) {
@@ -571,7 +580,13 @@ fn version_lt(version: &str, major: u64, minor: u64) -> bool {
     }
 }
 
-type LfUsage = (Option<u64>, Option<u64>, Option<u64>, Option<u64>, Option<u64>);
+type LfUsage = (
+    Option<u64>,
+    Option<u64>,
+    Option<u64>,
+    Option<u64>,
+    Option<u64>,
+);
 
 /// Langfuse `usage_details` hold disjoint buckets (input excludes cache, output excludes
 /// reasoning); they are re-summed into spec semantics by the caller's exclusive rule.
@@ -582,7 +597,11 @@ fn langfuse_usage(json: &str) -> Option<LfUsage> {
     Some((
         get(&["input", "input_tokens", "prompt_tokens"]),
         get(&["output", "output_tokens", "completion_tokens"]),
-        get(&["input_cached_tokens", "cache_read_input_tokens", "input_cache_read"]),
+        get(&[
+            "input_cached_tokens",
+            "cache_read_input_tokens",
+            "input_cache_read",
+        ]),
         get(&["input_cache_creation", "cache_creation_input_tokens"]),
         get(&["output_reasoning_tokens", "output_reasoning"]),
     ))
@@ -681,13 +700,20 @@ mod tests {
             kv_int("gen_ai.usage.cache_read.input_tokens", 200),
             kv_int("gen_ai.usage.output_tokens", 5),
         ];
-        assert_eq!(norm(&a, "openlit.otel.tracing", "").input_tokens, Some(1200));
+        assert_eq!(
+            norm(&a, "openlit.otel.tracing", "").input_tokens,
+            Some(1200)
+        );
         let b = [
             kv_str("gen_ai.system", "aws.bedrock"),
             kv_int("gen_ai.usage.input_tokens", 1000),
             kv_int("gen_ai.usage.cache_read.input_tokens", 200),
         ];
-        let r = norm(&b, "opentelemetry.instrumentation.botocore.bedrock-runtime", "0.5");
+        let r = norm(
+            &b,
+            "opentelemetry.instrumentation.botocore.bedrock-runtime",
+            "0.5",
+        );
         assert_eq!(r.input_tokens, Some(1200));
     }
 
@@ -720,7 +746,12 @@ mod tests {
         ];
         let r = norm(&a, "openinference.instrumentation.openai", "0.1.66");
         assert_eq!(
-            (r.input_tokens, r.cache_read_tokens, r.output_tokens, r.reasoning_tokens),
+            (
+                r.input_tokens,
+                r.cache_read_tokens,
+                r.output_tokens,
+                r.reasoning_tokens
+            ),
             (Some(100), 64, Some(40), 30)
         );
         assert_eq!(r.level, Level::Inference);
@@ -773,7 +804,16 @@ mod tests {
             input_includes_cache: Some(false),
             output_includes_reasoning: None,
         }];
-        let r = normalize(&a, "chat", Scope { name: "my.lib.x", version: "" }, &o).unwrap();
+        let r = normalize(
+            &a,
+            "chat",
+            Scope {
+                name: "my.lib.x",
+                version: "",
+            },
+            &o,
+        )
+        .unwrap();
         assert_eq!(r.input_tokens, Some(150));
         let ag = [
             kv_str("gen_ai.operation.name", "invoke_agent"),

@@ -146,7 +146,10 @@ impl PriceBook {
     }
 
     /// A book over already-parsed sources (tests, benches, tools).
-    pub fn from_sources(sources: Vec<Source>, overrides: PricingOverrides) -> Result<PriceBook, PricingError> {
+    pub fn from_sources(
+        sources: Vec<Source>,
+        overrides: PricingOverrides,
+    ) -> Result<PriceBook, PricingError> {
         let state = state_from(sources, &overrides)?;
         Ok(PriceBook {
             state: RwLock::new(Arc::new(state)),
@@ -209,12 +212,14 @@ fn state_from(sources: Vec<Source>, o: &PricingOverrides) -> Result<BookState, P
     let mut custom = Vec::new();
     for (i, c) in o.models.iter().enumerate() {
         let (m, e) = native::model(&c.model, false).map_err(|e| {
-            PricingError(format!("pricing.overrides.models[{i}] ({:?}): {e}", c.model.id))
+            PricingError(format!(
+                "pricing.overrides.models[{i}] ({:?}): {e}",
+                c.model.id
+            ))
         })?;
-        let provider = c
-            .provider
-            .as_deref()
-            .map(|p| crate::genai::normalize_provider(p).map_or_else(|| p.to_lowercase(), str::to_string));
+        let provider = c.provider.as_deref().map(|p| {
+            crate::genai::normalize_provider(p).map_or_else(|| p.to_lowercase(), str::to_string)
+        });
         custom.push((provider, m, e));
     }
     let mut discounts = HashMap::new();
@@ -309,7 +314,9 @@ impl BookState {
         // User models first, on the exact and normalised names.
         for (name, kind) in cands.iter().filter(|c| c.1 <= MatchKind::Normalized) {
             for (p, m, e) in &self.custom {
-                let provider_ok = p.as_deref().is_none_or(|p| Some(p) == otel || p == raw_lower);
+                let provider_ok = p
+                    .as_deref()
+                    .is_none_or(|p| Some(p) == otel || p == raw_lower);
                 if provider_ok && m.matches(name) {
                     let _ = kind;
                     return Some(Resolved {
@@ -324,15 +331,25 @@ impl BookState {
             }
         }
 
-        let strong: Vec<_> = cands.iter().filter(|c| c.1 <= MatchKind::Normalized).collect();
-        let weak: Vec<_> = cands.iter().filter(|c| c.1 > MatchKind::Normalized).collect();
+        let strong: Vec<_> = cands
+            .iter()
+            .filter(|c| c.1 <= MatchKind::Normalized)
+            .collect();
+        let weak: Vec<_> = cands
+            .iter()
+            .filter(|c| c.1 > MatchKind::Normalized)
+            .collect();
         for group in [strong, weak] {
             for fallback in [false, true] {
                 for (name, kind) in &group {
                     for src in self.sources.iter().rev() {
                         let found = match &src.data {
-                            SourceData::Native(ps) => find_native(ps, spec, &raw_lower, host, name, fallback),
-                            SourceData::Flat(map) => find_flat(map, spec, &raw_lower, name, fallback),
+                            SourceData::Native(ps) => {
+                                find_native(ps, spec, &raw_lower, host, name, fallback)
+                            }
+                            SourceData::Flat(map) => {
+                                find_flat(map, spec, &raw_lower, name, fallback)
+                            }
                         };
                         if let Some((prov, entry)) = found {
                             let mut k = (*kind).max(kind_floor);
@@ -365,7 +382,10 @@ fn native_providers<'a>(
     name: &str,
 ) -> Vec<&'a ProviderTable> {
     if let Some(s) = spec {
-        return ps.iter().filter(|p| s.native.contains(&p.id.as_str())).collect();
+        return ps
+            .iter()
+            .filter(|p| s.native.contains(&p.id.as_str()))
+            .collect();
     }
     if !raw.is_empty() && raw != "unknown" {
         let by_id: Vec<_> = ps
@@ -469,11 +489,25 @@ mod tests {
         PriceBook::load(&[], true, PricingOverrides::default()).unwrap()
     }
 
-    fn cost(b: &BookState, provider: &str, model: &str, input: u64, output: u64) -> Option<(String, &'static str, String)> {
+    fn cost(
+        b: &BookState,
+        provider: &str,
+        model: &str,
+        input: u64,
+        output: u64,
+    ) -> Option<(String, &'static str, String)> {
         let r = b.lookup(provider, model, "")?;
-        let t = Tokens { input, output, ..Default::default() };
+        let t = Tokens {
+            input,
+            output,
+            ..Default::default()
+        };
         let c = price(&r.entry, t, 1_790_000_000, PriceContext::default());
-        Some((r.price_entry.to_string(), r.match_kind.as_str(), c.total.to_string()))
+        Some((
+            r.price_entry.to_string(),
+            r.match_kind.as_str(),
+            c.total.to_string(),
+        ))
     }
 
     #[test]
@@ -499,8 +533,22 @@ mod tests {
     fn bedrock_geo_prefix_is_a_pricing_fact() {
         let b = default_book();
         let s = b.snapshot();
-        let regional = cost(&s, "aws.bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0", 1_000_000, 0).unwrap();
-        let global = cost(&s, "aws.bedrock", "global.anthropic.claude-sonnet-4-5-20250929-v1:0", 1_000_000, 0).unwrap();
+        let regional = cost(
+            &s,
+            "aws.bedrock",
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            1_000_000,
+            0,
+        )
+        .unwrap();
+        let global = cost(
+            &s,
+            "aws.bedrock",
+            "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            1_000_000,
+            0,
+        )
+        .unwrap();
         assert_eq!(regional.2, "3.3");
         assert_eq!(global.2, "3");
         let arn = cost(
@@ -524,7 +572,9 @@ mod tests {
         .unwrap();
         let b = PriceBook::load(&[], true, o).unwrap();
         let s = b.snapshot();
-        let r = s.lookup("openai", "ft:gpt-4o-2024-08-06:acme::x1", "").unwrap();
+        let r = s
+            .lookup("openai", "ft:gpt-4o-2024-08-06:acme::x1", "")
+            .unwrap();
         assert_eq!(r.match_kind, MatchKind::Override);
         assert_eq!(r.discount, Usd::parse("0.5"));
         let r = s.lookup("azure.ai.openai", "my-prod-gpt4o", "").unwrap();
@@ -542,18 +592,31 @@ mod tests {
         let f = dir.join("mine.json");
         let v1 = r#"{"tollbooth_pricing":1,"source":"mine","providers":[{"id":"openai","models":[{"id":"gpt-4o","prices":{"input_mtok":"1","output_mtok":"1"}}]}]}"#;
         std::fs::write(&f, v1).unwrap();
-        let b = PriceBook::load(std::slice::from_ref(&f), true, PricingOverrides::default()).unwrap();
+        let b =
+            PriceBook::load(std::slice::from_ref(&f), true, PricingOverrides::default()).unwrap();
         let r = b.snapshot().lookup("openai", "gpt-4o", "").unwrap();
         assert_eq!(&*r.price_entry, "mine:openai/gpt-4o");
         assert_eq!(b.reload_if_changed(), Ok(false));
         std::fs::write(&f, "{ not json").unwrap();
         let e = b.reload_if_changed().unwrap_err();
         assert!(e.0.contains("mine.json"), "{e}");
-        assert_eq!(&*b.snapshot().lookup("openai", "gpt-4o", "").unwrap().price_entry, "mine:openai/gpt-4o");
+        assert_eq!(
+            &*b.snapshot()
+                .lookup("openai", "gpt-4o", "")
+                .unwrap()
+                .price_entry,
+            "mine:openai/gpt-4o"
+        );
         let v2 = v1.replace("\"mine\"", "\"mine2\"");
         std::fs::write(&f, v2).unwrap();
         assert_eq!(b.reload_if_changed(), Ok(true));
-        assert_eq!(&*b.snapshot().lookup("openai", "gpt-4o", "").unwrap().price_entry, "mine2:openai/gpt-4o");
+        assert_eq!(
+            &*b.snapshot()
+                .lookup("openai", "gpt-4o", "")
+                .unwrap()
+                .price_entry,
+            "mine2:openai/gpt-4o"
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 
@@ -565,10 +628,22 @@ mod tests {
         let src = parse_file(ll, "ll.json").unwrap();
         let b = PriceBook::from_sources(vec![src], PricingOverrides::default()).unwrap();
         let s = b.snapshot();
-        let r = s.lookup("aws.bedrock", "bedrock/us.anthropic.claude-sonnet-4-6", "").unwrap();
-        assert_eq!(&*r.price_entry, "litellm:bedrock_converse/us.anthropic.claude-sonnet-4-6");
-        assert!(s.lookup("gcp.gemini", "models/gemini-2.5-pro", "").is_some());
-        assert!(s.lookup("aws.bedrock", "eu.anthropic.claude-sonnet-4-6", "").is_none());
-        assert!(parse_file(br#"{"a":1}"#, "odd.json").unwrap_err().0.contains("odd.json"));
+        let r = s
+            .lookup("aws.bedrock", "bedrock/us.anthropic.claude-sonnet-4-6", "")
+            .unwrap();
+        assert_eq!(
+            &*r.price_entry,
+            "litellm:bedrock_converse/us.anthropic.claude-sonnet-4-6"
+        );
+        assert!(s
+            .lookup("gcp.gemini", "models/gemini-2.5-pro", "")
+            .is_some());
+        assert!(s
+            .lookup("aws.bedrock", "eu.anthropic.claude-sonnet-4-6", "")
+            .is_none());
+        assert!(parse_file(br#"{"a":1}"#, "odd.json")
+            .unwrap_err()
+            .0
+            .contains("odd.json"));
     }
 }

@@ -45,10 +45,11 @@ pub fn price(entry: &ModelEntry, t: Tokens, unix_secs: i64, ctx: PriceContext<'_
     let inc = entry.tier_inclusive;
     let total_in = t.input;
     let rate = |p: Option<&Price>| p.map(|p| p.at(total_in, inc));
-    let long_context = set
-        .iter()
-        .flatten()
-        .any(|p| p.tiers.iter().any(|&(s, _)| total_in > s || (inc && total_in == s)));
+    let long_context = set.iter().flatten().any(|p| {
+        p.tiers
+            .iter()
+            .any(|&(s, _)| total_in > s || (inc && total_in == s))
+    });
 
     let input_rate = rate(set[Unit::Input as usize]).unwrap_or(Usd::ZERO);
     let output_rate = rate(set[Unit::Output as usize]).unwrap_or(Usd::ZERO);
@@ -93,7 +94,11 @@ pub fn price(entry: &ModelEntry, t: Tokens, unix_secs: i64, ctx: PriceContext<'_
 
 impl ModelEntry {
     /// Like [`ModelEntry::resolve`] but borrowing: no allocation on the hot path.
-    pub fn resolve_refs(&self, unix_secs: i64, ctx: PriceContext<'_>) -> ([Option<&Price>; 6], bool) {
+    pub fn resolve_refs(
+        &self,
+        unix_secs: i64,
+        ctx: PriceContext<'_>,
+    ) -> ([Option<&Price>; 6], bool) {
         let base = self
             .prices
             .iter()
@@ -199,7 +204,15 @@ mod tests {
         assert_eq!(b.input, usd("6").times(1));
         assert_eq!(b.cache_read, usd("0.6").times(200_000));
         assert_eq!(b.output.to_string(), "22.5");
-        let at = price(&sonnet(), Tokens { input: 200_000, ..t }, 0, PriceContext::default());
+        let at = price(
+            &sonnet(),
+            Tokens {
+                input: 200_000,
+                ..t
+            },
+            0,
+            PriceContext::default(),
+        );
         assert!(!at.long_context);
     }
 
@@ -215,8 +228,13 @@ mod tests {
             reasoning: 400_000,
             ..Default::default()
         };
-        assert_eq!(price(&e, t, 0, PriceContext::default()).total.to_string(), "8");
-        e.prices[0].prices.set(Unit::Reasoning, Price::flat(usd("3")));
+        assert_eq!(
+            price(&e, t, 0, PriceContext::default()).total.to_string(),
+            "8"
+        );
+        e.prices[0]
+            .prices
+            .set(Unit::Reasoning, Price::flat(usd("3")));
         let b = price(&e, t, 0, PriceContext::default());
         assert_eq!(b.total.to_string(), "6"); // 0.6M*8 + 0.4M*3
     }
@@ -264,8 +282,18 @@ mod tests {
         };
         let before = 20248 * 86_400;
         let after = 20249 * 86_400;
-        assert_eq!(price(&e, t, before, PriceContext::default()).total.to_string(), "50");
-        assert_eq!(price(&e, t, after, PriceContext::default()).total.to_string(), "10");
+        assert_eq!(
+            price(&e, t, before, PriceContext::default())
+                .total
+                .to_string(),
+            "50"
+        );
+        assert_eq!(
+            price(&e, t, after, PriceContext::default())
+                .total
+                .to_string(),
+            "10"
+        );
         let flex = PriceContext {
             service_tier: Some("flex"),
             batch: false,

@@ -17,13 +17,19 @@ use crate::money::Usd;
 
 /// Base field names, longest first so `…_above_1hr` is not read as the 5-minute write.
 const BASES: &[(&str, Unit)] = &[
-    ("cache_creation_input_token_cost_above_1hr", Unit::CacheWrite1h),
+    (
+        "cache_creation_input_token_cost_above_1hr",
+        Unit::CacheWrite1h,
+    ),
     ("cache_creation_input_token_cost", Unit::CacheWrite),
     ("cache_read_input_token_cost", Unit::CacheRead),
     ("output_cost_per_reasoning_token", Unit::Reasoning),
     ("input_cost_per_token", Unit::Input),
     ("output_cost_per_token", Unit::Output),
 ];
+
+/// Per unit: the base rate and the `_above_` tier rates, as read.
+type RawUnits = [(Option<Usd>, Vec<(u64, Usd)>); 6];
 
 const TIERS: &[(&str, &str, &str)] = &[
     ("batches", "processing", "batch"),
@@ -115,7 +121,7 @@ fn suffix(rest: &str) -> Option<(Option<u64>, Option<&'static str>)> {
 
 fn entry(key: &str, o: &Map<String, Value>, provider: &str) -> Option<ModelEntry> {
     // tier name ("" = standard) -> unit -> (base, tiers)
-    let mut sets: HashMap<&'static str, [(Option<Usd>, Vec<(u64, Usd)>); 6]> = HashMap::new();
+    let mut sets: HashMap<&'static str, RawUnits> = HashMap::new();
     for (k, v) in o {
         let Some(&(base, unit)) = BASES.iter().find(|(b, _)| k.starts_with(b)) else {
             continue;
@@ -161,7 +167,7 @@ fn entry(key: &str, o: &Map<String, Value>, provider: &str) -> Option<ModelEntry
     })
 }
 
-fn build(units: [(Option<Usd>, Vec<(u64, Usd)>); 6]) -> PriceSet {
+fn build(units: RawUnits) -> PriceSet {
     let mut ps = PriceSet::default();
     for (i, (base, mut tiers)) in units.into_iter().enumerate() {
         tiers.sort_by_key(|t| t.0);
@@ -247,7 +253,9 @@ mod tests {
         .unwrap();
         assert!(looks_like(&doc));
         let s = convert(&doc, "x", "1");
-        let SourceData::Flat(m) = &s.data else { panic!() };
+        let SourceData::Flat(m) = &s.data else {
+            panic!()
+        };
         assert_eq!(m.len(), 2);
         let g = &m["gemini/gemini-2.5-pro"].model;
         let input = g.prices[0].prices.get(Unit::Input).unwrap();

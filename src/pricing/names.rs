@@ -55,7 +55,12 @@ pub fn provider_spec(otel: &str) -> Option<ProviderSpec> {
         })
     };
     match otel {
-        "openai" => s(&["openai"], &["openai", "text-completion-openai"], &["", "openai/"], &[]),
+        "openai" => s(
+            &["openai"],
+            &["openai", "text-completion-openai"],
+            &["", "openai/"],
+            &[],
+        ),
         "anthropic" => s(&["anthropic"], &["anthropic"], &["", "anthropic/"], &[]),
         "aws.bedrock" => s(
             &["aws"],
@@ -63,16 +68,41 @@ pub fn provider_spec(otel: &str) -> Option<ProviderSpec> {
             &["", "bedrock/", "bedrock/converse/"],
             &[],
         ),
-        "azure.ai.openai" => s(&["azure"], &["azure", "azure_text"], &["azure/"], &["openai"]),
+        "azure.ai.openai" => s(
+            &["azure"],
+            &["azure", "azure_text"],
+            &["azure/"],
+            &["openai"],
+        ),
         "azure.ai.inference" => s(&["azure"], &["azure_ai"], &["azure_ai/"], &["openai"]),
         "gcp.gemini" => s(&["google"], &["gemini"], &["gemini/"], &["vertex_ai*"]),
-        "gcp.vertex_ai" => s(&["google"], &["vertex_ai*"], &["", "vertex_ai/"], &["gemini"]),
-        "gcp.gen_ai" => s(&["google"], &["gemini", "vertex_ai*"], &["gemini/", "", "vertex_ai/"], &[]),
+        "gcp.vertex_ai" => s(
+            &["google"],
+            &["vertex_ai*"],
+            &["", "vertex_ai/"],
+            &["gemini"],
+        ),
+        "gcp.gen_ai" => s(
+            &["google"],
+            &["gemini", "vertex_ai*"],
+            &["gemini/", "", "vertex_ai/"],
+            &[],
+        ),
         "x_ai" => s(&["x-ai"], &["xai"], &["xai/"], &[]),
-        "mistral_ai" => s(&["mistral"], &["mistral", "codestral"], &["mistral/", ""], &[]),
+        "mistral_ai" => s(
+            &["mistral"],
+            &["mistral", "codestral"],
+            &["mistral/", ""],
+            &[],
+        ),
         "deepseek" => s(&["deepseek"], &["deepseek"], &["deepseek/", ""], &[]),
         "groq" => s(&["groq"], &["groq"], &["groq/"], &[]),
-        "cohere" => s(&["cohere"], &["cohere", "cohere_chat"], &["", "cohere/"], &[]),
+        "cohere" => s(
+            &["cohere"],
+            &["cohere", "cohere_chat"],
+            &["", "cohere/"],
+            &[],
+        ),
         "perplexity" => s(&["perplexity"], &["perplexity"], &["perplexity/", ""], &[]),
         "ibm.watsonx.ai" => s(&[], &["watsonx"], &["watsonx/"], &[]),
         "ollama" => s(&[], &["ollama"], &["ollama/"], &[]),
@@ -110,7 +140,9 @@ const ROUTING_PREFIXES: &[&str] = &[
     "openrouter/",
 ];
 
-const GEO_PREFIXES: &[&str] = &["us-gov.", "us.", "eu.", "apac.", "au.", "jp.", "ca.", "global."];
+const GEO_PREFIXES: &[&str] = &[
+    "us-gov.", "us.", "eu.", "apac.", "au.", "jp.", "ca.", "global.",
+];
 
 fn is_digits(s: &str, n: usize) -> bool {
     s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
@@ -127,7 +159,12 @@ fn valid_date(y: &str, m: &str, d: &str) -> bool {
 fn expand_compact_date(s: &str) -> Option<String> {
     let (head, tail) = s.rsplit_once('-')?;
     if is_digits(tail, 8) && valid_date(&tail[..4], &tail[4..6], &tail[6..]) {
-        return Some(format!("{head}-{}-{}-{}", &tail[..4], &tail[4..6], &tail[6..]));
+        return Some(format!(
+            "{head}-{}-{}-{}",
+            &tail[..4],
+            &tail[4..6],
+            &tail[6..]
+        ));
     }
     None
 }
@@ -198,7 +235,10 @@ pub fn candidates(model: &str) -> Vec<(String, MatchKind)> {
     }
     // Provisioned-throughput suffix `…-v2:0:51k`.
     if let Some((head, tail)) = s.rsplit_once(':') {
-        if tail.ends_with('k') && is_digits(&tail[..tail.len() - 1], tail.len() - 1) && head.contains(':') {
+        if tail.ends_with('k')
+            && is_digits(&tail[..tail.len() - 1], tail.len() - 1)
+            && head.contains(':')
+        {
             s = head.to_string();
         }
     }
@@ -260,8 +300,17 @@ mod tests {
     fn exact_first_then_normalised() {
         let c = names("Bedrock/Converse/us-east-1/us.anthropic.claude-3-haiku-20240307-v1:0");
         assert_eq!(c[0].1, "exact");
-        assert_eq!(c[1], ("us.anthropic.claude-3-haiku-20240307-v1:0".into(), "normalized"));
-        assert!(c.contains(&("anthropic.claude-3-haiku-20240307-v1:0".into(), "geo_fallback")));
+        assert_eq!(
+            c[1],
+            (
+                "us.anthropic.claude-3-haiku-20240307-v1:0".into(),
+                "normalized"
+            )
+        );
+        assert!(c.contains(&(
+            "anthropic.claude-3-haiku-20240307-v1:0".into(),
+            "geo_fallback"
+        )));
     }
 
     #[test]
@@ -274,13 +323,25 @@ mod tests {
 
     #[test]
     fn vertex_finetune_azure_and_dates() {
-        assert_eq!(names("claude-3-5-sonnet@20240620")[1].0, "claude-3-5-sonnet-20240620");
+        assert_eq!(
+            names("claude-3-5-sonnet@20240620")[1].0,
+            "claude-3-5-sonnet-20240620"
+        );
         assert!(names("claude-3-5-sonnet@20240620")
             .contains(&("claude-3-5-sonnet-2024-06-20".into(), "normalized")));
-        assert_eq!(names("publishers/google/models/gemini-2.5-pro")[1].0, "gemini-2.5-pro");
+        assert_eq!(
+            names("publishers/google/models/gemini-2.5-pro")[1].0,
+            "gemini-2.5-pro"
+        );
         assert_eq!(names("gemini-1.5-pro@default")[1].0, "gemini-1.5-pro");
-        assert_eq!(names("ft:gpt-4o-2024-08-06:my-org::AbC123")[1].0, "ft:gpt-4o-2024-08-06");
-        assert_eq!(names("gpt-4o-2024-08-06.ft-abc123")[1].0, "ft:gpt-4o-2024-08-06");
+        assert_eq!(
+            names("ft:gpt-4o-2024-08-06:my-org::AbC123")[1].0,
+            "ft:gpt-4o-2024-08-06"
+        );
+        assert_eq!(
+            names("gpt-4o-2024-08-06.ft-abc123")[1].0,
+            "ft:gpt-4o-2024-08-06"
+        );
         assert_eq!(names("gpt-35-turbo")[1].0, "gpt-3.5-turbo");
         let c = names("gpt-4o-2024-08-06");
         assert_eq!(c.last().unwrap(), &("gpt-4o".into(), "date_fallback"));

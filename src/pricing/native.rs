@@ -92,8 +92,8 @@ pub struct VariantDoc {
 
 /// Parses a native file; `path` only labels errors.
 pub fn parse(bytes: &[u8], path: &str) -> Result<Source, String> {
-    let doc: FileDoc =
-        serde_json::from_slice(bytes).map_err(|e| format!("{path}: not a valid pricing file: {e}"))?;
+    let doc: FileDoc = serde_json::from_slice(bytes)
+        .map_err(|e| format!("{path}: not a valid pricing file: {e}"))?;
     if doc.tollbooth_pricing != 1 {
         return Err(format!(
             "{path}: tollbooth_pricing version {} is not supported (expected 1)",
@@ -222,8 +222,15 @@ fn price(v: &Value) -> Result<Price, String> {
         Value::Object(o) => {
             let base = per_mtok(o.get("base").ok_or("tiered price needs \"base\"")?)?;
             let mut tiers = Vec::new();
-            for t in o.get("tiers").and_then(|t| t.as_array()).ok_or("tiered price needs \"tiers\"")? {
-                let start = t.get("start").and_then(|s| s.as_u64()).ok_or("tier needs an integer \"start\"")?;
+            for t in o
+                .get("tiers")
+                .and_then(|t| t.as_array())
+                .ok_or("tiered price needs \"tiers\"")?
+            {
+                let start = t
+                    .get("start")
+                    .and_then(|s| s.as_u64())
+                    .ok_or("tier needs an integer \"start\"")?;
                 let p = per_mtok(t.get("price").ok_or("tier needs \"price\"")?)?;
                 tiers.push((start, p));
             }
@@ -243,7 +250,9 @@ fn constraint(v: &Value) -> Result<Constraint, String> {
     let t = |k: &str| v.get(k).and_then(|x| x.as_str()).and_then(parse_time);
     match (t("start_time"), t("end_time")) {
         (Some(start), Some(end)) => Ok(Constraint::TimeOfDay { start, end }),
-        _ => Err(format!("constraint {v} needs start_date, or start_time and end_time (HH:MM[:SS] UTC)")),
+        _ => Err(format!(
+            "constraint {v} needs start_date, or start_time and end_time (HH:MM[:SS] UTC)"
+        )),
     }
 }
 
@@ -345,7 +354,10 @@ mod tests {
         assert_eq!(s.model_count(), 1);
         let bad = br#"{"tollbooth_pricing":1,"providers":[{"id":"p","models":[{"id":"m","prices":{"inptu_mtok":"1"}}]}]}"#;
         let e = parse(bad, "bad.json").unwrap_err();
-        assert!(e.contains("bad.json") && e.contains("\"m\"") && e.contains("inptu_mtok"), "{e}");
+        assert!(
+            e.contains("bad.json") && e.contains("\"m\"") && e.contains("inptu_mtok"),
+            "{e}"
+        );
         let bad = br#"{"tollbooth_pricing":1,"providers":[],"extra":1}"#;
         assert!(parse(bad, "x").unwrap_err().contains("extra"));
     }
