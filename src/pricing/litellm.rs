@@ -136,7 +136,7 @@ fn entry(key: &str, o: &Map<String, Value>, provider: &str) -> Option<ModelEntry
             None => slot.0 = Some(r),
         }
     }
-    let mut standard = build(sets.remove("").unwrap_or_default());
+    let mut standard = build(sets.remove("").unwrap_or_default(), true);
     if let Some(ranges) = o.get("tiered_pricing").and_then(|t| t.as_array()) {
         standard = from_ranges(ranges)?;
     }
@@ -146,7 +146,7 @@ fn entry(key: &str, o: &Map<String, Value>, provider: &str) -> Option<ModelEntry
     let mut variants = Vec::new();
     for (name, cond, val) in TIERS {
         if let Some(units) = sets.remove(name) {
-            let ps = build(units);
+            let ps = build(units, false);
             if !ps.is_empty() {
                 variants.push(Variant {
                     when: vec![(cond.to_string(), val.to_string())],
@@ -167,15 +167,19 @@ fn entry(key: &str, o: &Map<String, Value>, provider: &str) -> Option<ModelEntry
     })
 }
 
-fn build(units: RawUnits) -> PriceSet {
+fn build(units: RawUnits, standard: bool) -> PriceSet {
+    // In a tier variant a missing rate falls back to the standard row, not to input.
+    let input_base = units[Unit::Input as usize].0.filter(|_| standard);
     let mut ps = PriceSet::default();
     for (i, (base, mut tiers)) in units.into_iter().enumerate() {
         tiers.sort_by_key(|t| t.0);
         let unit = super::table::UNITS[i];
-        match base {
-            Some(b) => ps.set(unit, Price { base: b, tiers }),
-            // A tier rate without a base rate cannot be billed below the threshold.
-            None => continue,
+        match (base, input_base) {
+            (Some(b), _) => ps.set(unit, Price { base: b, tiers }),
+            // Only an `_above_` rate (Gemini's cache writes): below the threshold LiteLLM
+            // bills the class at the input rate, as for any missing cache rate.
+            (None, Some(b)) if !tiers.is_empty() => ps.set(unit, Price { base: b, tiers }),
+            _ => continue,
         }
     }
     ps
