@@ -103,7 +103,7 @@ impl ModelEntry {
             .prices
             .iter()
             .rev()
-            .find(|d| d.constraint.is_none_or(|c| c.active(unix_secs)))
+            .find(|d| d.constraint.as_ref().is_none_or(|c| c.active(unix_secs)))
             .or_else(|| self.prices.iter().find(|d| d.constraint.is_none()));
         let mut out: [Option<&Price>; 6] = [None; 6];
         if let Some(d) = base {
@@ -114,7 +114,7 @@ impl ModelEntry {
         let tier = ctx.service_tier.map(super::table::canonical_tier);
         let mut wanted = tier.is_some_and(|t| t != "default") as u8 + ctx.batch as u8;
         for v in &self.variants {
-            if !v.constraint.is_none_or(|c| c.active(unix_secs)) {
+            if !v.constraint.as_ref().is_none_or(|c| c.active(unix_secs)) {
                 continue;
             }
             let ok = v.when.iter().all(|(k, val)| match k.as_str() {

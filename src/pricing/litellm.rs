@@ -11,7 +11,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::table::{
-    Dated, FlatEntry, ModelEntry, Price, PriceSet, Source, SourceData, Unit, Variant,
+    Constraint, Dated, FlatEntry, ModelEntry, OffPeakRule, Price, PriceSet, Source, SourceData,
+    Unit, Variant,
 };
 use crate::money::Usd;
 
@@ -143,6 +144,21 @@ fn entry(key: &str, o: &Map<String, Value>, provider: &str) -> Option<ModelEntry
     if standard.get(Unit::Input).is_none() && standard.get(Unit::Output).is_none() {
         return None;
     }
+    let mut prices = vec![Dated {
+        constraint: None,
+        prices: standard.clone(),
+    }];
+    if let Some(op) = o.get("off_peak_pricing").and_then(|v| v.as_object()) {
+        // Off-peak windows we cannot model (an unknown weekday calendar) leave the row
+        // unpriced rather than priced at the wrong rate half of the day.
+        let (rules, rates) = off_peak(op)?;
+        let mut p = standard.clone();
+        p.overlay(&rates);
+        prices.push(Dated {
+            constraint: Some(Constraint::OffPeak(rules.into())),
+            prices: p,
+        });
+    }
     let mut variants = Vec::new();
     for (name, cond, val) in TIERS {
         if let Some(units) = sets.remove(name) {
@@ -158,13 +174,64 @@ fn entry(key: &str, o: &Map<String, Value>, provider: &str) -> Option<ModelEntry
     }
     Some(ModelEntry {
         id: key.to_string(),
-        prices: vec![Dated {
-            constraint: None,
-            prices: standard,
-        }],
+        prices,
         variants,
         tier_inclusive: provider == "xai",
     })
+}
+
+/// LiteLLM `off_peak_pricing`: `{<rate keys>, windows: [{hours_utc, weekdays}], weekday_timezone?}`.
+fn off_peak(o: &Map<String, Value>) -> Option<(Vec<OffPeakRule>, PriceSet)> {
+    let mut rates = PriceSet::default();
+    for &(base, unit) in BASES {
+        if let Some(r) = o.get(base).and_then(rate) {
+            rates.set(unit, Price::flat(r));
+        }
+    }
+    let offset = match o.get("weekday_timezone").and_then(|t| t.as_str()) {
+        None | Some("UTC") | Some("Etc/UTC") => 0,
+        // Fixed-offset zones without daylight saving.
+        Some("Asia/Shanghai") | Some("Asia/Hong_Kong") | Some("Asia/Singapore") => 8 * 3600,
+        Some("Asia/Tokyo") | Some("Asia/Seoul") => 9 * 3600,
+        Some(_) => return None,
+    };
+    let mut rules = Vec::new();
+    for w in o.get("windows")?.as_array()? {
+        let hours: Vec<&str> = match w.get("hours_utc")? {
+            Value::String(s) => vec![s.as_str()],
+            Value::Array(a) => a.iter().filter_map(|x| x.as_str()).collect(),
+            _ => return None,
+        };
+        let mut windows = Vec::new();
+        for h in hours {
+            let (a, b) = h.split_once('-')?;
+            windows.push((hhmm(a)?, hhmm(b)?));
+        }
+        let weekdays = match w.get("weekdays") {
+            None => 0xFE,
+            Some(Value::Array(days)) => {
+                let mut m = 0u8;
+                for d in days {
+                    let n = d.as_u64().filter(|n| (1..=7).contains(n))?;
+                    m |= 1 << n;
+                }
+                m
+            }
+            Some(_) => return None,
+        };
+        rules.push(OffPeakRule {
+            windows,
+            weekdays,
+            weekday_offset: offset,
+        });
+    }
+    Some((rules, rates))
+}
+
+fn hhmm(s: &str) -> Option<u32> {
+    let (h, m) = s.trim().split_once(':')?;
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 3600 + m * 60)
 }
 
 fn build(units: RawUnits, standard: bool) -> PriceSet {
@@ -269,5 +336,31 @@ mod tests {
         let q = &m["qwen-plus"].model;
         let out = q.prices[0].prices.get(Unit::Output).unwrap();
         assert_eq!(out.at(300_000, false), Usd::parse("3.6e-6").unwrap());
+    }
+
+    #[test]
+    fn off_peak_windows_follow_weekdays_and_hours() {
+        let doc: Map<String, Value> = serde_json::from_str(
+            r#"{"deepseek-v4-pro":{"litellm_provider":"deepseek","input_cost_per_token":1.32e-06,
+              "output_cost_per_token":1.98e-06,"off_peak_pricing":{"input_cost_per_token":6.6e-07,
+              "windows":[{"hours_utc":["16:30-00:30"],"weekdays":[1,2,3,4,5]},
+                         {"hours_utc":"00:00-00:00","weekdays":[6,7]}]}},
+              "odd":{"litellm_provider":"x","input_cost_per_token":1e-06,"output_cost_per_token":1e-06,
+              "off_peak_pricing":{"input_cost_per_token":5e-07,"weekday_timezone":"Mars/Olympus",
+              "windows":[{"hours_utc":"00:00-01:00"}]}}}"#,
+        )
+        .unwrap();
+        let s = convert(&doc, "x", "1");
+        let SourceData::Flat(m) = &s.data else { panic!() };
+        assert!(!m.contains_key("odd"), "unknown calendars stay unpriced");
+        let e = &m["deepseek-v4-pro"].model;
+        let rate = |t: i64| {
+            let (set, _) = e.resolve_refs(t, Default::default());
+            set[Unit::Input as usize].unwrap().base
+        };
+        let monday = 4 * 86_400; // 1970-01-05
+        assert_eq!(rate(monday + 12 * 3600), Usd::parse("1.32e-6").unwrap());
+        assert_eq!(rate(monday + 17 * 3600), Usd::parse("6.6e-7").unwrap());
+        assert_eq!(rate(monday + 5 * 86_400 + 12 * 3600), Usd::parse("6.6e-7").unwrap());
     }
 }

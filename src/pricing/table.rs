@@ -87,27 +87,50 @@ impl PriceSet {
 }
 
 /// When a price applies.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Constraint {
     /// From this UTC day (days since 1970-01-01) on.
     StartDate(i64),
     /// Daily UTC window in seconds of the day; may wrap midnight.
     TimeOfDay { start: u32, end: u32 },
+    /// Off-peak rules (LiteLLM `off_peak_pricing`): active when any rule is.
+    OffPeak(Arc<[OffPeakRule]>),
+}
+
+/// UTC windows on some weekdays; weekdays are read in a fixed-offset calendar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OffPeakRule {
+    /// `[start, end)` seconds of the UTC day; `start == end` is the whole day.
+    pub windows: Vec<(u32, u32)>,
+    /// Bit `d` set for ISO weekday `d` (1 = Monday); all bits = every day.
+    pub weekdays: u8,
+    /// Offset of the weekday calendar from UTC, in seconds.
+    pub weekday_offset: i32,
 }
 
 impl Constraint {
     pub fn active(&self, unix_secs: i64) -> bool {
-        match *self {
-            Constraint::StartDate(day) => unix_secs.div_euclid(86_400) >= day,
-            Constraint::TimeOfDay { start, end } => {
-                let t = unix_secs.rem_euclid(86_400) as u32;
-                if end < start {
-                    t >= start || t < end
-                } else {
-                    start <= t && t < end
-                }
-            }
+        match self {
+            Constraint::StartDate(day) => unix_secs.div_euclid(86_400) >= *day,
+            Constraint::TimeOfDay { start, end } => in_window(unix_secs, *start, *end),
+            Constraint::OffPeak(rules) => rules.iter().any(|r| {
+                let local_day = (unix_secs + i64::from(r.weekday_offset)).div_euclid(86_400);
+                let iso = ((local_day + 3).rem_euclid(7) + 1) as u8; // 1970-01-01 was a Thursday
+                r.weekdays & (1 << iso) != 0
+                    && r.windows
+                        .iter()
+                        .any(|&(s, e)| s == e || in_window(unix_secs, s, e))
+            }),
         }
+    }
+}
+
+fn in_window(unix_secs: i64, start: u32, end: u32) -> bool {
+    let t = unix_secs.rem_euclid(86_400) as u32;
+    if end < start {
+        t >= start || t < end
+    } else {
+        start <= t && t < end
     }
 }
 

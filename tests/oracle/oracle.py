@@ -89,9 +89,6 @@ def main() -> int:
         ):
             skipped["no per-token price"] += 1
             continue
-        if "off_peak_pricing" in e:
-            skipped["off-peak windows (not imported)"] += 1
-            continue
         if key.startswith("perplexity/perplexity/"):
             # litellm's perplexity cost path re-resolves the doubled prefix to another row.
             skipped["perplexity/perplexity/* (litellm prices another row)"] += 1
