@@ -413,7 +413,7 @@ impl CostStage {
             edits.set_str(at, &n.source_version, &r.source_version);
             edits.set_str(at, &n.price_entry, &r.price_entry);
             edits.set_str(at, &n.matched, r.match_kind.as_str());
-            let mut flags = [""; 6];
+            let mut flags = [""; 7];
             let mut k = 0;
             for (on, name) in [
                 (u.inclusion.input_was_exclusive, "input_excluded_cache"),
@@ -425,6 +425,7 @@ impl CostStage {
                 (b.variant_missing, "variant_missing"),
                 (b.long_context, "long_context"),
                 (r.discount.is_some(), "discounted"),
+                (b.rate_missing, "rate_missing"),
             ] {
                 if on {
                     flags[k] = name;

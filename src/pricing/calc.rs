@@ -36,6 +36,8 @@ pub struct Breakdown {
     pub variant_missing: bool,
     /// A long-context tier applied.
     pub long_context: bool,
+    /// Input or output tokens had no rate at all (billed at 0 for that class; flagged).
+    pub rate_missing: bool,
 }
 
 /// Prices `t` with `entry` at `unix_secs` in `ctx`. Token counts that contradict each other
@@ -51,6 +53,8 @@ pub fn price(entry: &ModelEntry, t: Tokens, unix_secs: i64, ctx: PriceContext<'_
             .any(|&(s, _)| total_in > s || (inc && total_in == s))
     });
 
+    let rate_missing = (t.input > 0 && set[Unit::Input as usize].is_none())
+        || (t.output > 0 && set[Unit::Output as usize].is_none());
     let input_rate = rate(set[Unit::Input as usize]).unwrap_or(Usd::ZERO);
     let output_rate = rate(set[Unit::Output as usize]).unwrap_or(Usd::ZERO);
     let mut defaulted = false;
@@ -89,6 +93,7 @@ pub fn price(entry: &ModelEntry, t: Tokens, unix_secs: i64, ctx: PriceContext<'_
         cache_rate_defaulted: defaulted,
         variant_missing,
         long_context,
+        rate_missing,
     }
 }
 
@@ -306,5 +311,56 @@ mod tests {
         let b = price(&e, t, after, prio);
         assert!(b.variant_missing);
         assert_eq!(b.total.to_string(), "10");
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn tokens() -> impl Strategy<Value = Tokens> {
+            (
+                0u64..2_000_000,
+                0u64..2_000_000,
+                0u64..2_000_000,
+                0u64..2_000_000,
+                0u64..500_000,
+                0u64..500_000,
+            )
+                .prop_map(|(input, cr, cw, w1h, output, reasoning)| Tokens {
+                    input,
+                    cache_read: cr,
+                    cache_write: cw,
+                    cache_write_1h: w1h,
+                    output,
+                    reasoning,
+                })
+        }
+
+        proptest! {
+            #[test]
+            fn total_is_the_sum_and_never_negative(t in tokens()) {
+                let b = price(&sonnet(), t, 0, PriceContext::default());
+                prop_assert_eq!(b.total, b.input + b.cache_read + b.cache_write + b.output + b.reasoning);
+                prop_assert!(b.total.0 >= 0);
+            }
+
+            #[test]
+            fn cached_tokens_never_cost_more_than_uncached(t in tokens()) {
+                // With cache reads cheaper than input, moving tokens into cache_read never raises cost.
+                let plain = Tokens { cache_read: 0, cache_write: 0, cache_write_1h: 0, ..t };
+                let cached = Tokens { cache_read: t.input / 2, cache_write: 0, cache_write_1h: 0, ..t };
+                let p = price(&sonnet(), plain, 0, PriceContext::default());
+                let c = price(&sonnet(), cached, 0, PriceContext::default());
+                prop_assert!(c.total <= p.total);
+            }
+
+            #[test]
+            fn reasoning_never_adds_to_output_without_its_own_rate(t in tokens()) {
+                let e = entry(&[(Unit::Input, Price::flat(usd("1"))), (Unit::Output, Price::flat(usd("8")))]);
+                let with = price(&e, t, 0, PriceContext::default());
+                let without = price(&e, Tokens { reasoning: 0, ..t }, 0, PriceContext::default());
+                prop_assert_eq!(with.total, without.total);
+            }
+        }
     }
 }

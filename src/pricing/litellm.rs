@@ -351,7 +351,9 @@ mod tests {
         )
         .unwrap();
         let s = convert(&doc, "x", "1");
-        let SourceData::Flat(m) = &s.data else { panic!() };
+        let SourceData::Flat(m) = &s.data else {
+            panic!()
+        };
         assert!(!m.contains_key("odd"), "unknown calendars stay unpriced");
         let e = &m["deepseek-v4-pro"].model;
         let rate = |t: i64| {
@@ -361,6 +363,9 @@ mod tests {
         let monday = 4 * 86_400; // 1970-01-05
         assert_eq!(rate(monday + 12 * 3600), Usd::parse("1.32e-6").unwrap());
         assert_eq!(rate(monday + 17 * 3600), Usd::parse("6.6e-7").unwrap());
-        assert_eq!(rate(monday + 5 * 86_400 + 12 * 3600), Usd::parse("6.6e-7").unwrap());
+        assert_eq!(
+            rate(monday + 5 * 86_400 + 12 * 3600),
+            Usd::parse("6.6e-7").unwrap()
+        );
     }
 }

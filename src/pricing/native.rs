@@ -116,7 +116,16 @@ fn provider(p: &ProviderDoc) -> Result<ProviderTable, String> {
     let mut models = Vec::with_capacity(p.models.len());
     for m in &p.models {
         let entry = model(m, p.tier_inclusive).map_err(|e| format!("model {:?}: {e}", m.id))?;
-        models.push(entry);
+        // Models priced only in units we do not bill (audio hours, searches) would match and
+        // cost $0; leaving them out makes such calls "unpriced" instead.
+        if entry
+            .1
+            .prices
+            .iter()
+            .any(|d| d.prices.get(Unit::Input).is_some() || d.prices.get(Unit::Output).is_some())
+        {
+            models.push(entry);
+        }
     }
     Ok(ProviderTable {
         id: p.id.clone(),
