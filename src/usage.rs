@@ -8,8 +8,7 @@
 use opentelemetry_proto::tonic::common::v1::{any_value, KeyValue};
 use serde::Deserialize;
 
-use crate::genai::{normalize_provider, recognize, Level};
-use crate::otlp::first_str;
+use crate::genai::{level_of, normalize_provider, Level};
 
 /// Which family of instrumentation wrote a span (decides the inclusion rules).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +125,21 @@ pub struct Scope<'a> {
 }
 
 #[derive(Default)]
+struct StrSlot<'a> {
+    prio: u8,
+    val: Option<&'a str>,
+}
+
+impl<'a> StrSlot<'a> {
+    fn offer(&mut self, prio: u8, v: Option<&'a str>) {
+        if v.is_some() && (self.val.is_none() || prio < self.prio) {
+            self.prio = prio;
+            self.val = v;
+        }
+    }
+}
+
+#[derive(Default)]
 struct Slot {
     prio: u8,
     val: Option<u64>,
@@ -176,12 +190,6 @@ pub fn normalize<'a>(
     scope: Scope<'a>,
     overrides: &[InclusionOverride],
 ) -> Option<UsageRecord<'a>> {
-    let call = recognize(span_name, attrs);
-    let lf_type = first_str(attrs, &["langfuse.observation.type"]);
-    if call.is_none() && lf_type.is_none() {
-        return None;
-    }
-
     let (mut input, mut output, mut cache_r, mut cache_w, mut reasoning, mut total) = (
         Slot::default(),
         Slot::default(),
@@ -203,12 +211,42 @@ pub fn normalize<'a>(
     let mut lf_model: Option<&'a str> = None;
     let mut openlit = false;
     let mut server: Option<&'a str> = None;
+    let (mut prov, mut req, mut resp, mut op): (StrSlot, StrSlot, StrSlot, StrSlot) =
+        Default::default();
+    let (mut oi_kind, mut tl_kind, mut sdk_op, mut lf_type) = (None, None, None, None);
+    let mut llm_request_type = false;
 
     // One pass over the attributes; each alias has a priority (lower wins).
     for kv in attrs {
         let v = kv.value.as_ref().and_then(|v| v.value.as_ref());
         match kv.key.as_str() {
-            "gen_ai.provider.name" => present |= canon::PROVIDER,
+            "gen_ai.provider.name" => {
+                present |= canon::PROVIDER;
+                prov.offer(0, str_of(v))
+            }
+            "gen_ai.system" => prov.offer(1, str_of(v)),
+            "llm.provider" => prov.offer(2, str_of(v)),
+            "llm.system" => prov.offer(3, str_of(v)),
+            "ai.model.provider" => prov.offer(4, str_of(v)),
+            "gen_ai.request.model" => req.offer(0, str_of(v)),
+            "llm.request.model" => req.offer(1, str_of(v)),
+            "ai.model.id" => req.offer(2, str_of(v)),
+            "llm.model_name" => {
+                req.offer(3, str_of(v));
+                resp.offer(3, str_of(v))
+            }
+            "gen_ai.response.model" => resp.offer(0, str_of(v)),
+            "llm.response.model" => resp.offer(1, str_of(v)),
+            "ai.response.model" => resp.offer(2, str_of(v)),
+            "gen_ai.operation.name" => op.offer(0, str_of(v)),
+            "llm.request.type" => {
+                llm_request_type = true;
+                op.offer(1, str_of(v))
+            }
+            "openinference.span.kind" => oi_kind = oi_kind.or(str_of(v)),
+            "traceloop.span.kind" => tl_kind = tl_kind.or(str_of(v)),
+            "ai.operationId" => sdk_op = sdk_op.or(str_of(v)),
+            "langfuse.observation.type" => lf_type = lf_type.or(str_of(v)),
             "gen_ai.usage.input_tokens" => {
                 present |= canon::INPUT;
                 input.offer(0, int_of(v))
@@ -304,18 +342,27 @@ pub fn normalize<'a>(
         }
     }
 
-    let (provider, provider_raw, operation, request_model, mut response_model, mut level) =
-        match &call {
-            Some(c) => (
-                c.provider,
-                c.provider_raw,
-                c.operation,
-                c.request_model,
-                c.response_model,
-                c.level,
-            ),
-            None => (None, None, None, None, None, Level::Other),
-        };
+    let provider_raw = prov.val;
+    let operation = op.val;
+    let request_model = req.val;
+    let mut response_model = resp.val;
+    let recognised = provider_raw.is_some()
+        || operation.is_some()
+        || request_model.is_some()
+        || response_model.is_some()
+        || oi_kind.is_some()
+        || tl_kind.is_some()
+        || sdk_op.is_some();
+    if !recognised && lf_type.is_none() {
+        return None;
+    }
+    let mut level = if recognised {
+        level_of(span_name, operation, oi_kind, tl_kind, sdk_op)
+    } else {
+        Level::Other
+    };
+    let provider = provider_raw.and_then(normalize_provider);
+    let provider_raw = provider_raw.filter(|_| provider.is_none());
     if let Some(t) = lf_type {
         level = match t {
             "generation" | "embedding" => Level::Inference,
@@ -331,7 +378,14 @@ pub fn normalize<'a>(
         level = Level::Aggregate;
     }
 
-    let source = detect_source(scope.name, attrs, openlit, lf_type.is_some());
+    let source = detect_source(
+        scope.name,
+        tl_kind.is_some() || llm_request_type,
+        oi_kind.is_some(),
+        sdk_op.is_some(),
+        openlit,
+        lf_type.is_some(),
+    );
 
     // Usage hidden in JSON blobs: AI SDK provider metadata, Logfire's raw usage, Langfuse.
     let mut exclusive_buckets = false;
@@ -472,7 +526,14 @@ fn pick_cost<'a>(slot: &mut Option<(u8, f64, &'a str)>, prio: u8, v: Option<f64>
     }
 }
 
-fn detect_source(scope: &str, attrs: &[KeyValue], openlit: bool, langfuse: bool) -> Source {
+fn detect_source(
+    scope: &str,
+    traceloop: bool,
+    openinference: bool,
+    ai_sdk: bool,
+    openlit: bool,
+    langfuse: bool,
+) -> Source {
     if scope.starts_with("opentelemetry.instrumentation.botocore") {
         return Source::OtelBotocore;
     }
@@ -500,16 +561,14 @@ fn detect_source(scope: &str, attrs: &[KeyValue], openlit: bool, langfuse: bool)
     {
         return Source::OtelGenai;
     }
-    if scope.starts_with("opentelemetry.instrumentation.")
-        || first_str(attrs, &["traceloop.span.kind", "llm.request.type"]).is_some()
-    {
+    if scope.starts_with("opentelemetry.instrumentation.") || traceloop {
         // OpenLLMetry names its scopes after its module paths, like OTel contrib once did.
         return Source::OpenLlmetry;
     }
-    if first_str(attrs, &["openinference.span.kind"]).is_some() {
+    if openinference {
         return Source::OpenInference;
     }
-    if first_str(attrs, &["ai.operationId"]).is_some() {
+    if ai_sdk {
         return Source::AiSdk;
     }
     Source::Other

@@ -5,7 +5,7 @@
 //! Reload swaps the whole state atomically and keeps the last good one when a file is bad.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
@@ -87,7 +87,7 @@ pub struct BookState {
     custom: Vec<(Option<String>, Matcher, Arc<ModelEntry>)>,
     deployments: HashMap<String, String>,
     discounts: HashMap<String, Usd>,
-    cache: RwLock<HashMap<u64, Vec<CacheEntry>>>,
+    cache: RwLock<HashMap<u64, Vec<CacheEntry>, BuildHasherDefault<KeyIsHash>>>,
 }
 
 /// The price tables used by the cost stage.
@@ -245,16 +245,39 @@ fn state_from(sources: Vec<Source>, o: &PricingOverrides) -> Result<BookState, P
             .map(|(k, v)| (k.to_lowercase(), v.clone()))
             .collect(),
         discounts,
-        cache: RwLock::new(HashMap::new()),
+        cache: RwLock::new(HashMap::default()),
     })
 }
 
+/// The cache key is already a hash: use it as is.
+#[derive(Default)]
+struct KeyIsHash(u64);
+
+impl Hasher for KeyIsHash {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// FNV-1a over the three keys (with separators): short strings, no DoS exposure (the map
+/// is bounded and cleared), and far cheaper than SipHash on the hot path.
 fn key_hash(provider: &str, model: &str, host: &str) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    provider.hash(&mut h);
-    model.hash(&mut h);
-    host.hash(&mut h);
-    h.finish()
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in [provider, model, host] {
+        for &b in part.as_bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h = (h ^ 0xff).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 impl BookState {
@@ -284,6 +307,15 @@ impl BookState {
             hit: hit.clone(),
         });
         hit
+    }
+
+    /// True when the user mapped this model name (an Azure deployment) to a model.
+    pub fn maps_deployment(&self, model: &str) -> bool {
+        !self.deployments.is_empty()
+            && self
+                .deployments
+                .keys()
+                .any(|k| k.eq_ignore_ascii_case(model.trim()))
     }
 
     pub fn sources(&self) -> &[Source] {
