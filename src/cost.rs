@@ -303,10 +303,15 @@ impl CostStage {
             return (s, None);
         }
         let host = u.server_address.unwrap_or("");
-        // Response model first; the request model when only it resolves (Azure deployments).
-        let hit = u
-            .response_model
+        // Response model first; the request model when only it resolves, or when the user
+        // mapped it (an Azure deployment whose response model is generic, like `gpt-4`).
+        let mapped = u.request_model.filter(|m| book.maps_deployment(m));
+        let hit = mapped
             .and_then(|m| book.lookup(s.provider, m, host))
+            .or_else(|| {
+                u.response_model
+                    .and_then(|m| book.lookup(s.provider, m, host))
+            })
             .or_else(|| {
                 u.request_model
                     .and_then(|m| book.lookup(s.provider, m, host))
@@ -616,6 +621,7 @@ mod tests {
                 kv_str("gen_ai.system", "az.ai.openai"),
                 kv_str("gen_ai.operation.name", "chat"),
                 kv_str("gen_ai.request.model", "prod-4o"),
+                kv_str("gen_ai.response.model", "gpt-4"),
                 kv_int("gen_ai.usage.input_tokens", 1_000_000),
                 kv_int("gen_ai.usage.output_tokens", 0),
             ],
