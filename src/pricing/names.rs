@@ -261,11 +261,12 @@ pub fn candidates(model: &str) -> Vec<(String, MatchKind)> {
         s = format!("gpt-3.5-{rest}");
     }
     push(&mut out, &s, MatchKind::Normalized);
+    // OpenLLMetry strips the Bedrock vendor (`claude-…-v1:0`); Bedrock tables key on it.
+    if s.starts_with("claude-") && s.contains("-v") && s.contains(':') {
+        push(&mut out, &format!("anthropic.{s}"), MatchKind::Normalized);
+    }
     if let Some(e) = expand_compact_date(&s) {
         push(&mut out, &e, MatchKind::Normalized);
-    }
-    if let Some(base) = s.strip_prefix("ft:") {
-        let _ = base; // the base model is a different price; only used if configured
     }
 
     // Flagged fallbacks: a dropped geo prefix, then a dropped pure date.
