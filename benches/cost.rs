@@ -171,14 +171,7 @@ fn bench(c: &mut Criterion) {
                 let Some(m) = u.model() else { continue };
                 let host = u.server_address.unwrap_or("");
                 if let Some(r) = book.lookup(u.provider_name(), m, host) {
-                    let t = Tokens {
-                        input: u.input_tokens.unwrap_or(0),
-                        cache_read: u.cache_read_tokens,
-                        cache_write: u.cache_write_tokens,
-                        cache_write_1h: u.cache_write_1h_tokens,
-                        output: u.output_tokens.unwrap_or(0),
-                        reasoning: u.reasoning_tokens,
-                    };
+                    let t = Tokens::from(&u);
                     let b = price(&r.entry, t, 1_790_000_000, PriceContext::default());
                     total += b.total.0;
                 }

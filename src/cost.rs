@@ -125,6 +125,19 @@ impl CostConfig {
     }
 }
 
+impl From<&UsageRecord<'_>> for Tokens {
+    fn from(u: &UsageRecord<'_>) -> Tokens {
+        Tokens {
+            input: u.input_tokens.unwrap_or(0),
+            cache_read: u.cache_read_tokens,
+            cache_write: u.cache_write_tokens,
+            cache_write_1h: u.cache_write_1h_tokens,
+            output: u.output_tokens.unwrap_or(0),
+            reasoning: u.reasoning_tokens,
+        }
+    }
+}
+
 /// The outcome written to `<prefix>.status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CostStatus {
@@ -269,14 +282,7 @@ impl CostStage {
         span: &'a Span,
         resource: &'a [KeyValue],
     ) -> (CallSummary<'a>, Option<(Arc<Resolved>, Breakdown)>) {
-        let tokens = Tokens {
-            input: u.input_tokens.unwrap_or(0),
-            cache_read: u.cache_read_tokens,
-            cache_write: u.cache_write_tokens,
-            cache_write_1h: u.cache_write_1h_tokens,
-            output: u.output_tokens.unwrap_or(0),
-            reasoning: u.reasoning_tokens,
-        };
+        let tokens = Tokens::from(u);
         let mut s = CallSummary {
             provider: u.provider.or(u.provider_raw).unwrap_or("unknown"),
             operation: u.operation,
