@@ -120,7 +120,13 @@ pub fn parse_file(bytes: &[u8], path: &str) -> Result<Source, PricingError> {
             .and_then(|s| s.get("litellm_version"))
             .and_then(|v| v.as_str())
             .unwrap_or("");
-        return Ok(litellm::convert(obj, path, version));
+        // LiteLLM's file carries no version: a content digest still identifies the snapshot.
+        let version = if version.is_empty() {
+            format!("fnv64:{:016x}", content_digest(bytes))
+        } else {
+            version.to_string()
+        };
+        return Ok(litellm::convert(obj, path, &version));
     }
     Err(PricingError(format!(
         "pricing file {path}: neither a Tollbooth pricing file (no \"tollbooth_pricing\" key) nor LiteLLM's model_prices_and_context_window.json (no \"litellm_provider\" fields)"
@@ -246,6 +252,12 @@ fn state_from(sources: Vec<Source>, o: &PricingOverrides) -> Result<BookState, P
             .collect(),
         discounts,
         cache: RwLock::new(HashMap::default()),
+    })
+}
+
+fn content_digest(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
 }
 
