@@ -215,6 +215,7 @@ pub fn normalize<'a>(
         Default::default();
     let (mut oi_kind, mut tl_kind, mut sdk_op, mut lf_type) = (None, None, None, None);
     let mut llm_request_type = false;
+    let mut aggregated = false;
 
     // One pass over the attributes; each alias has a priority (lower wins).
     for kv in attrs {
@@ -338,6 +339,7 @@ pub fn normalize<'a>(
             "langfuse.observation.model.name" => lf_model = str_of(v),
             "gen_ai.sdk.version" => openlit = true,
             "server.address" => server = str_of(v),
+            k if k.starts_with("gen_ai.aggregated_usage.") => aggregated = true,
             _ => {}
         }
     }
@@ -372,6 +374,10 @@ pub fn normalize<'a>(
         if lf_model.is_some() {
             response_model = lf_model;
         }
+    }
+    if aggregated {
+        // pydantic-ai agent runs sum their model requests' usage.
+        level = Level::Aggregate;
     }
     if operation == Some("framework") {
         // Spring AI's ChatClient span wraps the model call that carries the same usage.
@@ -914,5 +920,15 @@ mod tests {
         assert_eq!(r.output_tokens, Some(15));
         assert_eq!(r.model(), Some("gpt-4o"));
         assert_eq!(r.level, Level::Inference);
+    }
+
+    #[test]
+    fn pydantic_ai_agent_runs_are_aggregate() {
+        let a = [
+            kv_str("gen_ai.agent.name", "support"),
+            kv_str("gen_ai.request.model", "gpt-4o"),
+            kv_int("gen_ai.aggregated_usage.input_tokens", 900),
+        ];
+        assert_eq!(norm(&a, "pydantic-ai", "1.0").level, Level::Aggregate);
     }
 }

@@ -122,7 +122,7 @@ pub fn parse_file(bytes: &[u8], path: &str) -> Result<Source, PricingError> {
             .unwrap_or("");
         // LiteLLM's file carries no version: a content digest still identifies the snapshot.
         let version = if version.is_empty() {
-            format!("fnv64:{:016x}", content_digest(bytes))
+            format!("fnv64:{:016x}", fnv(FNV_OFFSET, bytes))
         } else {
             version.to_string()
         };
@@ -255,8 +255,10 @@ fn state_from(sources: Vec<Source>, o: &PricingOverrides) -> Result<BookState, P
     })
 }
 
-fn content_digest(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fnv(h: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(h, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
 }
@@ -282,14 +284,9 @@ impl Hasher for KeyIsHash {
 /// FNV-1a over the three keys (with separators): short strings, no DoS exposure (the map
 /// is bounded and cleared), and far cheaper than SipHash on the hot path.
 fn key_hash(provider: &str, model: &str, host: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in [provider, model, host] {
-        for &b in part.as_bytes() {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        h = (h ^ 0xff).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
+    [provider, model, host]
+        .iter()
+        .fold(FNV_OFFSET, |h, part| fnv(fnv(h, part.as_bytes()), &[0xff]))
 }
 
 impl BookState {
