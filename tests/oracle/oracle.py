@@ -133,7 +133,9 @@ def main() -> int:
             bad += 1
             if bad <= int(os.environ.get("ORACLE_SHOW", "25")):
                 print(f"MISMATCH {key} {s}: litellm={want!r} ours={r['cost']}")
-    print(f"litellm {litellm.__version__ if hasattr(litellm, '__version__') else ''} file {path.name}: "
+    import importlib.metadata as md
+
+    print(f"litellm {md.version('litellm')} ({path.name}): "
           f"{len(cases)} cases over {len({c['key'] for c in cases})} models, {bad} mismatches")
     for reason, n in skipped.most_common():
         print(f"  skipped {n}: {reason}")
