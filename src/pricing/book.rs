@@ -624,6 +624,11 @@ mod tests {
         let e = PriceBook::load(&[], false, bad).err().unwrap();
         assert!(e.0.contains("pricing.overrides.discounts.*"), "{e}");
         assert!(serde_json::from_str::<PricingOverrides>(r#"{"model":[]}"#).is_err());
+        let typo = r#"{"models":[{"id":"x","prices":{"input_mtok":"1"},"bogus":1}]}"#;
+        let e = serde_json::from_str::<PricingOverrides>(typo)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bogus"), "{e}");
     }
 
     #[test]
@@ -688,3 +693,10 @@ mod tests {
             .contains("odd.json"));
     }
 }
+
+/// The engine shares one book across goroutine-driven threads.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<PriceBook>();
+    assert_send_sync::<crate::cost::CostStage>();
+};
