@@ -521,6 +521,13 @@ fn find_flat(
     }
 }
 
+/// The engine shares one book across goroutine-driven threads.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<PriceBook>();
+    assert_send_sync::<crate::cost::CostStage>();
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -693,10 +700,3 @@ mod tests {
             .contains("odd.json"));
     }
 }
-
-/// The engine shares one book across goroutine-driven threads.
-const _: () = {
-    const fn assert_send_sync<T: Send + Sync>() {}
-    assert_send_sync::<PriceBook>();
-    assert_send_sync::<crate::cost::CostStage>();
-};
