@@ -261,7 +261,11 @@ impl CostStage {
         edits: &mut EditList,
     ) -> Option<CallSummary<'a>> {
         let u = normalize(&span.attributes, &span.name, scope, &self.config.inclusion)?;
-        let already = u.present & canon::ENRICHED != 0;
+        let already = if self.names.status == "tollbooth.cost.status" {
+            u.present & canon::ENRICHED != 0
+        } else {
+            crate::otlp::find(&span.attributes, &self.names.status).is_some()
+        };
         let (summary, priced) = self.price_record(book, &u, span, resource);
         if u.level != Level::Inference {
             return None;
