@@ -98,7 +98,8 @@ pub fn recognize<'a>(span_name: &'a str, attrs: &'a [KeyValue]) -> Option<GenAiC
     })
 }
 
-fn level_of(
+/// Classifies a span from the markers each convention uses (shared by [`crate::usage`]).
+pub(crate) fn level_of(
     span_name: &str,
     operation: Option<&str>,
     oi_kind: Option<&str>,

@@ -13,17 +13,25 @@
 //! - [`metrics`]: aggregation of GenAI calls into OTLP metrics.
 //! - [`sampling`]: tail sampling (buffer by trace ID, decide on release).
 //! - [`stats`]: the engine's own counters.
+//! - [`usage`]: one canonical token record per span, whatever instrumentation wrote it.
+//! - [`money`]: exact USD arithmetic.
+//! - [`pricing`]: price tables (native and LiteLLM), model matching, cost arithmetic.
+//! - [`cost`]: the cost stage: usage + prices → span edits and a call summary.
 //! - [`engine`]: runs the configured stages over a batch.
 //! - [`ffi`]: the C ABI (panic boundary, owned buffers, status codes).
 
 pub mod config;
+pub mod cost;
 pub mod edits;
 pub mod engine;
 pub mod ffi;
 pub mod genai;
 pub mod metrics;
+pub mod money;
 pub mod otlp;
+pub mod pricing;
 pub mod sampling;
 pub mod stats;
+pub mod usage;
 
 pub use engine::Engine;

@@ -1,0 +1,657 @@
+//! The cost stage: canonical usage + price book → span edits and a per-call summary.
+//!
+//! Only inference spans are priced (agent and SDK wrapper spans repeat their children's
+//! usage). An unknown model is written as `status=unpriced`, never as $0. A cost the span
+//! already carries (OpenLIT, Logfire, OpenInference, OpenRouter) stays authoritative; ours
+//! is written next to it under the Tollbooth prefix.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::trace::v1::Span;
+use serde::Deserialize;
+
+use crate::edits::{EditList, Target};
+use crate::genai::Level;
+use crate::money::Usd;
+use crate::otlp::first_str;
+use crate::pricing::{
+    price, BookState, Breakdown, MatchKind, PriceBook, PriceContext, PricingError,
+    PricingOverrides, Resolved, Tokens,
+};
+use crate::usage::{canon, normalize, InclusionOverride, Scope, UsageRecord};
+
+/// `cost` section of the engine configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostConfig {
+    #[serde(default)]
+    pub pricing: PricingConfig,
+    /// Output attribute names.
+    #[serde(default)]
+    pub attributes: OutputNames,
+    /// Per-source overrides of the cache/reasoning inclusion rules, first match wins.
+    #[serde(default)]
+    pub inclusion: Vec<InclusionOverride>,
+    /// Write the canonical usage in the latest OTel names when a span lacks them.
+    #[serde(default = "yes")]
+    pub write_usage: bool,
+}
+
+impl Default for CostConfig {
+    fn default() -> Self {
+        CostConfig {
+            pricing: PricingConfig::default(),
+            attributes: OutputNames::default(),
+            inclusion: Vec::new(),
+            write_usage: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PricingConfig {
+    /// Pricing files, native or LiteLLM's JSON (detected by content); later files win.
+    #[serde(default)]
+    pub files: Vec<PathBuf>,
+    /// Start from the built-in table (genai-prices snapshot) before `files`.
+    #[serde(default = "yes")]
+    pub include_default: bool,
+    /// How often the host should call [`CostStage::reload_if_changed`]; 0 disables.
+    #[serde(default = "sixty")]
+    pub reload_interval_seconds: u64,
+    /// Span (then resource) attribute that marks batch-API calls: `batch`/`true` selects batch prices.
+    #[serde(default = "batch_attr")]
+    pub batch_attribute: String,
+    #[serde(default)]
+    pub overrides: PricingOverrides,
+}
+
+impl Default for PricingConfig {
+    fn default() -> Self {
+        PricingConfig {
+            files: Vec::new(),
+            include_default: true,
+            reload_interval_seconds: 60,
+            batch_attribute: batch_attr(),
+            overrides: PricingOverrides::default(),
+        }
+    }
+}
+
+/// Names of the attributes the stage writes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputNames {
+    /// Total cost in USD (double); the name OpenLIT writes and Langfuse reads.
+    #[serde(default = "cost_attr")]
+    pub cost: String,
+    /// Prefix of the breakdown and provenance attributes.
+    #[serde(default = "prefix_attr")]
+    pub prefix: String,
+}
+
+impl Default for OutputNames {
+    fn default() -> Self {
+        OutputNames {
+            cost: cost_attr(),
+            prefix: prefix_attr(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn sixty() -> u64 {
+    60
+}
+fn batch_attr() -> String {
+    "tollbooth.pricing.processing".into()
+}
+fn cost_attr() -> String {
+    "gen_ai.usage.cost".into()
+}
+fn prefix_attr() -> String {
+    "tollbooth.cost".into()
+}
+
+impl CostConfig {
+    /// Parses the `cost` section alone (the integrator nests it in `EngineConfig`).
+    pub fn from_json(bytes: &[u8]) -> Result<CostConfig, String> {
+        serde_json::from_slice(bytes).map_err(|e| format!("invalid cost configuration: {e}"))
+    }
+}
+
+impl From<&UsageRecord<'_>> for Tokens {
+    fn from(u: &UsageRecord<'_>) -> Tokens {
+        Tokens {
+            input: u.input_tokens.unwrap_or(0),
+            cache_read: u.cache_read_tokens,
+            cache_write: u.cache_write_tokens,
+            cache_write_1h: u.cache_write_1h_tokens,
+            output: u.output_tokens.unwrap_or(0),
+            reasoning: u.reasoning_tokens,
+        }
+    }
+}
+
+/// The outcome written to `<prefix>.status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CostStatus {
+    Priced,
+    Unpriced,
+    NoUsage,
+    ProviderReported,
+}
+
+impl CostStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CostStatus::Priced => "priced",
+            CostStatus::Unpriced => "unpriced",
+            CostStatus::NoUsage => "no_usage",
+            CostStatus::ProviderReported => "provider_reported",
+        }
+    }
+}
+
+/// What the metrics aggregator needs about one priced (or unpriceable) call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallSummary<'a> {
+    pub provider: &'a str,
+    pub operation: Option<&'a str>,
+    pub request_model: Option<&'a str>,
+    pub response_model: Option<&'a str>,
+    pub service_tier: Option<&'a str>,
+    pub tokens: Tokens,
+    pub time_to_first_token_s: Option<f64>,
+    /// Our cost (after discounts); `None` when unpriced or without usage.
+    pub cost: Option<Usd>,
+    pub cost_usd: Option<f64>,
+    /// A cost the span carried itself.
+    pub reported_cost_usd: Option<f64>,
+    pub status: CostStatus,
+    pub match_kind: Option<MatchKind>,
+    pub price_entry: Option<Arc<str>>,
+    /// The span had been enriched already (an upstream Tollbooth); no edits were written.
+    pub already_enriched: bool,
+}
+
+struct Names {
+    cost: String,
+    input: String,
+    output: String,
+    cache_read: String,
+    cache_write: String,
+    reasoning: String,
+    total: String,
+    source: String,
+    source_version: String,
+    price_entry: String,
+    matched: String,
+    status: String,
+    flags: String,
+}
+
+/// The configured cost stage; share one per engine.
+pub struct CostStage {
+    config: CostConfig,
+    names: Names,
+    book: PriceBook,
+}
+
+impl CostStage {
+    /// Loads the price tables; errors name the file or configuration key.
+    pub fn new(config: CostConfig) -> Result<CostStage, PricingError> {
+        let book = PriceBook::load(
+            &config.pricing.files,
+            config.pricing.include_default,
+            config.pricing.overrides.clone(),
+        )?;
+        let p = config.attributes.prefix.trim_end_matches('.');
+        let n = |s: &str| format!("{p}.{s}");
+        let names = Names {
+            cost: config.attributes.cost.clone(),
+            input: n("input"),
+            output: n("output"),
+            cache_read: n("cache_read"),
+            cache_write: n("cache_write"),
+            reasoning: n("reasoning"),
+            total: n("total"),
+            source: n("source"),
+            source_version: n("source_version"),
+            price_entry: n("price_entry"),
+            matched: n("match"),
+            status: n("status"),
+            flags: n("flags"),
+        };
+        Ok(CostStage {
+            config,
+            names,
+            book,
+        })
+    }
+
+    pub fn book(&self) -> &PriceBook {
+        &self.book
+    }
+
+    pub fn config(&self) -> &CostConfig {
+        &self.config
+    }
+
+    /// Re-reads pricing files whose modification time changed; keeps the last good table on
+    /// error. Cheap when nothing changed.
+    pub fn reload_if_changed(&self) -> Result<bool, PricingError> {
+        self.book.reload_if_changed()
+    }
+
+    /// Normalises and prices one span, appending edits at `at`. Take `book` from
+    /// `stage.book().snapshot()` once per batch. `None` for spans that are not GenAI.
+    pub fn enrich<'a>(
+        &self,
+        book: &BookState,
+        span: &'a Span,
+        at: Target,
+        scope: Scope<'a>,
+        resource: &'a [KeyValue],
+        edits: &mut EditList,
+    ) -> Option<CallSummary<'a>> {
+        let u = normalize(&span.attributes, &span.name, scope, &self.config.inclusion)?;
+        let already = if self.names.status == "tollbooth.cost.status" {
+            u.present & canon::ENRICHED != 0
+        } else {
+            crate::otlp::find(&span.attributes, &self.names.status).is_some()
+        };
+        let (summary, priced) = self.price_record(book, &u, span, resource);
+        if u.level != Level::Inference {
+            return None;
+        }
+        if !already {
+            self.write(&u, &summary, priced.as_ref(), at, edits);
+        }
+        Some(CallSummary {
+            already_enriched: already,
+            ..summary
+        })
+    }
+
+    fn price_record<'a>(
+        &self,
+        book: &BookState,
+        u: &UsageRecord<'a>,
+        span: &'a Span,
+        resource: &'a [KeyValue],
+    ) -> (CallSummary<'a>, Option<(Arc<Resolved>, Breakdown)>) {
+        let tokens = Tokens::from(u);
+        let mut s = CallSummary {
+            provider: u.provider.or(u.provider_raw).unwrap_or("unknown"),
+            operation: u.operation,
+            request_model: u.request_model,
+            response_model: u.response_model,
+            service_tier: u.service_tier,
+            tokens,
+            time_to_first_token_s: u.time_to_first_token_s,
+            cost: None,
+            cost_usd: None,
+            reported_cost_usd: u.reported_cost,
+            status: CostStatus::NoUsage,
+            match_kind: None,
+            price_entry: None,
+            already_enriched: false,
+        };
+        if u.level != Level::Inference {
+            return (s, None);
+        }
+        if !u.has_usage() {
+            if u.reported_cost.is_some() {
+                s.status = CostStatus::ProviderReported;
+            }
+            return (s, None);
+        }
+        let host = u.server_address.unwrap_or("");
+        // Response model first; the request model when only it resolves, or when the user
+        // mapped it (an Azure deployment whose response model is generic, like `gpt-4`).
+        let mapped = u.request_model.filter(|m| book.maps_deployment(m));
+        let hit = mapped
+            .and_then(|m| book.lookup(s.provider, m, host))
+            .or_else(|| {
+                u.response_model
+                    .and_then(|m| book.lookup(s.provider, m, host))
+            })
+            .or_else(|| {
+                u.request_model
+                    .and_then(|m| book.lookup(s.provider, m, host))
+            });
+        let Some(r) = hit else {
+            s.status = if u.reported_cost.is_some() {
+                CostStatus::ProviderReported
+            } else {
+                CostStatus::Unpriced
+            };
+            return (s, None);
+        };
+        let batch_attr = self.config.pricing.batch_attribute.as_str();
+        let batch = first_str(&span.attributes, &[batch_attr])
+            .or_else(|| first_str(resource, &[batch_attr]))
+            .is_some_and(|v| v.eq_ignore_ascii_case("batch") || v.eq_ignore_ascii_case("true"));
+        let when = if span.start_time_unix_nano > 0 {
+            (span.start_time_unix_nano / 1_000_000_000) as i64
+        } else {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0)
+        };
+        let ctx = PriceContext {
+            service_tier: u.service_tier,
+            batch,
+        };
+        let b = price(&r.entry, tokens, when, ctx);
+        let total = r.discount.map_or(b.total, |d| b.total.scale_by(d));
+        s.cost = Some(total);
+        s.cost_usd = Some(total.to_f64());
+        s.match_kind = Some(r.match_kind);
+        s.price_entry = Some(r.price_entry.clone());
+        s.status = if u.reported_cost.is_some() {
+            CostStatus::ProviderReported
+        } else {
+            CostStatus::Priced
+        };
+        (s, Some((r, b)))
+    }
+
+    fn write(
+        &self,
+        u: &UsageRecord<'_>,
+        s: &CallSummary<'_>,
+        priced: Option<&(Arc<Resolved>, Breakdown)>,
+        at: Target,
+        edits: &mut EditList,
+    ) {
+        let n = &self.names;
+        if self.config.write_usage {
+            if u.present & canon::PROVIDER == 0 {
+                if let Some(p) = u.provider {
+                    edits.set_str(at, "gen_ai.provider.name", p);
+                }
+            }
+            let ints = [
+                (canon::INPUT, "gen_ai.usage.input_tokens", u.input_tokens),
+                (canon::OUTPUT, "gen_ai.usage.output_tokens", u.output_tokens),
+                (
+                    canon::CACHE_READ,
+                    "gen_ai.usage.cache_read.input_tokens",
+                    Some(u.cache_read_tokens).filter(|v| *v > 0),
+                ),
+                (
+                    canon::CACHE_WRITE,
+                    "gen_ai.usage.cache_creation.input_tokens",
+                    Some(u.cache_write_tokens).filter(|v| *v > 0),
+                ),
+                (
+                    canon::REASONING,
+                    "gen_ai.usage.reasoning.output_tokens",
+                    Some(u.reasoning_tokens).filter(|v| *v > 0),
+                ),
+            ];
+            for (bit, key, v) in ints {
+                if u.present & bit == 0 {
+                    if let Some(v) = v {
+                        edits.set_int(at, key, v.min(i64::MAX as u64) as i64);
+                    }
+                }
+            }
+        }
+        edits.set_str(at, &n.status, s.status.as_str());
+        let Some(total) = s.cost else { return };
+        match (s.reported_cost_usd, u.reported_cost_key) {
+            (Some(rep), Some(key)) => {
+                if key != n.cost {
+                    edits.set_double(at, &n.cost, rep);
+                }
+                edits.set_double(at, &n.total, total.to_f64());
+            }
+            _ => edits.set_double(at, &n.cost, total.to_f64()),
+        }
+        if let Some((r, b)) = priced {
+            let scale = |x: Usd| r.discount.map_or(x, |d| x.scale_by(d)).to_f64();
+            edits.set_double(at, &n.input, scale(b.input));
+            edits.set_double(at, &n.output, scale(b.output));
+            edits.set_double(at, &n.cache_read, scale(b.cache_read));
+            edits.set_double(at, &n.cache_write, scale(b.cache_write));
+            edits.set_double(at, &n.reasoning, scale(b.reasoning));
+            edits.set_str(at, &n.source, &r.source_name);
+            edits.set_str(at, &n.source_version, &r.source_version);
+            edits.set_str(at, &n.price_entry, &r.price_entry);
+            edits.set_str(at, &n.matched, r.match_kind.as_str());
+            let mut flags = [""; 7];
+            let mut k = 0;
+            for (on, name) in [
+                (u.inclusion.input_was_exclusive, "input_excluded_cache"),
+                (
+                    u.inclusion.output_was_exclusive,
+                    "output_excluded_reasoning",
+                ),
+                (b.cache_rate_defaulted, "cache_rate_defaulted"),
+                (b.variant_missing, "variant_missing"),
+                (b.long_context, "long_context"),
+                (r.discount.is_some(), "discounted"),
+                (b.rate_missing, "rate_missing"),
+            ] {
+                if on {
+                    flags[k] = name;
+                    k += 1;
+                }
+            }
+            if k > 0 {
+                edits.set_str(at, &n.flags, &flags[..k].join(","));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edits::{decode, Disposition, Op};
+    use crate::otlp::{kv_int, kv_str};
+    use std::sync::OnceLock;
+
+    fn stage() -> &'static CostStage {
+        static S: OnceLock<CostStage> = OnceLock::new();
+        S.get_or_init(|| {
+            let cfg = CostConfig::from_json(
+                br#"{"pricing":{"overrides":{"deployments":{"prod-4o":"gpt-4o-2024-08-06"}}}}"#,
+            )
+            .unwrap();
+            CostStage::new(cfg).unwrap()
+        })
+    }
+
+    fn run(attrs: Vec<KeyValue>, scope: &str) -> (Option<CallSummary<'static>>, Vec<Op>) {
+        let span: &'static Span = Box::leak(Box::new(Span {
+            name: "chat".into(),
+            attributes: attrs,
+            start_time_unix_nano: 1_790_000_000_000_000_000,
+            ..Default::default()
+        }));
+        let scope: &'static str = Box::leak(scope.to_string().into_boxed_str());
+        let at = Target::Span {
+            rs: 0,
+            ss: 0,
+            span: 0,
+        };
+        let mut edits = EditList::new();
+        let st = stage();
+        let book = st.book().snapshot();
+        let s = st.enrich(
+            &book,
+            span,
+            at,
+            Scope {
+                name: scope,
+                version: "",
+            },
+            &[],
+            &mut edits,
+        );
+        let (_, ops) = decode(&edits.finish(Disposition::Forward)).unwrap();
+        (s, ops.into_iter().map(|(_, op)| op).collect())
+    }
+
+    fn get<'o>(ops: &'o [Op], key: &str) -> Option<&'o Op> {
+        ops.iter().find(|o| match o {
+            Op::SetStr(k, _) | Op::SetInt(k, _) | Op::SetDouble(k, _) | Op::SetBool(k, _) => {
+                k == key
+            }
+            _ => false,
+        })
+    }
+
+    #[test]
+    fn prices_an_openai_span_and_writes_canonical_usage() {
+        let (s, ops) = run(
+            vec![
+                kv_str("gen_ai.system", "openai"),
+                kv_str("gen_ai.operation.name", "chat"),
+                kv_str("gen_ai.request.model", "gpt-4o"),
+                kv_str("gen_ai.response.model", "gpt-4o-2024-08-06"),
+                kv_int("gen_ai.usage.prompt_tokens", 1_000_000),
+                kv_int("gen_ai.usage.completion_tokens", 100_000),
+            ],
+            "opentelemetry.instrumentation.openai.v1",
+        );
+        let s = s.unwrap();
+        assert_eq!(s.status, CostStatus::Priced);
+        assert_eq!(s.cost.unwrap().to_string(), "3.5");
+        assert_eq!(
+            get(&ops, "gen_ai.usage.cost"),
+            Some(&Op::SetDouble("gen_ai.usage.cost".into(), 3.5))
+        );
+        assert_eq!(
+            get(&ops, "gen_ai.usage.input_tokens"),
+            Some(&Op::SetInt("gen_ai.usage.input_tokens".into(), 1_000_000))
+        );
+        assert_eq!(
+            get(&ops, "gen_ai.provider.name"),
+            Some(&Op::SetStr("gen_ai.provider.name".into(), "openai".into()))
+        );
+        assert_eq!(
+            get(&ops, "tollbooth.cost.status"),
+            Some(&Op::SetStr("tollbooth.cost.status".into(), "priced".into()))
+        );
+        assert_eq!(
+            get(&ops, "tollbooth.cost.price_entry"),
+            Some(&Op::SetStr(
+                "tollbooth.cost.price_entry".into(),
+                "genai-prices:openai/gpt-4o".into()
+            ))
+        );
+        assert!(get(&ops, "tollbooth.cost.source_version").is_some());
+    }
+
+    #[test]
+    fn unknown_model_is_unpriced_never_zero() {
+        let (s, ops) = run(
+            vec![
+                kv_str("gen_ai.provider.name", "openai"),
+                kv_str("gen_ai.operation.name", "chat"),
+                kv_str("gen_ai.request.model", "totally-new-model"),
+                kv_int("gen_ai.usage.input_tokens", 10),
+                kv_int("gen_ai.usage.output_tokens", 10),
+            ],
+            "x",
+        );
+        let s = s.unwrap();
+        assert_eq!(s.status, CostStatus::Unpriced);
+        assert_eq!(s.cost, None);
+        assert!(get(&ops, "gen_ai.usage.cost").is_none());
+        assert_eq!(
+            get(&ops, "tollbooth.cost.status"),
+            Some(&Op::SetStr(
+                "tollbooth.cost.status".into(),
+                "unpriced".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn provider_reported_cost_is_kept_and_ours_written_alongside() {
+        let (s, ops) = run(
+            vec![
+                kv_str("gen_ai.system", "anthropic"),
+                kv_str("gen_ai.operation.name", "chat"),
+                kv_str("gen_ai.response.model", "claude-sonnet-4-5-20250929"),
+                kv_int("gen_ai.usage.input_tokens", 1000),
+                kv_int("gen_ai.usage.cache_read.input_tokens", 2000),
+                kv_int("gen_ai.usage.output_tokens", 100),
+                kv_str("gen_ai.sdk.version", "1.45.0"),
+                KeyValue {
+                    key: "gen_ai.usage.cost".into(),
+                    value: Some(opentelemetry_proto::tonic::common::v1::AnyValue {
+                        value: Some(
+                            opentelemetry_proto::tonic::common::v1::any_value::Value::DoubleValue(
+                                0.0051,
+                            ),
+                        ),
+                    }),
+                },
+            ],
+            "openlit.otel.tracing",
+        );
+        let s = s.unwrap();
+        assert_eq!(s.status, CostStatus::ProviderReported);
+        // OpenLIT's Anthropic input excludes cache: 1000 uncached*3 + 2000*0.3 + 100*15 per M.
+        assert_eq!(s.tokens.input, 3000);
+        assert_eq!(s.cost.unwrap().to_string(), "0.0051");
+        assert!(get(&ops, "gen_ai.usage.cost").is_none());
+        assert!(get(&ops, "tollbooth.cost.total").is_some());
+        assert!(
+            matches!(get(&ops, "tollbooth.cost.flags"), Some(Op::SetStr(_, f)) if f.contains("input_excluded_cache"))
+        );
+    }
+
+    #[test]
+    fn aggregate_spans_are_not_priced_and_deployments_map() {
+        let (s, ops) = run(
+            vec![
+                kv_str("gen_ai.operation.name", "invoke_agent"),
+                kv_str("gen_ai.request.model", "gpt-4o"),
+                kv_int("gen_ai.usage.input_tokens", 10),
+            ],
+            "x",
+        );
+        assert!(s.is_none() && ops.is_empty());
+        let (s, _) = run(
+            vec![
+                kv_str("gen_ai.system", "az.ai.openai"),
+                kv_str("gen_ai.operation.name", "chat"),
+                kv_str("gen_ai.request.model", "prod-4o"),
+                kv_str("gen_ai.response.model", "gpt-4"),
+                kv_int("gen_ai.usage.input_tokens", 1_000_000),
+                kv_int("gen_ai.usage.output_tokens", 0),
+            ],
+            "x",
+        );
+        let s = s.unwrap();
+        assert_eq!(s.status, CostStatus::Priced);
+        assert_eq!(s.cost.unwrap().to_string(), "2.5");
+        assert!(s.match_kind.unwrap() >= MatchKind::Override);
+    }
+
+    #[test]
+    fn config_errors_name_the_key() {
+        let e = CostConfig::from_json(br#"{"pricing":{"file":["x"]}}"#).unwrap_err();
+        assert!(e.contains("`file`"), "{e}");
+        let e = CostConfig::from_json(br#"{"attributes":{"costs":"x"}}"#).unwrap_err();
+        assert!(e.contains("`costs`"), "{e}");
+        let missing =
+            CostConfig::from_json(br#"{"pricing":{"files":["/nonexistent/p.json"]}}"#).unwrap();
+        let e = CostStage::new(missing).err().unwrap();
+        assert!(e.0.contains("/nonexistent/p.json"), "{e}");
+    }
+}
