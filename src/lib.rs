@@ -22,6 +22,7 @@ pub mod ffi;
 pub mod genai;
 pub mod metrics;
 pub mod otlp;
+pub mod redact;
 pub mod stats;
 
 pub use engine::Engine;
