@@ -106,8 +106,8 @@ impl Redactor {
         }
     }
 
-    /// Redacts a text value, walking it as JSON when it is a JSON object or array so it stays
-    /// valid JSON. Returns the new text and whether anything was masked (as opposed to only
+    /// Redacts a text value, walking it as JSON when it is a JSON object, array or string so
+    /// it stays valid JSON (a bare number is treated as text). Returns the new text and whether anything was masked (as opposed to only
     /// truncated).
     fn text(
         &self,
@@ -117,7 +117,9 @@ impl Redactor {
         counts: &mut RedactionCounts,
     ) -> Option<(String, bool)> {
         let t = s.trim_start();
-        if depth < MAX_JSON_DEPTH && (t.starts_with('{') || t.starts_with('[')) {
+        if depth < MAX_JSON_DEPTH
+            && (t.starts_with('{') || t.starts_with('[') || t.starts_with('"'))
+        {
             if let Ok(mut v) = serde_json::from_str::<Json>(s) {
                 let masked = self.json(&mut v, depth, counts);
                 let mut out = if masked {

@@ -291,7 +291,22 @@ impl Detectors {
 
     /// Replaces every detected secret or personal datum in `text`; `None` when nothing was
     /// found. `counts[i]` is bumped for detector `SPECS[i]`.
+    ///
+    /// A match that overlapped an accepted one is looked for again in the output (a phone
+    /// number glued to a token), so one call reaches the fixed point and redaction is
+    /// idempotent.
     pub fn redact(&self, text: &str, key: &HmacKey, counts: &mut [u64; COUNT]) -> Option<String> {
+        let mut out = self.pass(text, key, counts)?;
+        for _ in 0..3 {
+            match self.pass(&out, key, counts) {
+                Some(next) => out = next,
+                None => break,
+            }
+        }
+        Some(out)
+    }
+
+    fn pass(&self, text: &str, key: &HmacKey, counts: &mut [u64; COUNT]) -> Option<String> {
         let set = self.set.as_ref()?;
         let matched = set.matches(text);
         if !matched.matched_any() {
