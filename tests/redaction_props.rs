@@ -97,15 +97,15 @@ proptest! {
     #[test]
     fn never_panics_on_arbitrary_utf8(s in "\\PC*", t in any::<String>()) {
         let r = redactor();
-        redact(&r, "input.value", &s);
-        redact(&r, "x", &t);
+        redact(r, "input.value", &s);
+        redact(r, "x", &t);
     }
 
     #[test]
     fn idempotent(s in fragments()) {
         let r = redactor();
-        let once = redact(&r, "gen_ai.prompt.0.content", &s);
-        let twice = redact(&r, "gen_ai.prompt.0.content", &once);
+        let once = redact(r, "gen_ai.prompt.0.content", &s);
+        let twice = redact(r, "gen_ai.prompt.0.content", &once);
         prop_assert_eq!(once, twice);
     }
 
@@ -119,9 +119,9 @@ proptest! {
         };
         let r = redactor();
         for text in [v.to_string(), serde_json::to_string_pretty(&v).unwrap()] {
-            let out = redact(&r, "gen_ai.input.messages", &text);
+            let out = redact(r, "gen_ai.input.messages", &text);
             prop_assert!(serde_json::from_str::<serde_json::Value>(&out).is_ok(), "{}", out);
-            let again = redact(&r, "gen_ai.input.messages", &out);
+            let again = redact(r, "gen_ai.input.messages", &out);
             prop_assert_eq!(&out, &again);
         }
     }
@@ -130,7 +130,7 @@ proptest! {
     fn huge_json_stays_json_under_truncation(v in json_value(), n in 1usize..200) {
         let r = redactor();
         let big = serde_json::Value::Array(vec![v; n]).to_string();
-        let out = redact(&r, "gen_ai.output.messages", &big);
+        let out = redact(r, "gen_ai.output.messages", &big);
         prop_assert!(serde_json::from_str::<serde_json::Value>(&out).is_ok());
     }
 }
