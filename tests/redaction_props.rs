@@ -91,6 +91,28 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     })
 }
 
+/// Detectors only: the JSON fast path (skip the parse when the raw text matches nothing) is on.
+fn fast() -> &'static Redactor {
+    static R: std::sync::OnceLock<Redactor> = std::sync::OnceLock::new();
+    R.get_or_init(|| {
+        Redactor::new(
+            &RedactionConfig::from_json(
+                br#"{"allow_all_keys": true, "summary": "silent", "detectors": ["all"]}"#,
+            )
+            .unwrap(),
+        )
+        .unwrap()
+    })
+}
+
+/// The same, with a never-matching allowed value, which turns the fast path off.
+fn slow() -> &'static Redactor {
+    static R: std::sync::OnceLock<Redactor> = std::sync::OnceLock::new();
+    R.get_or_init(|| {
+        Redactor::new(&RedactionConfig::from_json(br#"{"allow_all_keys": true, "summary": "silent", "detectors": ["all"], "allowed_values": ["^\\x00never$"]}"#).unwrap()).unwrap()
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -123,6 +145,15 @@ proptest! {
             prop_assert!(serde_json::from_str::<serde_json::Value>(&out).is_ok(), "{}", out);
             let again = redact(r, "gen_ai.input.messages", &out);
             prop_assert_eq!(&out, &again);
+        }
+    }
+
+    #[test]
+    fn json_fast_path_changes_nothing(v in json_value()) {
+        for text in [v.to_string(), serde_json::to_string_pretty(&v).unwrap()] {
+            let a = redact(fast(), "gen_ai.input.messages", &text);
+            let b = redact(slow(), "gen_ai.input.messages", &text);
+            prop_assert_eq!(a, b);
         }
     }
 

@@ -117,9 +117,14 @@ impl Redactor {
         counts: &mut RedactionCounts,
     ) -> Option<(String, bool)> {
         let t = s.trim_start();
-        if depth < MAX_JSON_DEPTH
-            && (t.starts_with('{') || t.starts_with('[') || t.starts_with('"'))
-        {
+        let json_like = t.starts_with('{') || t.starts_with('[') || t.starts_with('"');
+        if json_like && self.json_fast_path && !s.contains('\\') && !self.may_mask(s) {
+            // Without escapes every JSON leaf is a substring of the raw text bounded by
+            // non-word characters, so no match in the raw text means none in any leaf: skip
+            // the parse (the common case for clean prompts). Only truncation can apply.
+            return self.text_unmasked_json(s, limit, counts);
+        }
+        if depth < MAX_JSON_DEPTH && json_like {
             if let Ok(mut v) = serde_json::from_str::<Json>(s) {
                 let masked = self.json(&mut v, depth, counts);
                 let mut out = if masked {
@@ -143,6 +148,40 @@ impl Redactor {
             }
             None => masked.map(|m| (m, true)),
         }
+    }
+
+    /// Whether blocked values or detectors could change anything in `s`.
+    fn may_mask(&self, s: &str) -> bool {
+        self.detectors.may_match(s) || self.blocked_values.iter().any(|r| r.is_match(s))
+    }
+
+    /// Truncation only, for JSON-looking text known to need no masking.
+    fn text_unmasked_json(
+        &self,
+        s: &str,
+        limit: Limit,
+        counts: &mut RedactionCounts,
+    ) -> Option<(String, bool)> {
+        let fits = match limit {
+            Limit::None => true,
+            Limit::Bytes(n) => s.len() <= n,
+            Limit::Chars(n) => s.chars().count() <= n,
+        };
+        if fits {
+            return None;
+        }
+        let out = match serde_json::from_str::<Json>(s) {
+            Ok(mut v) => {
+                let mut out = s.to_string();
+                if !self.truncate_json(&mut v, &mut out, limit) {
+                    return None;
+                }
+                out
+            }
+            Err(_) => truncate(s, limit)?,
+        };
+        counts.values_truncated += 1;
+        Some((out, false))
     }
 
     /// Masks JSON leaves in place; object keys matching `blocked_key_patterns` have their

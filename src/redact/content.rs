@@ -66,7 +66,9 @@ const STRUCTURAL: &[&str] = &[
 ];
 
 fn structural(key: &str) -> bool {
-    STRUCTURAL.contains(&key) || STRUCTURAL.iter().any(|s| key.ends_with(&format!(".{s}")))
+    STRUCTURAL
+        .iter()
+        .any(|s| key == *s || key.strip_suffix(s).is_some_and(|head| head.ends_with('.')))
 }
 
 /// Classifies a span (or event) attribute key.

@@ -289,6 +289,11 @@ impl Detectors {
         self.list.is_empty()
     }
 
+    /// Whether any enabled detector's pattern occurs (validators not run): a cheap filter.
+    pub fn may_match(&self, text: &str) -> bool {
+        self.set.as_ref().is_some_and(|s| s.is_match(text))
+    }
+
     /// Replaces every detected secret or personal datum in `text`; `None` when nothing was
     /// found. `counts[i]` is bumped for detector `SPECS[i]`.
     ///

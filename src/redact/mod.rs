@@ -74,6 +74,8 @@ pub struct Redactor {
     drop_names: Vec<Regex>,
     drop_attrs: Vec<(String, Option<Regex>)>,
     mask_all: Regex,
+    /// JSON may skip the parse when the raw text matches nothing (see `apply::Redactor::text`).
+    json_fast_path: bool,
 }
 
 fn compile(key: &str, patterns: &[String]) -> Result<Vec<Regex>, String> {
@@ -160,6 +162,13 @@ impl Redactor {
             drop_names: compile("drop_spans.name_patterns", &c.drop_spans.name_patterns)?,
             drop_attrs,
             mask_all: Regex::new(".*").expect("valid"),
+            // Anchors and key patterns can match a JSON leaf or key without matching the raw
+            // text; allowed_values are per leaf. Then every JSON value is walked.
+            json_fast_path: c.blocked_key_patterns.is_empty()
+                && c.allowed_values.is_empty()
+                && !c.blocked_values.iter().any(|p| {
+                    p.contains('^') || p.contains('$') || p.contains("\\A") || p.contains("\\z")
+                }),
         })
     }
 
