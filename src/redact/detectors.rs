@@ -118,7 +118,7 @@ pub const SPECS: &[Spec] = &[
     Spec {
         name: "secret_param",
         group: Group::Secrets,
-        pattern: r#"(?i)(?:^|[^A-Za-z0-9_])(?:x-api-key|api[_\-]?key|apikey|access[_\-]?token|refresh[_\-]?token|auth[_\-]?token|client[_\-]?secret|password|passwd|pwd|secret|token)["']?\s*[:=]\s*["']?([^\s"'&,;<>*]{6,})"#,
+        pattern: r#"(?i)\b(?:x-api-key|api[_\-]?key|apikey|access[_\-]?token|refresh[_\-]?token|auth[_\-]?token|client[_\-]?secret|password|passwd|pwd|secret|token)["']?\s*[:=]\s*["']?([^\s"'&,;<>*]{6,})"#,
         validate: Some(secret_value),
     },
     Spec {
@@ -164,6 +164,10 @@ pub const SPECS: &[Spec] = &[
         validate: Some(ipv6),
     },
 ];
+
+/// Lazy-DFA cache per regex: the combined set has many states, and a cache that thrashes
+/// makes the engine fall back to its slowest search.
+const DFA_CACHE: usize = 16 << 20;
 
 /// Number of built-in detectors (the length of the per-detector counter array).
 pub const COUNT: usize = SPECS.len();
@@ -248,6 +252,7 @@ impl Detectors {
                 continue;
             }
             let re = RegexBuilder::new(&expand(spec.pattern))
+                .dfa_size_limit(DFA_CACHE)
                 .build()
                 .map_err(|e| format!("built-in detector {}: {e}", spec.name))?;
             let text = replacements
@@ -278,6 +283,7 @@ impl Detectors {
         } else {
             Some(
                 RegexSetBuilder::new(list.iter().map(|c| expand(SPECS[c.spec].pattern)))
+                    .dfa_size_limit(DFA_CACHE)
                     .build()
                     .map_err(|e| format!("built-in detector set: {e}"))?,
             )
