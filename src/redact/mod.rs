@@ -10,6 +10,26 @@
 //! validators), [`content`] (where GenAI content lives), [`hashing`] (contrib hashes and keyed
 //! HMAC), [`apply`] (one attribute map at a time), [`counts`] (self-metrics).
 //!
+//! Configuration (collector YAML; the Go side sends it as JSON with the same keys):
+//! ```yaml
+//! redaction:
+//!   allow_all_keys: true                 # contrib keys, contrib defaults and meaning
+//!   blocked_values: ["4[0-9]{12}(?:[0-9]{3})?"]
+//!   hash_function: hmac-sha256           # "" (mask "****"), md5, sha1, sha3, hmac-sha256, hmac-sha512
+//!   hmac_key_env: TOLLBOOTH_HMAC_KEY     # or hmac_key / hmac_key_file; >= 32 bytes
+//!   summary: info                        # debug | info | silent
+//!   detectors: [secrets, email, credit_card, us_ssn, iban]   # or pii, all, single names
+//!   detector_replacements: {email: "<email:{hash}>"}         # default "<REDACTED:name>"
+//!   content: {policy: redact, max_chars: 1000}               # keep|redact|hash|truncate|drop
+//!   max_value_bytes: 10240               # 0 = off
+//!   drop_spans: {name_patterns: ["^GET /healthz$"], attributes: [{key: http.route, value_pattern: "^/ready"}]}
+//! ```
+//!
+//! Differences from contrib, all on the safe side: status messages, link attributes and the
+//! string leaves of arrays, kvlists and JSON text are scanned too (contrib reads only string
+//! attributes, or their flat string form with `redact_all_types`); scope attributes are not
+//! (the edit list cannot address them yet).
+//!
 //! Output is a list of edits: the same `(Target, Op)` list is serialised for Go
 //! ([`Redactor::redact_batch`]) or applied in place ([`Redactor::redact_owned`]), so both
 //! paths give identical results by construction.
@@ -170,6 +190,11 @@ impl Redactor {
                     p.contains('^') || p.contains('$') || p.contains("\\A") || p.contains("\\z")
                 }),
         })
+    }
+
+    /// Parses the JSON block and compiles it.
+    pub fn from_json(bytes: &[u8]) -> Result<Redactor, String> {
+        Redactor::new(&RedactionConfig::from_json(bytes)?)
     }
 
     /// Redacts one batch for Go: appends edits that, applied with [`edits::apply`], give the

@@ -475,3 +475,9 @@ fn hmac_key_from_env_and_file() {
     assert!(Redactor::new(&c).is_ok());
     std::fs::remove_file(path).unwrap();
 }
+
+#[test]
+fn redactor_is_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Redactor>();
+}
