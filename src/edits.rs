@@ -11,11 +11,13 @@
 //! op 1 set_str     payload := key str        op 5 delete    payload := key
 //! op 2 set_int     payload := key i64        op 6 drop_span payload := (none)
 //! op 3 set_double  payload := key f64        op 7 set_status_message payload := str
-//! op 4 set_bool    payload := key u8           op 8 set_any   payload := key any
+//! op 4 set_bool    payload := key u8         op 8 set_any   payload := key any
 //! key, str := len:u32 utf8-bytes
-//! any      := len:u32 protobuf-encoded opentelemetry.proto.common.v1.AnyValue
-//!             (Go: `pcommon.Value` via the otlp common proto; used for arrays, kvlists and
-//!             bytes that scalar ops cannot express, e.g. a redacted string inside an array)
+//! any      := len:u32 protobuf-encoded opentelemetry.proto.common.v1.AnyValue (len 0 = empty
+//!             value). For arrays and kvlists, which scalar ops cannot express (a redacted
+//!             string inside an array). Go can unmarshal it with the generated OTLP proto
+//!             types and copy into a `pcommon.Value`, or wrap the bytes as field 2 of a
+//!             KeyValue inside a minimal TracesData and use `ptrace.ProtoUnmarshaler`.
 //! target 0 span attributes, 1 resource attributes, 2 span event attributes (sub = event index),
 //!        3 span link attributes (sub = link index); resource edits ignore ss/span/sub.
 //! ```

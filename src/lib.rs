@@ -11,6 +11,7 @@
 //! - [`genai`]: recognising GenAI spans across instrumentation conventions.
 //! - [`edits`]: the binary edit list returned to Go.
 //! - [`metrics`]: aggregation of GenAI calls into OTLP metrics.
+//! - [`redact`]: contrib-compatible redaction, secret/PII detectors, GenAI content policy.
 //! - [`stats`]: the engine's own counters.
 //! - [`engine`]: runs the configured stages over a batch.
 //! - [`ffi`]: the C ABI (panic boundary, owned buffers, status codes).
