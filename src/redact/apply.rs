@@ -37,8 +37,28 @@ pub fn scalar_string(v: Option<&AnyValue>) -> Option<Cow<'_, str>> {
         Value::BoolValue(b) => Cow::Owned(b.to_string()),
         Value::IntValue(i) => Cow::Owned(i.to_string()),
         Value::DoubleValue(d) => Cow::Owned(d.to_string()),
-        Value::BytesValue(_) | Value::ArrayValue(_) | Value::KvlistValue(_) => return None,
+        Value::BytesValue(b) => Cow::Owned(base64(b)),
+        Value::ArrayValue(_) | Value::KvlistValue(_) => return None,
     })
+}
+
+/// Standard base64 with padding, as pdata's `AsString` renders bytes.
+fn base64(input: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for c in input.chunks(3) {
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 fn str_value(s: String) -> AnyValue {
@@ -339,9 +359,12 @@ impl Redactor {
                         ops.push(Op::SetStr(key.to_string(), new));
                     }
                 }
-                Some(Value::IntValue(_) | Value::DoubleValue(_) | Value::BoolValue(_))
-                    if self.redact_all_types =>
-                {
+                Some(
+                    Value::IntValue(_)
+                    | Value::DoubleValue(_)
+                    | Value::BoolValue(_)
+                    | Value::BytesValue(_),
+                ) if self.redact_all_types => {
                     if let Some(new) = self.mask_text(&as_str, counts) {
                         audit.masked.push(key.to_string());
                         ops.push(Op::SetStr(key.to_string(), new));
@@ -551,6 +574,13 @@ fn truncate(s: &str, limit: Limit) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_render_as_base64_like_pdata() {
+        assert_eq!(base64(b"user:pass"), "dXNlcjpwYXNz");
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(base64(b""), "");
+    }
 
     #[test]
     fn truncation_fits_the_limit_and_is_stable() {
