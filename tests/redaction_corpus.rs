@@ -1,5 +1,6 @@
 //! The labelled corpus: every planted secret and personal datum must go (full recall), and
-//! no near-miss may change. Prints recall and precision (`cargo test -- --nocapture`).
+//! no near-miss may change. Prints recall and precision (`cargo test -- --nocapture`);
+//! `REDACTION_CORPUS_SHOW=1` also prints every redacted line.
 
 mod common;
 
@@ -42,6 +43,9 @@ fn corpus_full_recall_no_near_miss_masked() {
         .unwrap()
         .to_string();
 
+        if std::env::var_os("REDACTION_CORPUS_SHOW").is_some() {
+            println!("{:>3} {out}", line_no + 1);
+        }
         let mut expected: BTreeMap<&str, u64> = BTreeMap::new();
         for e in &case.expect {
             *expected.entry(e.as_str()).or_default() += 1;
