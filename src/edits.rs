@@ -11,8 +11,13 @@
 //! op 1 set_str     payload := key str        op 5 delete    payload := key
 //! op 2 set_int     payload := key i64        op 6 drop_span payload := (none)
 //! op 3 set_double  payload := key f64        op 7 set_status_message payload := str
-//! op 4 set_bool    payload := key u8
+//! op 4 set_bool    payload := key u8         op 8 set_any   payload := key any
 //! key, str := len:u32 utf8-bytes
+//! any      := len:u32 protobuf-encoded opentelemetry.proto.common.v1.AnyValue (len 0 = empty
+//!             value). For arrays and kvlists, which scalar ops cannot express (a redacted
+//!             string inside an array). Go can unmarshal it with the generated OTLP proto
+//!             types and copy into a `pcommon.Value`, or wrap the bytes as field 2 of a
+//!             KeyValue inside a minimal TracesData and use `ptrace.ProtoUnmarshaler`.
 //! target 0 span attributes, 1 resource attributes, 2 span event attributes (sub = event index),
 //!        3 span link attributes (sub = link index); resource edits ignore ss/span/sub.
 //! ```
@@ -21,6 +26,7 @@
 
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1::{Span, TracesData};
+use prost::Message;
 
 pub const MAGIC: &[u8; 4] = b"TBE1";
 const HEADER_LEN: usize = 9;
@@ -108,6 +114,8 @@ pub enum Op {
     Delete(String),
     DropSpan,
     SetStatusMessage(String),
+    /// Any value, for arrays, kvlists and bytes.
+    SetAny(String, AnyValue),
 }
 
 /// Appends edits to one contiguous buffer: a single allocation crosses the ABI.
@@ -192,6 +200,33 @@ impl EditList {
         self.bytes(message);
     }
 
+    /// Sets an attribute to any value (arrays and kvlists included) as protobuf bytes.
+    pub fn set_any(&mut self, at: Target, key: &str, value: &AnyValue) {
+        self.head(8, at);
+        self.bytes(key);
+        let len = value.encoded_len();
+        self.buf.extend_from_slice(&(len as u32).to_le_bytes());
+        value.encode(&mut self.buf).expect("Vec grows as needed");
+    }
+
+    /// Appends a decoded edit (stages that build `Op`s first, then serialise them).
+    pub fn push(&mut self, at: Target, op: &Op) {
+        match (op, at) {
+            (Op::SetStr(k, v), _) => self.set_str(at, k, v),
+            (Op::SetInt(k, v), _) => self.set_int(at, k, *v),
+            (Op::SetDouble(k, v), _) => self.set_double(at, k, *v),
+            (Op::SetBool(k, v), _) => self.set_bool(at, k, *v),
+            (Op::Delete(k), _) => self.delete(at, k),
+            (Op::SetAny(k, v), _) => self.set_any(at, k, v),
+            (Op::DropSpan, Target::Span { rs, ss, span }) => self.drop_span(rs, ss, span),
+            (Op::SetStatusMessage(m), Target::Span { rs, ss, span }) => {
+                self.set_status_message(rs, ss, span, m)
+            }
+            // Span-only ops addressed elsewhere are meaningless; `apply` ignores them too.
+            (Op::DropSpan | Op::SetStatusMessage(_), _) => {}
+        }
+    }
+
     /// Seals the list with its count and disposition.
     pub fn finish(mut self, disposition: Disposition) -> Vec<u8> {
         self.buf[4] = disposition as u8;
@@ -225,6 +260,11 @@ pub fn decode(buf: &[u8]) -> Option<(Disposition, Vec<(Target, Op)>)> {
             5 => Op::Delete(r.string()?),
             6 => Op::DropSpan,
             7 => Op::SetStatusMessage(r.string()?),
+            8 => {
+                let key = r.string()?;
+                let n = r.u32()? as usize;
+                Op::SetAny(key, AnyValue::decode(r.take(n)?).ok()?)
+            }
             _ => return None,
         };
         out.push((target, op));
@@ -282,6 +322,10 @@ pub fn apply(td: &mut TracesData, edits: &[(Target, Op)]) -> bool {
             Op::SetInt(k, v) => put(td, *target, k, any_value::Value::IntValue(*v)),
             Op::SetDouble(k, v) => put(td, *target, k, any_value::Value::DoubleValue(*v)),
             Op::SetBool(k, v) => put(td, *target, k, any_value::Value::BoolValue(*v)),
+            Op::SetAny(k, v) => match &v.value {
+                Some(v) => put(td, *target, k, v.clone()),
+                None => put_empty(td, *target, k),
+            },
         }
     }
     // Remove dropped spans from the back so earlier indices stay valid.
@@ -298,6 +342,18 @@ pub fn apply(td: &mut TracesData, edits: &[(Target, Op)]) -> bool {
 fn put(td: &mut TracesData, at: Target, key: &str, value: any_value::Value) {
     let attrs = attrs_mut(td, at).expect("checked by apply");
     let value = Some(AnyValue { value: Some(value) });
+    match attrs.iter_mut().find(|kv| kv.key == key) {
+        Some(kv) => kv.value = value,
+        None => attrs.push(KeyValue {
+            key: key.to_string(),
+            value,
+        }),
+    }
+}
+
+fn put_empty(td: &mut TracesData, at: Target, key: &str) {
+    let attrs = attrs_mut(td, at).expect("checked by apply");
+    let value = Some(AnyValue { value: None });
     match attrs.iter_mut().find(|kv| kv.key == key) {
         Some(kv) => kv.value = value,
         None => attrs.push(KeyValue {
@@ -407,6 +463,45 @@ mod tests {
             )
         );
         assert_eq!(edits[6].1, Op::SetStatusMessage("msg".into()));
+    }
+
+    #[test]
+    fn set_any_round_trips_and_applies() {
+        use opentelemetry_proto::tonic::common::v1::ArrayValue;
+        let arr = AnyValue {
+            value: Some(any_value::Value::ArrayValue(ArrayValue {
+                values: vec![AnyValue {
+                    value: Some(any_value::Value::StringValue("x".into())),
+                }],
+            })),
+        };
+        let at = Target::Span {
+            rs: 0,
+            ss: 0,
+            span: 0,
+        };
+        let mut l = EditList::new();
+        l.set_any(at, "tags", &arr);
+        l.push(at, &Op::SetAny("empty".into(), AnyValue { value: None }));
+        let buf = l.finish(Disposition::Forward);
+        let (_, edits) = decode(&buf).unwrap();
+        assert_eq!(edits[0], (at, Op::SetAny("tags".into(), arr.clone())));
+        for n in 0..buf.len() {
+            assert!(decode(&buf[..n]).is_none(), "prefix {n}");
+        }
+        let mut td = TracesData {
+            resource_spans: vec![opentelemetry_proto::tonic::trace::v1::ResourceSpans {
+                scope_spans: vec![opentelemetry_proto::tonic::trace::v1::ScopeSpans {
+                    spans: vec![Span::default()],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        assert!(apply(&mut td, &edits));
+        let attrs = &td.resource_spans[0].scope_spans[0].spans[0].attributes;
+        assert_eq!(attrs[0].value.as_ref(), Some(&arr));
+        assert_eq!(attrs[1].value, Some(AnyValue { value: None }));
     }
 
     #[test]

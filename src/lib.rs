@@ -12,6 +12,7 @@
 //! - [`edits`]: the binary edit list returned to Go.
 //! - [`metrics`]: aggregation of GenAI calls into OTLP metrics.
 //! - [`sampling`]: tail sampling (buffer by trace ID, decide on release).
+//! - [`redact`]: contrib-compatible redaction, secret/PII detectors, GenAI content policy.
 //! - [`stats`]: the engine's own counters.
 //! - [`usage`]: one canonical token record per span, whatever instrumentation wrote it.
 //! - [`money`]: exact USD arithmetic.
@@ -30,6 +31,7 @@ pub mod metrics;
 pub mod money;
 pub mod otlp;
 pub mod pricing;
+pub mod redact;
 pub mod sampling;
 pub mod stats;
 pub mod usage;

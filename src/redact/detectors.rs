@@ -1,0 +1,653 @@
+//! Built-in detectors for secrets and personal data.
+//!
+//! Each detector is a linear-time regex (the `regex` crate) that finds candidates, plus an
+//! optional validator (Luhn, mod-97, SSN rules, address parsing) that keeps false positives
+//! down. When a pattern has a capture group only that group is masked, so context such as
+//! `Authorization: Bearer ` or a URL's user name survives.
+
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+
+use super::hashing::{hmac_sha256_hex, HmacKey};
+
+/// Decides whether a candidate `text[start..end]` is real and returns the range to mask.
+type Validator = fn(text: &str, start: usize, end: usize) -> Option<(usize, usize)>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Secrets,
+    Pii,
+}
+
+pub struct Spec {
+    pub name: &'static str,
+    pub group: Group,
+    pattern: &'static str,
+    validate: Option<Validator>,
+}
+
+/// `\b` is written `(?-u:\b)` so the fast DFA engines stay usable on non-ASCII prompts.
+const B: &str = r"(?-u:\b)";
+
+/// All detectors, in priority order: when two matches overlap, the earlier start wins and,
+/// at the same start, the detector listed first (specific token formats before generic ones).
+pub const SPECS: &[Spec] = &[
+    Spec {
+        name: "private_key",
+        group: Group::Secrets,
+        pattern: r"-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY-----(?s:.)*?-----END[A-Z0-9 ]{0,40} PRIVATE KEY-----",
+        validate: None,
+    },
+    Spec {
+        name: "anthropic_key",
+        group: Group::Secrets,
+        pattern: r"\bsk-ant-[A-Za-z0-9_\-]{20,}",
+        validate: None,
+    },
+    Spec {
+        name: "openai_key",
+        group: Group::Secrets,
+        pattern: r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}",
+        validate: Some(has_digit_and_letter),
+    },
+    Spec {
+        name: "aws_access_key_id",
+        group: Group::Secrets,
+        pattern: r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b",
+        validate: None,
+    },
+    Spec {
+        name: "aws_secret_key",
+        group: Group::Secrets,
+        pattern: r#"(?i)(?:aws[_\- ]?secret|secret[_\- ]?access)[a-z_\- ]{0,12}["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+]|$)"#,
+        validate: None,
+    },
+    Spec {
+        name: "github_token",
+        group: Group::Secrets,
+        pattern: r"\b(?:(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})",
+        validate: None,
+    },
+    Spec {
+        name: "gitlab_token",
+        group: Group::Secrets,
+        pattern: r"\bglpat-[A-Za-z0-9_\-]{20,}",
+        validate: None,
+    },
+    Spec {
+        name: "slack_token",
+        group: Group::Secrets,
+        pattern: r"\bxox[abposr]-[A-Za-z0-9\-]{10,}",
+        validate: None,
+    },
+    Spec {
+        name: "stripe_key",
+        group: Group::Secrets,
+        pattern: r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}",
+        validate: None,
+    },
+    Spec {
+        name: "google_api_key",
+        group: Group::Secrets,
+        pattern: r"\bAIza[A-Za-z0-9_\-]{35}",
+        validate: None,
+    },
+    Spec {
+        name: "jwt",
+        group: Group::Secrets,
+        pattern: r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*",
+        validate: None,
+    },
+    Spec {
+        name: "url_credentials",
+        group: Group::Secrets,
+        pattern: r"(?i)\b[a-z][a-z0-9+.\-]{1,15}://[^\s:/@?#<>]{1,64}:([^\s:/@?#<>]{1,128})@",
+        validate: None,
+    },
+    Spec {
+        name: "basic_auth",
+        group: Group::Secrets,
+        pattern: r"(?i)\bbasic\s+([A-Za-z0-9+/]{8,}={0,2})",
+        validate: Some(basic_credentials),
+    },
+    Spec {
+        name: "bearer_token",
+        group: Group::Secrets,
+        pattern: r"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]{12,}=*)",
+        validate: Some(has_digit_and_letter),
+    },
+    Spec {
+        name: "secret_param",
+        group: Group::Secrets,
+        pattern: r#"(?i)\b(?:x-api-key|api[_\-]?key|apikey|access[_\-]?token|refresh[_\-]?token|auth[_\-]?token|client[_\-]?secret|password|passwd|pwd|secret|token)["']?\s*[:=]\s*["']?([^\s"'&,;<>*]{6,})"#,
+        validate: Some(secret_value),
+    },
+    Spec {
+        name: "email",
+        group: Group::Pii,
+        pattern: r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b",
+        validate: Some(email_tld),
+    },
+    Spec {
+        name: "credit_card",
+        group: Group::Pii,
+        pattern: r"\b[0-9](?:[ \-]?[0-9]){12,18}\b",
+        validate: Some(card),
+    },
+    Spec {
+        name: "us_ssn",
+        group: Group::Pii,
+        pattern: r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b",
+        validate: Some(ssn),
+    },
+    Spec {
+        name: "iban",
+        group: Group::Pii,
+        pattern: r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b",
+        validate: Some(iban),
+    },
+    Spec {
+        name: "phone",
+        group: Group::Pii,
+        pattern: r"(?:\+[1-9][0-9]{0,2}(?:[ .\-]?\(?[0-9]{1,5}\)?){2,5}|(?:\b1[ .\-])?(?:\([2-9][0-9]{2}\) ?|\b[2-9][0-9]{2}[ .\-])[2-9][0-9]{2}[ .\-][0-9]{4})\b",
+        validate: Some(phone),
+    },
+    Spec {
+        name: "ipv4",
+        group: Group::Pii,
+        pattern: r"\b(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\b",
+        validate: Some(ipv4),
+    },
+    Spec {
+        name: "ipv6",
+        group: Group::Pii,
+        pattern: r"(?i)(?:\b[0-9a-f]{1,4}|::)(?::{1,2}[0-9a-f]{1,4}){2,7}(?:::)?\b|\b(?i:[0-9a-f]{1,4}:){1,6}:",
+        validate: Some(ipv6),
+    },
+];
+
+/// Lazy-DFA cache per regex: the combined set has many states, and a cache that thrashes
+/// makes the engine fall back to its slowest search.
+const DFA_CACHE: usize = 16 << 20;
+
+/// Number of built-in detectors (the length of the per-detector counter array).
+pub const COUNT: usize = SPECS.len();
+
+/// Names of all detectors, in counter order.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    SPECS.iter().map(|s| s.name)
+}
+
+enum Replacement {
+    Fixed(String),
+    /// Text before and after a `{hash}` placeholder.
+    Hashed(String, String),
+}
+
+struct Compiled {
+    /// Index into [`SPECS`] (and the counter array).
+    spec: usize,
+    re: Regex,
+    grouped: bool,
+    replacement: Replacement,
+}
+
+/// The enabled detectors, compiled once at start.
+pub struct Detectors {
+    set: Option<RegexSet>,
+    list: Vec<Compiled>,
+}
+
+/// One accepted match.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    start: usize,
+    end: usize,
+    det: usize,
+}
+
+fn expand(pattern: &str) -> String {
+    pattern.replace(r"\b", B)
+}
+
+impl Detectors {
+    /// Compiles the named detectors (names or the groups `secrets`, `pii`, `all`).
+    pub fn new(
+        enabled: &[String],
+        replacements: &std::collections::BTreeMap<String, String>,
+        key: &HmacKey,
+    ) -> Result<Detectors, String> {
+        let mut on = [false; COUNT];
+        for (i, name) in enabled.iter().enumerate() {
+            let hits: Vec<usize> = match name.as_str() {
+                "all" => (0..COUNT).collect(),
+                "secrets" => idx(|s| s.group == Group::Secrets),
+                "pii" => idx(|s| s.group == Group::Pii),
+                n => idx(|s| s.name == n),
+            };
+            if hits.is_empty() {
+                return Err(format!(
+                    "redaction.detectors[{i}]: unknown detector {name:?}; known: all, secrets, pii, {}",
+                    names().collect::<Vec<_>>().join(", ")
+                ));
+            }
+            for h in hits {
+                on[h] = true;
+            }
+        }
+        for name in replacements.keys() {
+            let Some(i) = SPECS.iter().position(|s| s.name == name) else {
+                return Err(format!(
+                    "redaction.detector_replacements: unknown detector {name:?}"
+                ));
+            };
+            if !on[i] {
+                return Err(format!(
+                    "redaction.detector_replacements.{name}: detector {name:?} is not enabled in redaction.detectors"
+                ));
+            }
+        }
+        let mut list = Vec::new();
+        for (i, spec) in SPECS.iter().enumerate() {
+            if !on[i] {
+                continue;
+            }
+            let re = RegexBuilder::new(&expand(spec.pattern))
+                .dfa_size_limit(DFA_CACHE)
+                .build()
+                .map_err(|e| format!("built-in detector {}: {e}", spec.name))?;
+            let text = replacements
+                .get(spec.name)
+                .cloned()
+                .unwrap_or_else(|| format!("<REDACTED:{}>", spec.name));
+            let replacement = match text.split_once("{hash}") {
+                Some((a, b)) => {
+                    if key.is_empty() {
+                        return Err(format!(
+                            "redaction.detector_replacements.{}: {{hash}} needs an HMAC key (hmac_key, hmac_key_env or hmac_key_file)",
+                            spec.name
+                        ));
+                    }
+                    Replacement::Hashed(a.to_string(), b.to_string())
+                }
+                None => Replacement::Fixed(text),
+            };
+            list.push(Compiled {
+                spec: i,
+                grouped: re.captures_len() > 1,
+                re,
+                replacement,
+            });
+        }
+        let set = if list.is_empty() {
+            None
+        } else {
+            Some(
+                RegexSetBuilder::new(list.iter().map(|c| expand(SPECS[c.spec].pattern)))
+                    .dfa_size_limit(DFA_CACHE)
+                    .build()
+                    .map_err(|e| format!("built-in detector set: {e}"))?,
+            )
+        };
+        Ok(Detectors { set, list })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Whether any enabled detector's pattern occurs (validators not run): a cheap filter.
+    pub fn may_match(&self, text: &str) -> bool {
+        self.set.as_ref().is_some_and(|s| s.is_match(text))
+    }
+
+    /// Replaces every detected secret or personal datum in `text`; `None` when nothing was
+    /// found. `counts[i]` is bumped for detector `SPECS[i]`.
+    ///
+    /// A match that overlapped an accepted one is looked for again in the output (a phone
+    /// number glued to a token), so one call reaches the fixed point and redaction is
+    /// idempotent.
+    pub fn redact(&self, text: &str, key: &HmacKey, counts: &mut [u64; COUNT]) -> Option<String> {
+        let mut out = self.pass(text, key, counts)?;
+        for _ in 0..3 {
+            match self.pass(&out, key, counts) {
+                Some(next) => out = next,
+                None => break,
+            }
+        }
+        Some(out)
+    }
+
+    fn pass(&self, text: &str, key: &HmacKey, counts: &mut [u64; COUNT]) -> Option<String> {
+        let set = self.set.as_ref()?;
+        let matched = set.matches(text);
+        if !matched.matched_any() {
+            return None;
+        }
+        let mut hits = Vec::new();
+        for di in matched.iter() {
+            let c = &self.list[di];
+            let validate = SPECS[c.spec].validate;
+            let mut push = |s: usize, e: usize| {
+                let r = match validate {
+                    Some(v) => v(text, s, e),
+                    None => Some((s, e)),
+                };
+                if let Some((start, end)) = r {
+                    if start < end {
+                        hits.push(Hit {
+                            start,
+                            end,
+                            det: di,
+                        });
+                    }
+                }
+            };
+            if c.grouped {
+                for caps in c.re.captures_iter(text) {
+                    if let Some(g) = caps.get(1) {
+                        push(g.start(), g.end());
+                    }
+                }
+            } else {
+                for m in c.re.find_iter(text) {
+                    push(m.start(), m.end());
+                }
+            }
+        }
+        if hits.is_empty() {
+            return None;
+        }
+        hits.sort_by_key(|h| (h.start, h.det));
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for h in hits {
+            if h.start < last {
+                continue; // overlaps an accepted hit
+            }
+            let c = &self.list[h.det];
+            out.push_str(&text[last..h.start]);
+            match &c.replacement {
+                Replacement::Fixed(r) => out.push_str(r),
+                Replacement::Hashed(a, b) => {
+                    out.push_str(a);
+                    out.push_str(&hmac_sha256_hex(key, &text[h.start..h.end])[..16]);
+                    out.push_str(b);
+                }
+            }
+            counts[c.spec] += 1;
+            last = h.end;
+        }
+        out.push_str(&text[last..]);
+        Some(out)
+    }
+}
+
+fn idx(f: impl Fn(&Spec) -> bool) -> Vec<usize> {
+    SPECS
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| f(s))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+// ---- validators ----
+
+fn has_digit_and_letter(t: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+    let v = &t[s..e];
+    (v.bytes().any(|b| b.is_ascii_digit()) && v.bytes().any(|b| b.is_ascii_alphabetic()))
+        .then_some((s, e))
+}
+
+/// A secret-looking `key=value`: the value has a digit or symbol, or is long. Keeps prose such
+/// as "password: required" intact.
+fn secret_value(t: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+    let v = &t[s..e];
+    let plain_word = v.bytes().all(|b| b.is_ascii_alphabetic());
+    (!plain_word || v.len() >= 16).then_some((s, e))
+}
+
+/// `Basic <base64>` only when it decodes to printable `user:password`.
+fn basic_credentials(t: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+    let decoded = base64_decode(&t.as_bytes()[s..e])?;
+    (decoded.contains(&b':') && decoded.iter().all(|b| (0x20..0x7f).contains(b))).then_some((s, e))
+}
+
+fn base64_decode(input: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(input.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &c in input {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+const FILE_EXTENSIONS: &[&str] = &[
+    "png", "jpg", "jpeg", "gif", "svg", "webp", "js", "ts", "css", "py", "rs", "go", "json",
+    "yaml", "yml", "txt", "md", "html", "lock",
+];
+
+/// Rejects `name@2x.png`-style file names that look like addresses.
+fn email_tld(t: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+    let tld = t[s..e].rsplit('.').next()?;
+    (!FILE_EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(tld))).then_some((s, e))
+}
+
+fn luhn(digits: &[u8]) -> bool {
+    let mut sum = 0u32;
+    for (i, d) in digits.iter().rev().enumerate() {
+        let mut v = (d - b'0') as u32;
+        if i % 2 == 1 {
+            v *= 2;
+            if v > 9 {
+                v -= 9;
+            }
+        }
+        sum += v;
+    }
+    sum % 10 == 0
+}
+
+/// Issuer prefixes and lengths of the major networks: keeps timestamps and ids out.
+fn card_network(d: &[u8]) -> bool {
+    let n = d.len();
+    let p = |k: usize| -> u32 { d[..k].iter().fold(0u32, |a, b| a * 10 + (b - b'0') as u32) };
+    match d[0] {
+        b'4' => matches!(n, 13 | 16 | 19),                // Visa
+        b'5' => (51..=55).contains(&p(2)) && n == 16,     // Mastercard
+        b'2' => (2221..=2720).contains(&p(4)) && n == 16, // Mastercard 2-series
+        b'3' => {
+            (matches!(p(2), 34 | 37) && n == 15)                           // Amex
+            || (p(2) == 35 && (16..=19).contains(&n))                          // JCB
+            || (matches!(p(2), 36 | 38 | 39) || (300..=305).contains(&p(3))) && (14..=19).contains(&n)
+        } // Diners
+        b'6' => {
+            (p(4) == 6011 || p(2) == 65 || (644..=649).contains(&p(3)) || p(2) == 62)
+                && (16..=19).contains(&n)
+        } // Discover, UnionPay
+        _ => false,
+    }
+}
+
+/// A card number passes Luhn and a network prefix; when a longer run fails, shorter runs
+/// ending at a separator are tried (a card followed by more digit groups).
+fn card(t: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+    let v = &t.as_bytes()[s..e];
+    let seps: Vec<u8> = v.iter().copied().filter(|b| !b.is_ascii_digit()).collect();
+    if seps.windows(2).any(|w| w[0] != w[1]) {
+        return None; // mixed separators: not how card numbers are written
+    }
+    let mut ends: Vec<usize> = vec![v.len()];
+    ends.extend(
+        v.iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, b)| !b.is_ascii_digit())
+            .map(|(i, _)| i),
+    );
+    for end in ends {
+        let digits: Vec<u8> = v[..end]
+            .iter()
+            .copied()
+            .filter(|b| b.is_ascii_digit())
+            .collect();
+        if (13..=19).contains(&digits.len()) && card_network(&digits) && luhn(&digits) {
+            return Some((s, s + end));
+        }
+    }
+    None
+}
+
+/// SSA rules: area not 000, 666 or 9xx; group not 00; serial not 0000.
+fn ssn(t: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+    let v = &t.as_bytes()[s..e];
+    let area = &v[0..3];
+    let ok = area != b"000"
+        && area != b"666"
+        && area[0] != b'9'
+        && &v[4..6] != b"00"
+        && &v[7..11] != b"0000";
+    ok.then_some((s, e))
+}
+
+fn iban_ok(chars: &[u8]) -> bool {
+    if !(15..=34).contains(&chars.len()) {
+        return false;
+    }
+    let mut rem = 0u32;
+    for &c in chars[4..].iter().chain(&chars[..4]) {
+        let v = match c {
+            b'0'..=b'9' => (c - b'0') as u32,
+            b'A'..=b'Z' => (c - b'A') as u32 + 10,
+            _ => return false,
+        };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
+    }
+    rem == 1
+}
+
+/// IBAN by the ISO 13616 mod-97 check; trailing groups are shed until it validates
+/// (an IBAN followed by an upper-case word).
+fn iban(t: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+    let v = &t.as_bytes()[s..e];
+    let mut end = v.len();
+    loop {
+        let chars: Vec<u8> = v[..end].iter().copied().filter(|b| *b != b' ').collect();
+        if chars.len() < 15 {
+            return None;
+        }
+        if iban_ok(&chars) {
+            return Some((s, s + end));
+        }
+        end = v[..end].iter().rposition(|b| *b == b' ')?;
+    }
+}
+
+fn phone(t: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+    let v = &t[s..e];
+    let digits = v.bytes().filter(|b| b.is_ascii_digit()).count();
+    if !(10..=15).contains(&digits) {
+        return None;
+    }
+    // Unbalanced parentheses mean the pattern cut through something else.
+    (v.matches('(').count() == v.matches(')').count()).then_some((s, e))
+}
+
+/// Rejects dotted runs longer than four parts (OIDs, version strings like 1.2.3.4.5).
+fn ipv4(t: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+    let b = t.as_bytes();
+    let dotted_before = s >= 2 && b[s - 1] == b'.' && b[s - 2].is_ascii_digit();
+    let dotted_after = e + 1 < b.len() && b[e] == b'.' && b[e + 1].is_ascii_digit();
+    (!dotted_before && !dotted_after).then_some((s, e))
+}
+
+/// Must parse as an address and have three or more written groups (not `a::b`, clock times
+/// or MAC addresses).
+fn ipv6(t: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+    let v = &t[s..e];
+    let groups = v.split(':').filter(|g| !g.is_empty()).count();
+    let b = t.as_bytes();
+    let glued = (s > 0 && (b[s - 1] == b':' || b[s - 1].is_ascii_alphanumeric()))
+        || (e < b.len() && b[e] == b':');
+    (groups >= 3 && !glued && v.parse::<std::net::Ipv6Addr>().is_ok()).then_some((s, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all() -> Detectors {
+        Detectors::new(&["all".into()], &Default::default(), &HmacKey::default()).unwrap()
+    }
+
+    fn red(d: &Detectors, t: &str) -> String {
+        let mut c = [0; COUNT];
+        d.redact(t, &HmacKey::default(), &mut c)
+            .unwrap_or_else(|| t.to_string())
+    }
+
+    #[test]
+    fn validators() {
+        assert!(luhn(b"4111111111111111"));
+        assert!(!luhn(b"4111111111111112"));
+        assert!(iban_ok(b"GB82WEST12345698765432"));
+        assert!(!iban_ok(b"GB82WEST12345698765433"));
+        assert_eq!(base64_decode(b"dXNlcjpwYXNz").unwrap(), b"user:pass");
+    }
+
+    #[test]
+    fn only_the_group_is_masked() {
+        let d = all();
+        assert_eq!(
+            red(&d, "postgres://app:hunter22@db.internal:5432/x"),
+            "postgres://app:<REDACTED:url_credentials>@db.internal:5432/x"
+        );
+        assert_eq!(
+            red(&d, "Authorization: Basic dXNlcjpwYXNzd29yZA=="),
+            "Authorization: Basic <REDACTED:basic_auth>"
+        );
+    }
+
+    #[test]
+    fn card_followed_by_more_groups() {
+        let d = all();
+        assert_eq!(
+            red(&d, "card 4111 1111 1111 1111 20 ok"),
+            "card <REDACTED:credit_card> 20 ok"
+        );
+    }
+
+    #[test]
+    fn unknown_name_is_an_error_naming_the_index() {
+        let e = Detectors::new(&["emails".into()], &Default::default(), &HmacKey::default())
+            .err()
+            .unwrap();
+        assert!(e.contains("detectors[0]") && e.contains("emails"), "{e}");
+    }
+
+    #[test]
+    fn hash_placeholder_needs_a_key() {
+        let mut r = std::collections::BTreeMap::new();
+        r.insert("email".to_string(), "<email:{hash}>".to_string());
+        assert!(Detectors::new(&["email".into()], &r, &HmacKey::default()).is_err());
+    }
+}
