@@ -29,6 +29,9 @@ typedef enum TollboothStatus {
 // [`tollbooth_engine_free`].
 typedef struct TollboothEngine TollboothEngine;
 
+// An exact USD amount (or a per-token rate) in units of 1e-24 USD.
+typedef struct Usd Usd;
+
 // A byte buffer allocated by this library. Owned by the caller until it is passed, once, to
 // [`tollbooth_buf_free`]. An empty buffer has `ptr == NULL`, `len == 0`, `cap == 0`.
 typedef struct TollboothBuf {

@@ -17,6 +17,14 @@ pub struct EngineConfig {
     /// Aggregation of GenAI calls into metrics; absent means this engine does not aggregate.
     #[serde(default)]
     pub metrics: Option<MetricsConfig>,
+    /// Cost enrichment (usage normalisation and pricing); absent means no pricing. Kept raw so
+    /// the stage's own parser names the offending key.
+    #[serde(default)]
+    pub cost: Option<serde_json::Value>,
+    /// Redaction (contrib `redaction` keys plus detectors and the GenAI content policy);
+    /// absent means nothing is redacted. Kept raw for the same reason.
+    #[serde(default)]
+    pub redaction: Option<serde_json::Value>,
     /// Tail sampling (contrib `tail_sampling` keys plus GenAI policies); absent means this
     /// engine holds nothing. Kept raw so the sampler's own parser names the offending key.
     #[serde(default)]

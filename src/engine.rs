@@ -4,18 +4,22 @@
 //! work runs on the calling thread with no lock; the metrics aggregator sits behind a mutex
 //! that is held only to bump a few counters per batch.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use opentelemetry_proto::tonic::trace::v1::TracesData;
 use prost::Message;
 
 use crate::config::EngineConfig;
+use crate::cost::{CallSummary, CostConfig, CostStage, CostStatus};
 use crate::edits::{self, Disposition, EditList, Target};
 use crate::genai::{recognize, Level};
-use crate::metrics::{span, Aggregator, CallRecord};
+use crate::metrics::{span, Aggregator, CallRecord, Cost};
 use crate::otlp::{decode_traces, find_str};
+use crate::redact::{RedactionCounts, Redactor};
 use crate::sampling::Sampler;
 use crate::stats::{Snapshot, Stats};
+use crate::usage::Scope;
 
 /// Why a call failed. Every variant leaves the engine usable; the caller fails open.
 #[derive(Debug)]
@@ -39,6 +43,14 @@ pub struct Engine {
     config: EngineConfig,
     stats: Stats,
     metrics: Option<Mutex<Aggregator>>,
+    /// Cost enrichment: normalised usage and prices written on inference spans.
+    cost: Option<CostStage>,
+    /// When the pricing files were last checked for changes (unix ns).
+    last_reload_check: AtomicU64,
+    /// Redaction of attributes, events, links and status messages.
+    redactor: Option<Redactor>,
+    /// Redaction counters, per detector, since the engine started.
+    redaction_counts: Mutex<RedactionCounts>,
     /// Tail sampler: when present the engine keeps every batch and gives back what it samples.
     sampler: Option<Sampler>,
 }
@@ -52,6 +64,21 @@ impl Engine {
             .metrics
             .as_ref()
             .map(|m| Mutex::new(Aggregator::new(m.clone())));
+        let cost = match &config.cost {
+            Some(raw) => {
+                let cfg = CostConfig::from_json(raw.to_string().as_bytes())
+                    .map_err(|e| format!("cost: {e}"))?;
+                Some(CostStage::new(cfg).map_err(|e| format!("cost: {e}"))?)
+            }
+            None => None,
+        };
+        let redactor = match &config.redaction {
+            Some(raw) => Some(
+                Redactor::from_json(raw.to_string().as_bytes())
+                    .map_err(|e| format!("redaction: {e}"))?,
+            ),
+            None => None,
+        };
         let sampler = match &config.sampling {
             Some(raw) => Some(
                 Sampler::from_json(raw.to_string().as_bytes())
@@ -63,6 +90,10 @@ impl Engine {
             config,
             stats: Stats::default(),
             metrics,
+            cost,
+            last_reload_check: AtomicU64::new(_now_unix_nano),
+            redactor,
+            redaction_counts: Mutex::new(RedactionCounts::default()),
             sampler,
         })
     }
@@ -94,11 +125,14 @@ impl Engine {
 
     fn process_decoded(&self, td: &TracesData, now: u64) -> Result<EditList, EngineError> {
         let mut edits = EditList::new();
+        self.maybe_reload_prices(now);
+        let book = self.cost.as_ref().map(|c| c.book().snapshot());
         let mut aggregator = match &self.metrics {
             Some(m) => Some(m.lock().map_err(|_| EngineError::Poisoned)?),
             None => None,
         };
         let (mut spans, mut genai, mut inference) = (0u64, 0u64, 0u64);
+        let mut statuses = [0u64; 4];
         let mut extra_dims = Vec::new();
         for (rs_i, rs) in td.resource_spans.iter().enumerate() {
             let resource_attrs = rs
@@ -108,6 +142,17 @@ impl Engine {
                 .unwrap_or(&[]);
             let service = find_str(resource_attrs, "service.name").unwrap_or("unknown_service");
             for (ss_i, ss) in rs.scope_spans.iter().enumerate() {
+                let scope = ss
+                    .scope
+                    .as_ref()
+                    .map(|s| Scope {
+                        name: &s.name,
+                        version: &s.version,
+                    })
+                    .unwrap_or(Scope {
+                        name: "",
+                        version: "",
+                    });
                 for (sp_i, span) in ss.spans.iter().enumerate() {
                     spans += 1;
                     let Some(call) = recognize(&span.name, &span.attributes) else {
@@ -119,52 +164,84 @@ impl Engine {
                         ss: ss_i as u32,
                         span: sp_i as u32,
                     };
-                    if self.config.normalize.write_latest_names && !call.has_latest_provider_key {
+                    let is_inference = call.level == Level::Inference;
+                    // The cost stage prices inference spans and writes their canonical names.
+                    let summary = match (&self.cost, &book, is_inference) {
+                        (Some(c), Some(b), true) => {
+                            c.enrich(b, span, at, scope, resource_attrs, &mut edits)
+                        }
+                        _ => None,
+                    };
+                    if let Some(sum) = &summary {
+                        statuses[status_slot(sum.status)] += 1;
+                    } else if self.config.normalize.write_latest_names
+                        && !call.has_latest_provider_key
+                    {
                         if let Some(p) = call.provider {
                             edits.set_str(at, "gen_ai.provider.name", p);
                         }
                     }
-                    if call.level == Level::Inference {
-                        inference += 1;
-                        if let Some(agg) = aggregator.as_mut() {
-                            let m = agg.config();
-                            span::extra_dimensions(
-                                &m.dimensions,
-                                &span.attributes,
-                                resource_attrs,
-                                &mut extra_dims,
-                            );
-                            let usage = span::usage(&span.attributes);
-                            let record = CallRecord {
-                                service,
-                                provider: call.provider_name(),
-                                operation: call.operation.unwrap_or(""),
-                                request_model: call.request_model.unwrap_or(""),
-                                response_model: call.response_model.unwrap_or(""),
-                                extra_dims: &extra_dims,
-                                input_tokens: usage.input,
-                                output_tokens: usage.output,
-                                cache_read_tokens: usage.cache_read,
-                                cache_write_tokens: usage.cache_write,
-                                reasoning_tokens: usage.reasoning,
-                                // The pricing stage fills these: `Cost { usd, exact_pico_usd }`
-                                // (see metrics::pico_usd_from_decimal) or `unpriced: true`.
-                                cost: None,
-                                unpriced: false,
-                                duration_s: span::duration_s(span),
-                                ttft_s: span::ttft_s(&span.attributes),
-                                error_type: span::error_type(span),
-                            };
-                            agg.record(&record, now);
-                        }
+                    if !is_inference {
+                        continue;
                     }
+                    inference += 1;
+                    let Some(agg) = aggregator.as_mut() else {
+                        continue;
+                    };
+                    span::extra_dimensions(
+                        &agg.config().dimensions,
+                        &span.attributes,
+                        resource_attrs,
+                        &mut extra_dims,
+                    );
+                    let record = match &summary {
+                        Some(sum) => record_from_summary(service, sum, span, &extra_dims),
+                        None => record_from_span(service, &call, span, &extra_dims),
+                    };
+                    agg.record(&record, now);
                 }
+            }
+        }
+        drop(aggregator);
+        if let Some(r) = &self.redactor {
+            let mut counts = RedactionCounts::default();
+            r.redact_batch(td, &mut edits, &mut counts);
+            if let Ok(mut total) = self.redaction_counts.lock() {
+                total.merge(&counts);
             }
         }
         Stats::add(&self.stats.spans_processed, spans);
         Stats::add(&self.stats.genai_spans, genai);
         Stats::add(&self.stats.genai_inference_spans, inference);
+        Stats::add(&self.stats.cost_priced, statuses[0]);
+        Stats::add(&self.stats.cost_unpriced, statuses[1]);
+        Stats::add(&self.stats.cost_no_usage, statuses[2]);
+        Stats::add(&self.stats.cost_provider_reported, statuses[3]);
         Ok(edits)
+    }
+
+    /// Re-reads changed pricing files at most once per configured interval, on the calling
+    /// thread; a bad file keeps the last good table and is counted.
+    fn maybe_reload_prices(&self, now: u64) {
+        let Some(cost) = &self.cost else { return };
+        let interval = cost.config().pricing.reload_interval_seconds;
+        if interval == 0 {
+            return;
+        }
+        let last = self.last_reload_check.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < interval.saturating_mul(1_000_000_000)
+            || self
+                .last_reload_check
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        match cost.reload_if_changed() {
+            Ok(true) => Stats::add(&self.stats.pricing_reloads, 1),
+            Ok(false) => {}
+            Err(_) => Stats::add(&self.stats.pricing_reload_errors, 1),
+        }
     }
 
     /// Returns traces that stateful stages have finished holding, as OTLP bytes (empty when
@@ -207,7 +284,101 @@ impl Engine {
         if let Some(s) = &self.sampler {
             v["sampling"] = serde_json::to_value(s.stats()).expect("plain struct serialises");
         }
+        if self.redactor.is_some() {
+            if let Ok(counts) = self.redaction_counts.lock() {
+                let pairs: serde_json::Map<String, serde_json::Value> = counts
+                    .pairs()
+                    .into_iter()
+                    .map(|(k, n)| (k, n.into()))
+                    .collect();
+                v["redaction"] = pairs.into();
+            }
+        }
         serde_json::to_vec(&v).expect("a JSON value serialises")
+    }
+}
+
+fn status_slot(s: CostStatus) -> usize {
+    match s {
+        CostStatus::Priced => 0,
+        CostStatus::Unpriced => 1,
+        CostStatus::NoUsage => 2,
+        CostStatus::ProviderReported => 3,
+    }
+}
+
+/// A metrics record from what the cost stage computed for this span.
+fn record_from_summary<'a>(
+    service: &'a str,
+    sum: &'a CallSummary<'a>,
+    span: &'a opentelemetry_proto::tonic::trace::v1::Span,
+    extra_dims: &'a [Option<&'a str>],
+) -> CallRecord<'a> {
+    let t = &sum.tokens;
+    CallRecord {
+        service,
+        provider: sum.provider,
+        operation: sum.operation.unwrap_or(""),
+        request_model: sum.request_model.unwrap_or(""),
+        response_model: sum.response_model.unwrap_or(""),
+        extra_dims,
+        input_tokens: (sum.status != CostStatus::NoUsage).then_some(t.input),
+        output_tokens: (sum.status != CostStatus::NoUsage).then_some(t.output),
+        cache_read_tokens: t.cache_read,
+        cache_write_tokens: t.cache_write + t.cache_write_1h,
+        reasoning_tokens: t.reasoning,
+        cost: sum.cost.map(|c| Cost {
+            usd: c.to_f64(),
+            exact_pico_usd: Some(pico_from_usd(c)),
+        }),
+        unpriced: sum.status == CostStatus::Unpriced,
+        duration_s: span::duration_s(span),
+        ttft_s: sum
+            .time_to_first_token_s
+            .or_else(|| span::ttft_s(&span.attributes)),
+        error_type: span::error_type(span),
+    }
+}
+
+/// A metrics record from the span's own attributes: usage, and the cost an upstream
+/// `genai` processor wrote (the usual wiring for the `genai_metrics` connector).
+fn record_from_span<'a>(
+    service: &'a str,
+    call: &'a crate::genai::GenAiCall<'a>,
+    span: &'a opentelemetry_proto::tonic::trace::v1::Span,
+    extra_dims: &'a [Option<&'a str>],
+) -> CallRecord<'a> {
+    let usage = span::usage(&span.attributes);
+    let (cost, unpriced) = span::cost(&span.attributes);
+    CallRecord {
+        service,
+        provider: call.provider_name(),
+        operation: call.operation.unwrap_or(""),
+        request_model: call.request_model.unwrap_or(""),
+        response_model: call.response_model.unwrap_or(""),
+        extra_dims,
+        input_tokens: usage.input,
+        output_tokens: usage.output,
+        cache_read_tokens: usage.cache_read,
+        cache_write_tokens: usage.cache_write,
+        reasoning_tokens: usage.reasoning,
+        cost,
+        unpriced,
+        duration_s: span::duration_s(span),
+        ttft_s: span::ttft_s(&span.attributes),
+        error_type: span::error_type(span),
+    }
+}
+
+/// 1e-24 USD units to 1e-12 USD, rounded half away from zero.
+fn pico_from_usd(c: crate::money::Usd) -> i128 {
+    const DIV: i128 = 1_000_000_000_000;
+    let q = c.0 / DIV;
+    let r = c.0 % DIV;
+    if r.abs() * 2 >= DIV {
+        q + c.0.signum()
+    } else {
+        q
     }
 }
 
@@ -411,5 +582,120 @@ mod tests {
         .unwrap();
         let err = Engine::new(cfg, 0).err().unwrap();
         assert!(err.contains("ottl_condition"), "{err}");
+    }
+
+    fn chat_span(model: &str, input: i64, output: i64) -> Span {
+        span(
+            "chat",
+            vec![
+                kv_str("gen_ai.system", "openai"),
+                kv_str("gen_ai.operation.name", "chat"),
+                kv_str("gen_ai.request.model", model),
+                crate::otlp::kv_int("gen_ai.usage.input_tokens", input),
+                crate::otlp::kv_int("gen_ai.usage.output_tokens", output),
+                kv_str("gen_ai.prompt.0.content", "mail me at jane.doe@example.com"),
+            ],
+        )
+    }
+
+    fn applied(engine: &Engine, spans: Vec<Span>) -> TracesData {
+        let b = batch(spans);
+        let (_, list) = decode(&engine.process(&b, 1).unwrap()).unwrap();
+        let mut td = TracesData::decode(b.as_slice()).unwrap();
+        assert!(edits::apply(&mut td, &list));
+        td
+    }
+
+    #[test]
+    fn cost_and_redaction_stages_edit_the_span_and_feed_metrics() {
+        let cfg = EngineConfig::from_json(
+            br#"{"cost": {}, "redaction": {"allow_all_keys": true, "detectors": ["email"]},
+                 "metrics": {}}"#,
+        )
+        .unwrap();
+        let engine = Engine::new(cfg, 0).unwrap();
+        let td = applied(
+            &engine,
+            vec![
+                chat_span("gpt-4o", 1000, 100),
+                chat_span("no-such-model-x", 10, 10),
+            ],
+        );
+        let spans = &td.resource_spans[0].scope_spans[0].spans;
+        let priced = &spans[0].attributes;
+        assert_eq!(find_str(priced, "tollbooth.cost.status"), Some("priced"));
+        assert_eq!(find_str(priced, "gen_ai.provider.name"), Some("openai"));
+        let cost = match crate::otlp::find(priced, "gen_ai.usage.cost") {
+            Some(opentelemetry_proto::tonic::common::v1::any_value::Value::DoubleValue(d)) => *d,
+            other => panic!("no cost: {other:?}"),
+        };
+        assert!(cost > 0.0);
+        let prompt = find_str(priced, "gen_ai.prompt.0.content").unwrap();
+        assert!(!prompt.contains("jane.doe@example.com"), "{prompt}");
+        let unpriced = &spans[1].attributes;
+        assert_eq!(
+            find_str(unpriced, "tollbooth.cost.status"),
+            Some("unpriced")
+        );
+        assert!(
+            crate::otlp::find(unpriced, "gen_ai.usage.cost").is_none(),
+            "never $0"
+        );
+        let s = engine.stats();
+        assert_eq!((s.cost_priced, s.cost_unpriced), (1, 1));
+        let stats: serde_json::Value = serde_json::from_slice(&engine.stats_json(0)).unwrap();
+        assert_eq!(stats["redaction"]["detected.email"], 2, "{stats}");
+        let md = opentelemetry_proto::tonic::metrics::v1::MetricsData::decode(
+            engine.collect_metrics(2).unwrap().as_slice(),
+        )
+        .unwrap();
+        let names: Vec<&str> = md.resource_metrics[0].scope_metrics[0]
+            .metrics
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect();
+        assert!(names.contains(&"tollbooth.genai.cost"), "{names:?}");
+        assert!(
+            names.contains(&"tollbooth.genai.unpriced_requests"),
+            "{names:?}"
+        );
+    }
+
+    /// The connector's engine has no pricing: it counts the cost the processor wrote.
+    #[test]
+    fn metrics_read_the_cost_written_upstream() {
+        let priced = Engine::new(EngineConfig::from_json(br#"{"cost": {}}"#).unwrap(), 0).unwrap();
+        let enriched = applied(&priced, vec![chat_span("gpt-4o", 1000, 100)]);
+        let counting =
+            Engine::new(EngineConfig::from_json(br#"{"metrics": {}}"#).unwrap(), 0).unwrap();
+        counting.process(&enriched.encode_to_vec(), 1).unwrap();
+        let md = opentelemetry_proto::tonic::metrics::v1::MetricsData::decode(
+            counting.collect_metrics(2).unwrap().as_slice(),
+        )
+        .unwrap();
+        let cost = md.resource_metrics[0].scope_metrics[0]
+            .metrics
+            .iter()
+            .find(|m| m.name == "tollbooth.genai.cost")
+            .expect("cost metric");
+        let Some(opentelemetry_proto::tonic::metrics::v1::metric::Data::Sum(sum)) = &cost.data
+        else {
+            panic!("cost is a sum")
+        };
+        let want = match crate::otlp::find(
+            &enriched.resource_spans[0].scope_spans[0].spans[0].attributes,
+            "gen_ai.usage.cost",
+        ) {
+            Some(opentelemetry_proto::tonic::common::v1::any_value::Value::DoubleValue(d)) => *d,
+            _ => panic!("no cost"),
+        };
+        match sum.data_points[0].value {
+            Some(opentelemetry_proto::tonic::metrics::v1::number_data_point::Value::AsDouble(
+                v,
+            )) => {
+                assert_eq!(v, want)
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -40,6 +40,19 @@ counters! {
     edits_emitted,
     /// Panics caught at the ABI boundary.
     panics_caught,
+    /// Inference spans priced from the tables.
+    cost_priced,
+    /// Inference spans with usage whose model no table prices (visible on the span as
+    /// `tollbooth.cost.status=unpriced`).
+    cost_unpriced,
+    /// Inference spans with no token usage to price.
+    cost_no_usage,
+    /// Inference spans that carried a provider-reported cost (kept; ours written beside it).
+    cost_provider_reported,
+    /// Pricing tables reloaded after their files changed.
+    pricing_reloads,
+    /// Pricing reloads that failed (the last good table stayed in use).
+    pricing_reload_errors,
 }
 
 impl Stats {
