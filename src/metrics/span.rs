@@ -158,6 +158,31 @@ fn label_value<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a str> {
     }
 }
 
+/// The cost an upstream cost stage wrote on the span (`gen_ai.usage.cost`, a double in USD, or
+/// a decimal string), and whether it marked the call unpriced (`tollbooth.cost.status`).
+/// Rounded to the pico-dollar once here, so totals add up exactly from there on.
+pub fn cost(attrs: &[KeyValue]) -> (Option<Cost>, bool) {
+    let unpriced = matches!(
+        find(attrs, "tollbooth.cost.status"),
+        Some(any_value::Value::StringValue(s)) if s == "unpriced"
+    );
+    let usd = match find(attrs, "gen_ai.usage.cost") {
+        Some(any_value::Value::DoubleValue(d)) if d.is_finite() && *d >= 0.0 => Some(*d),
+        Some(any_value::Value::IntValue(i)) if *i >= 0 => Some(*i as f64),
+        Some(any_value::Value::StringValue(s)) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|d| d.is_finite() && *d >= 0.0),
+        _ => None,
+    };
+    let cost = usd.map(|usd| Cost {
+        usd,
+        exact_pico_usd: Some((usd * 1e12).round() as i128),
+    });
+    (cost, unpriced && cost.is_none())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,29 +259,4 @@ mod tests {
         extra_dimensions(&dims, &span, &res, &mut out);
         assert_eq!(out, vec![Some("acme"), Some("gold"), None]);
     }
-}
-
-/// The cost an upstream cost stage wrote on the span (`gen_ai.usage.cost`, a double in USD, or
-/// a decimal string), and whether it marked the call unpriced (`tollbooth.cost.status`).
-/// Rounded to the pico-dollar once here, so totals add up exactly from there on.
-pub fn cost(attrs: &[KeyValue]) -> (Option<Cost>, bool) {
-    let unpriced = matches!(
-        find(attrs, "tollbooth.cost.status"),
-        Some(any_value::Value::StringValue(s)) if s == "unpriced"
-    );
-    let usd = match find(attrs, "gen_ai.usage.cost") {
-        Some(any_value::Value::DoubleValue(d)) if d.is_finite() && *d >= 0.0 => Some(*d),
-        Some(any_value::Value::IntValue(i)) if *i >= 0 => Some(*i as f64),
-        Some(any_value::Value::StringValue(s)) => s
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|d| d.is_finite() && *d >= 0.0),
-        _ => None,
-    };
-    let cost = usd.map(|usd| Cost {
-        usd,
-        exact_pico_usd: Some((usd * 1e12).round() as i128),
-    });
-    (cost, unpriced && cost.is_none())
 }
