@@ -8,6 +8,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // The edit-list wire format is documented in src/edits.rs; keep the two in step.
@@ -22,6 +23,7 @@ const (
 	opDelete        = 5
 	opDropSpan      = 6
 	opSetStatusMsg  = 7
+	opSetAny        = 8
 	targetSpan      = 0
 	targetResource  = 1
 	targetEvent     = 2
@@ -39,6 +41,7 @@ type edit struct {
 	rs, ss, span, sub uint32
 	key, str          []byte
 	num               uint64
+	any               pcommon.Value // decoded payload of opSetAny
 }
 
 // EditResult summarises an applied edit list.
@@ -121,6 +124,15 @@ func decodeEdits(buf []byte) ([]edit, bool, error) {
 			e.str = r.bytes()
 			if e.target != targetSpan {
 				r.fail()
+			}
+		case opSetAny:
+			e.key, e.str = r.bytes(), r.bytes()
+			if !r.bad {
+				v, err := decodeAnyValue(e.str)
+				if err != nil {
+					return nil, false, fmt.Errorf("%w: edit %d: %v", ErrMalformedEdits, i, err)
+				}
+				e.any = v
 			}
 		default:
 			r.fail()
@@ -252,7 +264,35 @@ func applyOne(td ptrace.Traces, e *edit) {
 		attrs.PutBool(key, e.num != 0)
 	case opDelete:
 		attrs.Remove(key)
+	case opSetAny:
+		e.any.CopyTo(attrs.PutEmpty(key))
 	}
+}
+
+// decodeAnyValue decodes a protobuf AnyValue. pdata has no public decoder for a lone value,
+// so the bytes are wrapped as the value of resource attribute "v" in a minimal TracesData
+// (KeyValue.value = field 2 of KeyValue, in Resource.attributes = field 1, in
+// ResourceSpans.resource = field 1, in TracesData.resource_spans = field 1).
+func decodeAnyValue(b []byte) (pcommon.Value, error) {
+	kv := protowire.AppendTag(nil, 1, protowire.BytesType)
+	kv = protowire.AppendBytes(kv, []byte("v"))
+	kv = protowire.AppendTag(kv, 2, protowire.BytesType)
+	kv = protowire.AppendBytes(kv, b)
+	wrap := func(field protowire.Number, inner []byte) []byte {
+		return protowire.AppendBytes(protowire.AppendTag(nil, field, protowire.BytesType), inner)
+	}
+	td, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(wrap(1, wrap(1, wrap(1, kv))))
+	if err != nil {
+		return pcommon.Value{}, fmt.Errorf("set_any value does not decode: %w", err)
+	}
+	if td.ResourceSpans().Len() != 1 {
+		return pcommon.Value{}, errors.New("set_any value does not decode")
+	}
+	v, ok := td.ResourceSpans().At(0).Resource().Attributes().Get("v")
+	if !ok {
+		return pcommon.NewValueEmpty(), nil
+	}
+	return v, nil
 }
 
 // removeSpans removes the marked spans, then any scope or resource left empty by it.

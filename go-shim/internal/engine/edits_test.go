@@ -8,7 +8,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // editWriter encodes edits in the src/edits.rs wire format, independently of the Rust encoder.
@@ -166,4 +168,49 @@ func FuzzApplyEdits(f *testing.F) {
 		td := twoResourceBatch()
 		_, _ = ApplyEdits(td, buf)
 	})
+}
+
+// msg appends one length-delimited field.
+func msg(b []byte, field protowire.Number, inner []byte) []byte {
+	return protowire.AppendBytes(protowire.AppendTag(b, field, protowire.BytesType), inner)
+}
+
+// nestedAnyValue hand-encodes (per common.proto) the AnyValue
+// ["<REDACTED:email>", {"n": 7}]: array_value = 5, kvlist_value = 6, string_value = 1,
+// int_value = 3; ArrayValue.values and KeyValueList.values = 1; KeyValue key = 1, value = 2.
+func nestedAnyValue() []byte {
+	str := msg(nil, 1, []byte("<REDACTED:email>"))
+	intVal := protowire.AppendVarint(protowire.AppendTag(nil, 3, protowire.VarintType), 7)
+	kv := msg(msg(nil, 1, []byte("n")), 2, intVal)
+	kvlist := msg(nil, 6, msg(nil, 1, kv))
+	array := msg(msg(nil, 1, str), 1, kvlist)
+	return msg(nil, 5, array)
+}
+
+func TestApplyEditsSetAnyNestedValue(t *testing.T) {
+	payload := nestedAnyValue()
+	var w editWriter
+	w.head(opSetAny, targetSpan, 0, 0, 0, 0)
+	w.str("gen_ai.tool.args")
+	w.body = binary.LittleEndian.AppendUint32(w.body, uint32(len(payload)))
+	w.body = append(w.body, payload...)
+	td := twoResourceBatch()
+	res, err := ApplyEdits(td, w.bytes(0))
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Applied)
+	v, ok := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes().Get("gen_ai.tool.args")
+	require.True(t, ok)
+	require.Equal(t, pcommon.ValueTypeSlice, v.Type())
+	assert.Equal(t, "<REDACTED:email>", v.Slice().At(0).Str())
+	n, _ := v.Slice().At(1).Map().Get("n")
+	assert.Equal(t, int64(7), n.Int())
+}
+
+func TestApplyEditsRejectsUndecodableSetAny(t *testing.T) {
+	var w editWriter
+	w.head(opSetAny, targetSpan, 0, 0, 0, 0)
+	w.str("k")
+	w.str("\xff\xff\xff")
+	_, err := ApplyEdits(twoResourceBatch(), w.bytes(0))
+	require.ErrorIs(t, err, ErrMalformedEdits)
 }

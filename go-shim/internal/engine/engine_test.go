@@ -36,7 +36,7 @@ func marshal(t *testing.T, td ptrace.Traces) []byte {
 }
 
 func TestABIVersionMatchesHeader(t *testing.T) {
-	assert.Equal(t, uint32(1), ABIVersion())
+	assert.Equal(t, uint32(2), ABIVersion(), "edit op 8 (set_any) is ABI 2")
 }
 
 func TestNewRejectsBadConfigWithTheFieldName(t *testing.T) {

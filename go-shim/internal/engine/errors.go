@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -64,4 +65,17 @@ type Stats struct {
 	GenAIInferenceSpans uint64 `json:"genai_inference_spans"`
 	EditsEmitted        uint64 `json:"edits_emitted"`
 	PanicsCaught        uint64 `json:"panics_caught"`
+
+	CostPriced           uint64 `json:"cost_priced"`
+	CostUnpriced         uint64 `json:"cost_unpriced"`
+	CostNoUsage          uint64 `json:"cost_no_usage"`
+	CostProviderReported uint64 `json:"cost_provider_reported"`
+	PricingReloads       uint64 `json:"pricing_reloads"`
+	PricingReloadErrors  uint64 `json:"pricing_reload_errors"`
+
+	// Redaction holds the redaction counters ("spans_dropped", "detected.email", ...) when
+	// redaction is configured.
+	Redaction map[string]uint64 `json:"redaction,omitempty"`
+	// Sampling is the tail sampler's telemetry (src/sampling/telemetry.rs) when configured.
+	Sampling json.RawMessage `json:"sampling,omitempty"`
 }

@@ -19,9 +19,23 @@ func TestLoadConfig(t *testing.T) {
 	tests := []struct {
 		id       component.ID
 		expected *Config
+		wantErr  string
 	}{
-		{id: component.NewID(metadata.Type), expected: &Config{WriteLatestNames: true}},
-		{id: component.NewIDWithName(metadata.Type, "keep_names"), expected: &Config{WriteLatestNames: false}},
+		{id: component.NewID(metadata.Type), expected: &Config{WriteLatestNames: true, Cost: map[string]any{}}},
+		{id: component.NewIDWithName(metadata.Type, "keep_names"), expected: &Config{Cost: map[string]any{}}},
+		{id: component.NewIDWithName(metadata.Type, "full"), expected: &Config{
+			WriteLatestNames: true,
+			Cost:             map[string]any{"pricing": map[string]any{"reload_interval_seconds": 30}},
+			Redaction: map[string]any{
+				"allow_all_keys": true,
+				"blocked_values": []any{"4[0-9]{12}(?:[0-9]{3})?"},
+				"detectors":      []any{"secrets", "email"},
+			},
+		}},
+		{id: component.NewIDWithName(metadata.Type, "no_cost"), expected: &Config{
+			WriteLatestNames: true, Cost: map[string]any{"enabled": false},
+		}},
+		{id: component.NewIDWithName(metadata.Type, "bad_switch"), wantErr: "redaction.enabled must be true or false"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
@@ -29,7 +43,12 @@ func TestLoadConfig(t *testing.T) {
 			sub, err := cm.Sub(tt.id.String())
 			require.NoError(t, err)
 			require.NoError(t, sub.Unmarshal(cfg))
-			require.NoError(t, confmap.Validate(cfg))
+			err = confmap.Validate(cfg)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
 			assert.Equal(t, tt.expected, cfg)
 		})
 	}
@@ -41,4 +60,15 @@ func TestUnknownKeyIsRejected(t *testing.T) {
 	err := cm.Unmarshal(cfg)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "write_latest_name")
+}
+
+func TestEngineJSONCarriesOnlyEnabledSections(t *testing.T) {
+	cfg := &Config{WriteLatestNames: true, Cost: map[string]any{"enabled": false},
+		Redaction: map[string]any{"allow_all_keys": true, "enabled": true}}
+	got, err := cfg.engineJSON()
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"normalize":{"write_latest_names":true},"redaction":{"allow_all_keys":true}}`, string(got))
+	got, err = (&Config{Cost: map[string]any{}}).engineJSON()
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"normalize":{"write_latest_names":false},"cost":{}}`, string(got))
 }

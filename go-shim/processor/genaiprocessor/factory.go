@@ -21,7 +21,7 @@ func NewFactory() processor.Factory {
 }
 
 func createDefaultConfig() component.Config {
-	return &Config{WriteLatestNames: true}
+	return &Config{WriteLatestNames: true, Cost: map[string]any{}}
 }
 
 func createTracesProcessor(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {

@@ -3,7 +3,7 @@ package genaiprocessor // import "github.com/tollbooth-dev/tollbooth/go-shim/pro
 import (
 	"context"
 	"errors"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -21,9 +21,9 @@ type genaiProcessor struct {
 	engine    *engine.Engine
 	telemetry *metadata.TelemetryBuilder
 	marshaler ptrace.ProtoMarshaler
-	// lastRecognized is the engine's GenAI span count last reported, to turn its cumulative
-	// counter into increments.
-	lastRecognized atomic.Uint64
+	// last is the engine's cumulative counters as last reported, to turn them into increments.
+	mu   sync.Mutex
+	last engine.Stats
 }
 
 func newGenAIProcessor(set processor.Settings, cfg *Config) (*genaiProcessor, error) {
@@ -62,19 +62,43 @@ func (p *genaiProcessor) processTraces(ctx context.Context, td ptrace.Traces) (p
 		return td, nil
 	}
 	p.telemetry.ProcessorGenaiEditsApplied.Add(ctx, int64(applied.Applied))
-	p.reportRecognized(ctx)
+	p.reportStats(ctx)
 	return td, nil
 }
 
-// reportRecognized forwards the engine's GenAI span counter as increments.
-func (p *genaiProcessor) reportRecognized(ctx context.Context) {
+// reportStats forwards the engine's cumulative counters to the collector's telemetry as
+// increments since the last report.
+func (p *genaiProcessor) reportStats(ctx context.Context) {
 	stats, err := p.engine.Stats()
 	if err != nil {
 		return
 	}
-	prev := p.lastRecognized.Swap(stats.GenAISpans)
-	if stats.GenAISpans > prev {
-		p.telemetry.ProcessorGenaiSpansRecognized.Add(ctx, int64(stats.GenAISpans-prev))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	prev := p.last
+	p.last = stats
+	add := func(c metric.Int64Counter, now, before uint64, opts ...metric.AddOption) {
+		if now > before {
+			c.Add(ctx, int64(now-before), opts...)
+		}
+	}
+	t := p.telemetry
+	add(t.ProcessorGenaiSpansRecognized, stats.GenAISpans, prev.GenAISpans)
+	status := func(s string) metric.AddOption {
+		return metric.WithAttributeSet(attribute.NewSet(attribute.String("status", s)))
+	}
+	add(t.ProcessorGenaiCostCalls, stats.CostPriced, prev.CostPriced, status("priced"))
+	add(t.ProcessorGenaiCostCalls, stats.CostUnpriced, prev.CostUnpriced, status("unpriced"))
+	add(t.ProcessorGenaiCostCalls, stats.CostNoUsage, prev.CostNoUsage, status("no_usage"))
+	add(t.ProcessorGenaiCostCalls, stats.CostProviderReported, prev.CostProviderReported, status("provider_reported"))
+	add(t.ProcessorGenaiPricingReloads, stats.PricingReloads, prev.PricingReloads)
+	if stats.PricingReloadErrors > prev.PricingReloadErrors {
+		p.logger.Warn("a pricing file could not be reloaded; the last good price table stays in use")
+	}
+	add(t.ProcessorGenaiPricingReloadErrors, stats.PricingReloadErrors, prev.PricingReloadErrors)
+	for name, n := range stats.Redaction {
+		add(t.ProcessorGenaiRedactions, n, prev.Redaction[name],
+			metric.WithAttributeSet(attribute.NewSet(attribute.String("detector", name))))
 	}
 }
 

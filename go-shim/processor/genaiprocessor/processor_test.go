@@ -11,10 +11,12 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
+	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaiprocessor/internal/metadata"
 	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaiprocessor/internal/metadatatest"
 )
 
@@ -57,6 +59,67 @@ func TestRecognisedSpanGetsLatestProviderName(t *testing.T) {
 	assert.Equal(t, "anthropic", orig.Str(), "originals are kept")
 	metadatatest.AssertEqualProcessorGenaiSpansRecognized(t, tel,
 		[]metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
+}
+
+func TestCostIsWrittenOnModelCalls(t *testing.T) {
+	sink, tel, consume := newTestProcessor(t, &Config{Cost: map[string]any{}})
+	td := batch("hello")
+	chat := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(1)
+	chat.Attributes().PutStr("gen_ai.request.model", "claude-3-5-haiku-20241022")
+	chat.Attributes().PutInt("gen_ai.usage.input_tokens", 1_000_000)
+	chat.Attributes().PutInt("gen_ai.usage.output_tokens", 0)
+	unknown := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().AppendEmpty()
+	chat.CopyTo(unknown)
+	unknown.Attributes().PutStr("gen_ai.request.model", "acme-llm-9000")
+	require.NoError(t, consume(context.Background(), td))
+	spans := sink.AllTraces()[0].ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+	attrs := spans.At(1).Attributes()
+	status, _ := attrs.Get("tollbooth.cost.status")
+	assert.Equal(t, "priced", status.Str())
+	cost, ok := attrs.Get("gen_ai.usage.cost")
+	require.True(t, ok)
+	assert.InDelta(t, 0.8, cost.Double(), 1e-12, "1M input tokens of claude-3-5-haiku at $0.80/M")
+	status, _ = spans.At(2).Attributes().Get("tollbooth.cost.status")
+	assert.Equal(t, "unpriced", status.Str())
+	_, hasCost := spans.At(2).Attributes().Get("gen_ai.usage.cost")
+	assert.False(t, hasCost, "an unknown model is unpriced, never $0")
+	metadatatest.AssertEqualProcessorGenaiCostCalls(t, tel, []metricdata.DataPoint[int64]{
+		{Value: 1, Attributes: attribute.NewSet(attribute.String("status", "priced"))},
+		{Value: 1, Attributes: attribute.NewSet(attribute.String("status", "unpriced"))},
+	}, metricdatatest.IgnoreTimestamp())
+}
+
+func TestRedactionMasksNestedValuesAndCounts(t *testing.T) {
+	sink, tel, consume := newTestProcessor(t, &Config{Redaction: map[string]any{
+		"allow_all_keys": true, "detectors": []any{"email"},
+	}})
+	td := batch("write to jane.doe@example.com please")
+	tool := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(1).Attributes().PutEmptySlice("tool.recipients")
+	tool.AppendEmpty().SetStr("bob@example.org")
+	tool.AppendEmpty().SetStr("not an address")
+	require.NoError(t, consume(context.Background(), td))
+	attrs := sink.AllTraces()[0].ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(1).Attributes()
+	prompt, _ := attrs.Get("gen_ai.prompt.0.content")
+	assert.NotContains(t, prompt.Str(), "jane.doe@example.com")
+	assert.Contains(t, prompt.Str(), "write to")
+	recipients, _ := attrs.Get("tool.recipients")
+	require.Equal(t, 2, recipients.Slice().Len(), "array structure kept")
+	assert.NotContains(t, recipients.Slice().At(0).Str(), "bob@example.org")
+	assert.Equal(t, "not an address", recipients.Slice().At(1).Str())
+	got, err := tel.GetMetric("otelcol_processor_genai_redactions")
+	require.NoError(t, err)
+	assert.NotEmpty(t, got.Data)
+}
+
+func TestBadStageKeyFailsAtStartNamingIt(t *testing.T) {
+	_, err := NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(metadata.Type),
+		&Config{Cost: map[string]any{"pricng": map[string]any{}}}, consumertest.NewNop())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "pricng")
+	_, err = NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(metadata.Type),
+		&Config{Redaction: map[string]any{"blocked_values": []any{"(unclosed"}}}, consumertest.NewNop())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "blocked_values")
 }
 
 func TestWriteLatestNamesOff(t *testing.T) {

@@ -23,13 +23,17 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                           metric.Meter
-	mu                              sync.Mutex
-	registrations                   []metric.Registration
-	ProcessorGenaiBatchesFailedOpen metric.Int64Counter
-	ProcessorGenaiEditsApplied      metric.Int64Counter
-	ProcessorGenaiSpansFailedOpen   metric.Int64Counter
-	ProcessorGenaiSpansRecognized   metric.Int64Counter
+	meter                             metric.Meter
+	mu                                sync.Mutex
+	registrations                     []metric.Registration
+	ProcessorGenaiBatchesFailedOpen   metric.Int64Counter
+	ProcessorGenaiCostCalls           metric.Int64Counter
+	ProcessorGenaiEditsApplied        metric.Int64Counter
+	ProcessorGenaiPricingReloadErrors metric.Int64Counter
+	ProcessorGenaiPricingReloads      metric.Int64Counter
+	ProcessorGenaiRedactions          metric.Int64Counter
+	ProcessorGenaiSpansFailedOpen     metric.Int64Counter
+	ProcessorGenaiSpansRecognized     metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -67,10 +71,34 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{batches}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiCostCalls, err = builder.meter.Int64Counter(
+		"otelcol_processor_genai_cost_calls",
+		metric.WithDescription("Model calls by the cost status written on them (unpriced means no table priced the model; never $0). [Development]"),
+		metric.WithUnit("{calls}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ProcessorGenaiEditsApplied, err = builder.meter.Int64Counter(
 		"otelcol_processor_genai_edits_applied",
 		metric.WithDescription("Attribute edits the engine returned and the processor applied. [Development]"),
 		metric.WithUnit("{edits}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiPricingReloadErrors, err = builder.meter.Int64Counter(
+		"otelcol_processor_genai_pricing_reload_errors",
+		metric.WithDescription("Pricing file reloads that failed; the last good table stays in use. [Development]"),
+		metric.WithUnit("{reloads}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiPricingReloads, err = builder.meter.Int64Counter(
+		"otelcol_processor_genai_pricing_reloads",
+		metric.WithDescription("Pricing tables reloaded after their files changed. [Development]"),
+		metric.WithUnit("{reloads}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiRedactions, err = builder.meter.Int64Counter(
+		"otelcol_processor_genai_redactions",
+		metric.WithDescription("Redaction counters by rule or detector (values masked per detector, keys removed, spans dropped, ...). [Development]"),
+		metric.WithUnit("{values}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ProcessorGenaiSpansFailedOpen, err = builder.meter.Int64Counter(

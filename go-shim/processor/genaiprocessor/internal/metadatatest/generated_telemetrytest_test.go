@@ -20,13 +20,29 @@ func TestSetupTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	defer tb.Shutdown()
 	tb.ProcessorGenaiBatchesFailedOpen.Add(context.Background(), 1)
+	tb.ProcessorGenaiCostCalls.Add(context.Background(), 1)
 	tb.ProcessorGenaiEditsApplied.Add(context.Background(), 1)
+	tb.ProcessorGenaiPricingReloadErrors.Add(context.Background(), 1)
+	tb.ProcessorGenaiPricingReloads.Add(context.Background(), 1)
+	tb.ProcessorGenaiRedactions.Add(context.Background(), 1)
 	tb.ProcessorGenaiSpansFailedOpen.Add(context.Background(), 1)
 	tb.ProcessorGenaiSpansRecognized.Add(context.Background(), 1)
 	AssertEqualProcessorGenaiBatchesFailedOpen(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorGenaiCostCalls(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiEditsApplied(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorGenaiPricingReloadErrors(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorGenaiPricingReloads(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorGenaiRedactions(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiSpansFailedOpen(t, testTel,
