@@ -3,35 +3,119 @@ package genaimetricsconnector // import "github.com/tollbooth-dev/tollbooth/go-s
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
 )
 
-// Config is the `genai_metrics` connector's YAML configuration.
+// Config is the `genai_metrics` connector's YAML configuration. Keys follow span_metrics
+// where the idea is the same.
 type Config struct {
-	// MetricsFlushInterval is how often aggregated metrics are emitted (span_metrics' key).
+	// MetricsFlushInterval is how often aggregated metrics are emitted.
 	MetricsFlushInterval time.Duration `mapstructure:"metrics_flush_interval"`
+	// Dimensions are extra labels (tenant, feature, user tier) read from span attributes,
+	// then resource attributes.
+	Dimensions []Dimension `mapstructure:"dimensions"`
+	// AggregationCardinalityLimit caps distinct series; the excess folds into one series
+	// labelled otel.metric.overflow=true.
+	AggregationCardinalityLimit int `mapstructure:"aggregation_cardinality_limit"`
+	// AggregationTemporality is "cumulative" (default; what Prometheus needs) or "delta".
+	AggregationTemporality string `mapstructure:"aggregation_temporality"`
+	// MetricsExpiration drops series with no new call for this long (0: never).
+	MetricsExpiration time.Duration `mapstructure:"metrics_expiration"`
+	// Histogram selects explicit semantic-convention buckets (default) or exponential.
+	Histogram HistogramConfig `mapstructure:"histogram"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
+}
+
+// Dimension is one extra label.
+type Dimension struct {
+	Name    string  `mapstructure:"name"`
+	Default *string `mapstructure:"default"`
+}
+
+// HistogramConfig chooses the histogram encoding.
+type HistogramConfig struct {
+	// Exponential, when set, exports exponential histograms with at most MaxSize buckets.
+	Exponential *ExponentialConfig `mapstructure:"exponential"`
+}
+
+// ExponentialConfig sizes exponential histograms.
+type ExponentialConfig struct {
+	MaxSize int `mapstructure:"max_size"`
 }
 
 var _ component.Config = (*Config)(nil)
 
 // Validate checks the configuration; the collector calls it before start.
 func (cfg *Config) Validate() error {
+	var errs []error
 	if cfg.MetricsFlushInterval <= 0 {
-		return errors.New("metrics_flush_interval must be positive (for example 15s)")
+		errs = append(errs, errors.New("metrics_flush_interval must be positive (for example 15s)"))
 	}
-	return nil
+	if cfg.AggregationCardinalityLimit <= 0 {
+		errs = append(errs, errors.New("aggregation_cardinality_limit must be positive (default 2000)"))
+	}
+	switch strings.ToLower(strings.TrimPrefix(cfg.AggregationTemporality, "AGGREGATION_TEMPORALITY_")) {
+	case "cumulative", "delta":
+	default:
+		errs = append(errs, fmt.Errorf("aggregation_temporality must be cumulative or delta, got %q", cfg.AggregationTemporality))
+	}
+	if cfg.MetricsExpiration < 0 {
+		errs = append(errs, errors.New("metrics_expiration must not be negative (0 keeps series forever)"))
+	}
+	for i, d := range cfg.Dimensions {
+		if d.Name == "" {
+			errs = append(errs, fmt.Errorf("dimensions[%d].name must not be empty", i))
+		}
+	}
+	if e := cfg.Histogram.Exponential; e != nil && e.MaxSize <= 0 {
+		errs = append(errs, errors.New("histogram.exponential.max_size must be positive (for example 160)"))
+	}
+	return errors.Join(errs...)
 }
 
-// engineConfig is the JSON the Rust engine parses (src/config.rs).
+// engineConfig is the JSON the Rust engine parses (src/config.rs, MetricsConfig); durations
+// go as integer nanoseconds.
 type engineConfig struct {
-	Metrics struct{} `json:"metrics"`
+	Normalize struct {
+		WriteLatestNames bool `json:"write_latest_names"`
+	} `json:"normalize"`
+	Metrics engineMetrics `json:"metrics"`
+}
+
+type engineMetrics struct {
+	Dimensions  []engineDimension `json:"dimensions"`
+	Limit       int               `json:"aggregation_cardinality_limit"`
+	Temporality string            `json:"aggregation_temporality"`
+	Flush       int64             `json:"metrics_flush_interval"`
+	Expiration  int64             `json:"metrics_expiration"`
+	Histogram   map[string]any    `json:"histogram"`
+}
+
+type engineDimension struct {
+	Name    string  `json:"name"`
+	Default *string `json:"default,omitempty"`
 }
 
 func (cfg *Config) engineJSON() ([]byte, error) {
-	return json.Marshal(engineConfig{})
+	m := engineMetrics{
+		Limit:       cfg.AggregationCardinalityLimit,
+		Temporality: cfg.AggregationTemporality,
+		Flush:       cfg.MetricsFlushInterval.Nanoseconds(),
+		Expiration:  cfg.MetricsExpiration.Nanoseconds(),
+		Histogram:   map[string]any{},
+		Dimensions:  []engineDimension{},
+	}
+	for _, d := range cfg.Dimensions {
+		m.Dimensions = append(m.Dimensions, engineDimension(d))
+	}
+	if e := cfg.Histogram.Exponential; e != nil {
+		m.Histogram["exponential"] = map[string]any{"max_size": e.MaxSize}
+	}
+	return json.Marshal(engineConfig{Metrics: m})
 }

@@ -25,6 +25,8 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewID(metadata.Type), want: 15 * time.Second},
 		{id: component.NewIDWithName(metadata.Type, "fast"), want: time.Second},
 		{id: component.NewIDWithName(metadata.Type, "invalid"), wantErr: "metrics_flush_interval must be positive"},
+		{id: component.NewIDWithName(metadata.Type, "full"), want: 30 * time.Second},
+		{id: component.NewIDWithName(metadata.Type, "bad_temporality"), wantErr: "aggregation_temporality must be cumulative or delta"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
@@ -41,4 +43,22 @@ func TestLoadConfig(t *testing.T) {
 			assert.Equal(t, tt.want, cfg.(*Config).MetricsFlushInterval)
 		})
 	}
+}
+
+func TestFullConfigReachesTheEngineJSON(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, "full").String())
+	require.NoError(t, err)
+	require.NoError(t, sub.Unmarshal(cfg))
+	got, err := cfg.engineJSON()
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"normalize":{"write_latest_names":false},"metrics":{
+		"dimensions":[{"name":"tenant.id","default":"none"},{"name":"feature"}],
+		"aggregation_cardinality_limit":500,
+		"aggregation_temporality":"AGGREGATION_TEMPORALITY_DELTA",
+		"metrics_flush_interval":30000000000,
+		"metrics_expiration":600000000000,
+		"histogram":{"exponential":{"max_size":160}}}}`, string(got))
 }

@@ -40,7 +40,13 @@ func requestsByModel(t *testing.T, all []pmetric.Metrics) map[string]int64 {
 	require.NotEmpty(t, all)
 	last := all[len(all)-1] // cumulative: the last export holds the totals
 	out := map[string]int64{}
-	m := last.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0)
+	ms := last.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+	var m pmetric.Metric
+	for i := 0; i < ms.Len(); i++ {
+		if ms.At(i).Name() == "tollbooth.genai.requests" {
+			m = ms.At(i)
+		}
+	}
 	require.Equal(t, "tollbooth.genai.requests", m.Name())
 	for i := 0; i < m.Sum().DataPoints().Len(); i++ {
 		dp := m.Sum().DataPoints().At(i)
@@ -53,7 +59,8 @@ func requestsByModel(t *testing.T, all []pmetric.Metrics) map[string]int64 {
 // Every model call is counted; the agent span that wraps them is not a call.
 func TestCountsEveryCallAndFlushesOnShutdown(t *testing.T) {
 	sink := new(consumertest.MetricsSink)
-	cfg := &Config{MetricsFlushInterval: time.Hour}
+	cfg := createDefaultConfig().(*Config)
+	cfg.MetricsFlushInterval = time.Hour
 	conn, err := NewFactory().CreateTracesToMetrics(context.Background(),
 		connectortest.NewNopSettings(metadata.Type), cfg, sink)
 	require.NoError(t, err)
@@ -67,7 +74,8 @@ func TestCountsEveryCallAndFlushesOnShutdown(t *testing.T) {
 
 func TestExportsOnTheFlushInterval(t *testing.T) {
 	sink := new(consumertest.MetricsSink)
-	cfg := &Config{MetricsFlushInterval: 20 * time.Millisecond}
+	cfg := createDefaultConfig().(*Config)
+	cfg.MetricsFlushInterval = 20 * time.Millisecond
 	conn, err := NewFactory().CreateTracesToMetrics(context.Background(),
 		connectortest.NewNopSettings(metadata.Type), cfg, sink)
 	require.NoError(t, err)
@@ -82,7 +90,7 @@ func TestExportsOnTheFlushInterval(t *testing.T) {
 func TestUndecodableBatchDoesNotFailThePipeline(t *testing.T) {
 	sink := new(consumertest.MetricsSink)
 	conn, err := NewFactory().CreateTracesToMetrics(context.Background(),
-		connectortest.NewNopSettings(metadata.Type), &Config{MetricsFlushInterval: time.Hour}, sink)
+		connectortest.NewNopSettings(metadata.Type), createDefaultConfig(), sink)
 	require.NoError(t, err)
 	require.NoError(t, conn.Start(context.Background(), componenttest.NewNopHost()))
 	td := calls("gpt-4o")

@@ -21,7 +21,12 @@ func NewFactory() connector.Factory {
 }
 
 func createDefaultConfig() component.Config {
-	return &Config{MetricsFlushInterval: 15 * time.Second}
+	return &Config{
+		MetricsFlushInterval:        15 * time.Second,
+		AggregationCardinalityLimit: 2000,
+		AggregationTemporality:      "cumulative",
+		MetricsExpiration:           time.Hour,
+	}
 }
 
 func createTracesToMetrics(_ context.Context, set connector.Settings, cfg component.Config, next consumer.Metrics) (connector.Traces, error) {
