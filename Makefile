@@ -25,7 +25,8 @@ BENCH_BIN         := build/otelcol-tollbooth-bench
 export CGO_ENABLED := 1
 
 .PHONY: help run dist dist-bench rust header check-header test test-rust test-go test-go-nocgo \
-        test-e2e bench fmt lint generate tools venv clean
+        test-e2e test-rules test-dashboard test-oracle prometheus update-prices bench fmt lint \
+        generate tools venv clean
 
 help:
 	@echo "make run    build and start the collector on config/collector.yaml"
@@ -104,7 +105,7 @@ $(PY): tests/e2e/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
 	@touch $@
 
-test: lint test-rust check-header test-go test-go-nocgo test-e2e
+test: lint test-rust check-header test-go test-go-nocgo test-rules test-dashboard test-oracle test-e2e
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -117,8 +118,30 @@ test-go: $(SHIM_LIB)
 test-go-nocgo:
 	cd go-shim && CGO_ENABLED=0 go vet ./... && CGO_ENABLED=0 go test -count=1 -run 'NoCgo|Edits|LoadConfig' ./...
 
-test-e2e: $(BIN) $(PY)
+test-e2e: $(BIN) $(PY) prometheus
 	$(PY) -m pytest -q tests/e2e
+
+# prometheus + promtool from Debian's package (alert-rule tests, end-to-end scrape test).
+prometheus:
+	@tests/promtool/ensure-prometheus.sh
+
+# Alert rules: `promtool check rules` and unit tests for every rule.
+test-rules: prometheus
+	tests/promtool/run.sh
+
+# Every metric the dashboard and the alert rules query is one the collector exposes (the
+# names list; the end-to-end test checks the live /metrics too).
+test-dashboard:
+	python3 tests/dashboard/check_queries.py config/metric-names.txt
+	python3 -m unittest discover -q -s tests/dashboard
+
+# Our cost arithmetic against LiteLLM's own cost function, on LiteLLM's price file.
+test-oracle:
+	tests/oracle/run.sh
+
+# Regenerates config/pricing/genai-prices.json from the pinned genai-prices package.
+update-prices:
+	tools/update-prices.sh
 
 # ---- benchmarks ----
 bench: $(SHIM_LIB)
