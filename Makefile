@@ -144,8 +144,10 @@ update-prices:
 	tools/update-prices.sh
 
 # ---- benchmarks ----
+# Comparative benchmarks; BENCHMARKS.md records the results and the commands.
 bench: $(SHIM_LIB)
 	cd go-shim && go test -run '^$$' -bench . -benchmem -count 1 ./processor/genaiprocessor/
+	cargo bench --locked --bench cost --bench redaction --bench sampling --bench metrics
 
 # ---- hygiene ----
 fmt:
