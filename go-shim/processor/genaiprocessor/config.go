@@ -83,7 +83,12 @@ type normalizeConfig struct {
 func (cfg *Config) engineJSON() ([]byte, error) {
 	ec := engineConfig{Normalize: normalizeConfig{WriteLatestNames: cfg.WriteLatestNames}}
 	if enabled(cfg.Cost) {
-		ec.Cost = withoutEnabled(cfg.Cost)
+		cost := withoutEnabled(cfg.Cost)
+		// One switch for the canonical names: the cost stage writes them on model calls.
+		if _, set := cost["write_usage"]; !set && !cfg.WriteLatestNames {
+			cost["write_usage"] = false
+		}
+		ec.Cost = cost
 	}
 	if enabled(cfg.Redaction) {
 		ec.Redaction = withoutEnabled(cfg.Redaction)

@@ -70,5 +70,8 @@ func TestEngineJSONCarriesOnlyEnabledSections(t *testing.T) {
 	assert.JSONEq(t, `{"normalize":{"write_latest_names":true},"redaction":{"allow_all_keys":true}}`, string(got))
 	got, err = (&Config{Cost: map[string]any{}}).engineJSON()
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"normalize":{"write_latest_names":false},"cost":{}}`, string(got))
+	assert.JSONEq(t, `{"normalize":{"write_latest_names":false},"cost":{"write_usage":false}}`, string(got))
+	got, err = (&Config{WriteLatestNames: true, Cost: map[string]any{}}).engineJSON()
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"normalize":{"write_latest_names":true},"cost":{}}`, string(got))
 }
