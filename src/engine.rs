@@ -127,8 +127,16 @@ impl Engine {
         let mut edits = EditList::new();
         self.maybe_reload_prices(now);
         let book = self.cost.as_ref().map(|c| c.book().snapshot());
-        let mut aggregator = match &self.metrics {
-            Some(m) => Some(m.lock().map_err(|_| EngineError::Poisoned)?),
+        // Dimensions are read from config once; the aggregator lock is taken per call only, so
+        // concurrent batches do not serialise on enrichment.
+        let dimensions = match &self.metrics {
+            Some(m) => Some(
+                m.lock()
+                    .map_err(|_| EngineError::Poisoned)?
+                    .config()
+                    .dimensions
+                    .clone(),
+            ),
             None => None,
         };
         let (mut spans, mut genai, mut inference) = (0u64, 0u64, 0u64);
@@ -185,24 +193,20 @@ impl Engine {
                         continue;
                     }
                     inference += 1;
-                    let Some(agg) = aggregator.as_mut() else {
+                    let (Some(m), Some(dims)) = (&self.metrics, &dimensions) else {
                         continue;
                     };
-                    span::extra_dimensions(
-                        &agg.config().dimensions,
-                        &span.attributes,
-                        resource_attrs,
-                        &mut extra_dims,
-                    );
+                    span::extra_dimensions(dims, &span.attributes, resource_attrs, &mut extra_dims);
                     let record = match &summary {
                         Some(sum) => record_from_summary(service, sum, span, &extra_dims),
                         None => record_from_span(service, &call, span, &extra_dims),
                     };
-                    agg.record(&record, now);
+                    m.lock()
+                        .map_err(|_| EngineError::Poisoned)?
+                        .record(&record, now);
                 }
             }
         }
-        drop(aggregator);
         if let Some(r) = &self.redactor {
             let mut counts = RedactionCounts::default();
             r.redact_batch(td, &mut edits, &mut counts);
