@@ -12,10 +12,12 @@ use serde::Deserialize;
 pub enum Summary {
     /// Key names and counts (names can leak what was there: for testing a config).
     Debug,
-    /// Counts only (contrib's default).
-    #[default]
+    /// Counts only.
     Info,
-    /// No audit attributes.
+    /// No audit attributes. Also the default, and what `""` means: contrib's default config
+    /// leaves `summary` empty, which writes nothing (only `info` and `debug` write).
+    #[default]
+    #[serde(alias = "")]
     Silent,
 }
 
@@ -194,7 +196,13 @@ mod tests {
         assert_eq!(c.hash_function, HashFunction::Md5);
         assert_eq!(c.summary, Summary::Debug);
         let d = RedactionConfig::default();
-        assert_eq!(d.summary, Summary::Info);
+        assert_eq!(
+            d.summary,
+            Summary::Silent,
+            "contrib's default writes no audit attributes"
+        );
+        let e = RedactionConfig::from_json(br#"{"summary": ""}"#).unwrap();
+        assert_eq!(e.summary, Summary::Silent);
         assert!(!d.allow_all_keys);
         assert_eq!(d.hash_function, HashFunction::None);
         assert_eq!(d.max_value_bytes, 10240);

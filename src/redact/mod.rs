@@ -57,7 +57,7 @@ use hashing::HmacKey;
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 const REGEX_DFA_LIMIT: usize = 4 << 20;
 
-/// The audit attributes contrib writes; always allowed so chained processors keep them.
+/// The audit attributes contrib writes.
 pub const SUMMARY_KEYS: &[&str] = &[
     "redaction.redacted.keys",
     "redaction.redacted.count",
@@ -73,6 +73,16 @@ pub const SUMMARY_KEYS: &[&str] = &[
     "redaction.body.allowed.keys",
     "redaction.body.allowed.count",
     "redaction.body.ignored.count",
+];
+
+/// The audit attributes contrib's allow-list always keeps (its `makeAllowList`): the others
+/// in [`SUMMARY_KEYS`] are removed by `allowed_keys` like any other key, as in contrib.
+pub const ALLOW_LISTED_SUMMARY_KEYS: &[&str] = &[
+    "redaction.redacted.keys",
+    "redaction.redacted.count",
+    "redaction.masked.keys",
+    "redaction.masked.count",
+    "redaction.ignored.count",
 ];
 
 /// A compiled redaction stage.
@@ -163,7 +173,7 @@ impl Redactor {
             })
             .collect::<Result<Vec<_>, String>>()?;
         let mut allowed_keys: HashSet<String> = c.allowed_keys.iter().cloned().collect();
-        allowed_keys.extend(SUMMARY_KEYS.iter().map(|s| s.to_string()));
+        allowed_keys.extend(ALLOW_LISTED_SUMMARY_KEYS.iter().map(|s| s.to_string()));
         Ok(Redactor {
             allow_all_keys: c.allow_all_keys,
             allowed_keys,

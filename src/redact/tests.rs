@@ -59,7 +59,10 @@ fn span_attrs(td: &TracesData) -> &[KeyValue] {
 
 #[test]
 fn empty_allowed_keys_fails_closed_like_contrib() {
-    let r = cfg("{}");
+    // contrib's default config writes no audit attributes (its `summary` is empty).
+    let (out, _) = run(&cfg("{}"), &batch(vec![kv_str("a", "1")]));
+    assert!(span_attrs(&out).is_empty());
+    let r = cfg(r#"{"summary": "info"}"#);
     let (out, c) = run(&r, &batch(vec![kv_str("a", "1"), kv_str("b", "2")]));
     let attrs = span_attrs(&out);
     assert!(find(attrs, "a").is_none() && find(attrs, "b").is_none());
@@ -158,6 +161,32 @@ fn summary_merges_with_an_earlier_processor_and_silent_writes_nothing() {
     let r = cfg(r#"{"allowed_keys": ["a"], "summary": "silent"}"#);
     let (out, _) = run(&r, &batch(vec![kv_str("b", "x")]));
     assert!(span_attrs(&out).is_empty());
+}
+
+#[test]
+fn allow_list_keeps_only_the_summary_keys_contrib_keeps() {
+    // contrib's allow-list adds redacted.*, masked.* and ignored.count, not allowed.*.
+    let r = cfg(r#"{"allowed_keys": ["a"], "summary": "debug"}"#);
+    let (out, _) = run(
+        &r,
+        &batch(vec![
+            kv_str("a", "x"),
+            kv_int("redaction.masked.count", 3),
+            kv_int("redaction.ignored.count", 1),
+            kv_int("redaction.allowed.count", 3),
+        ]),
+    );
+    let a = span_attrs(&out);
+    assert_eq!(find(a, "redaction.masked.count"), Some(&Value::IntValue(3)));
+    assert_eq!(
+        find(a, "redaction.ignored.count"),
+        Some(&Value::IntValue(1))
+    );
+    assert!(find(a, "redaction.allowed.count").is_none());
+    assert_eq!(
+        find_str(a, "redaction.redacted.keys"),
+        Some("redaction.allowed.count")
+    );
 }
 
 #[test]
