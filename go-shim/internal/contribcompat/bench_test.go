@@ -1,0 +1,154 @@
+//go:build cgo
+
+package contribcompat
+
+import (
+	"context"
+	"runtime"
+	"testing"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/connector/spanmetricsconnector"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/connector"
+	"go.opentelemetry.io/collector/connector/connectortest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/collector/processor/processortest"
+
+	"github.com/tollbooth-dev/tollbooth/go-shim/connector/genaimetricsconnector"
+	"github.com/tollbooth-dev/tollbooth/go-shim/internal/testbatch"
+)
+
+const benchTraces = 128 // 1024 spans a batch, as processor/genaiprocessor/bench_test.go
+
+// benchPatterns is the redaction block both processors get in the redaction benchmarks:
+// contrib's own README example style, card numbers and e-mail addresses as value regexes.
+func benchPatterns() map[string]any {
+	return map[string]any{
+		"allow_all_keys": true,
+		"blocked_values": []any{
+			`4[0-9]{12}(?:[0-9]{3})?`,                        // Visa
+			`5[1-5][0-9]{14}`,                                // MasterCard
+			`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`, // e-mail
+		},
+		"summary": "info",
+	}
+}
+
+// detectorBlock is Tollbooth's own way to find the same data (validated detectors, no regexes
+// from the user), and the recommended set from config/collector.yaml.
+func detectorBlock(detectors ...string) map[string]any {
+	ds := make([]any, len(detectors))
+	for i, d := range detectors {
+		ds[i] = d
+	}
+	return map[string]any{"allow_all_keys": true, "detectors": ds, "summary": "info"}
+}
+
+func mallocs() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.Mallocs
+}
+
+// report adds spans/s, ns/span and allocations per span (the -benchmem columns count the
+// whole 1024-span batch).
+func report(b *testing.B, spansPerOp int, mallocsBefore uint64) {
+	spans := float64(spansPerOp * b.N)
+	b.ReportMetric(spans/b.Elapsed().Seconds(), "spans/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/spans, "ns/span")
+	b.ReportMetric(float64(mallocs()-mallocsBefore)/spans, "allocs/span")
+}
+
+// benchConsume runs consume over fresh copies of the standard batch (processors mutate their
+// input, so every iteration must see the original). Copying is excluded from time and allocs.
+func benchConsume(b *testing.B, consume func(context.Context, ptrace.Traces) error) {
+	src := testbatch.Batch(benchTraces)
+	copies := make([]ptrace.Traces, 64)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	before := mallocs()
+	for i := 0; i < b.N; i++ {
+		if i%len(copies) == 0 {
+			b.StopTimer()
+			m := mallocs()
+			for j := range copies {
+				copies[j] = ptrace.NewTraces()
+				src.CopyTo(copies[j])
+			}
+			before += mallocs() - m
+			b.StartTimer()
+		}
+		if err := consume(ctx, copies[i%len(copies)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	report(b, src.SpanCount(), before)
+}
+
+func benchProcessor(b *testing.B, build func(testing.TB, map[string]any) (processor.Factory, component.Config), block map[string]any) {
+	f, cfg := build(b, block)
+	ctx := context.Background()
+	p, err := f.CreateTraces(ctx, processortest.NewNopSettings(f.Type()), cfg, consumertest.NewNop())
+	require.NoError(b, err)
+	require.NoError(b, p.Start(ctx, componenttest.NewNopHost()))
+	defer func() { require.NoError(b, p.Shutdown(ctx)) }()
+	benchConsume(b, p.ConsumeTraces)
+}
+
+// BenchmarkRedaction: contrib `redaction` and `genai` (redaction only: pricing and name
+// normalisation off) with the same patterns on the same batch; then `genai` with its own
+// detectors instead of regexes.
+func BenchmarkRedaction(b *testing.B) {
+	b.Run("contrib_redaction/patterns", func(b *testing.B) { benchProcessor(b, contribConfig, benchPatterns()) })
+	b.Run("genai/patterns", func(b *testing.B) { benchProcessor(b, oursConfig, benchPatterns()) })
+	b.Run("genai/detectors_email_card", func(b *testing.B) {
+		benchProcessor(b, oursConfig, detectorBlock("email", "credit_card"))
+	})
+	b.Run("genai/detectors_recommended", func(b *testing.B) {
+		benchProcessor(b, oursConfig, detectorBlock("secrets", "email", "credit_card", "us_ssn", "iban"))
+	})
+}
+
+func benchConnector(b *testing.B, f connector.Factory, cfg component.Config) {
+	ctx := context.Background()
+	c, err := f.CreateTracesToMetrics(ctx, connectortest.NewNopSettings(f.Type()), cfg, consumertest.NewNop())
+	require.NoError(b, err)
+	require.NoError(b, c.Start(ctx, componenttest.NewNopHost()))
+	defer func() { require.NoError(b, c.Shutdown(ctx)) }()
+	// Both connectors only read the batch, so one batch serves every iteration (and the
+	// copy loop of benchConsume costs nothing measured either way).
+	benchConsume(b, c.ConsumeTraces)
+}
+
+// BenchmarkSpanMetrics: aggregation per span, contrib `span_metrics` vs `genai_metrics`, on
+// the same batch. The work differs (see BENCHMARKS.md): span_metrics aggregates every span
+// (calls + duration histogram by service/span name/kind/status); genai_metrics recognises the
+// inference spans and aggregates tokens, duration, cost, requests and errors per
+// provider/model/operation/service.
+func BenchmarkSpanMetrics(b *testing.B) {
+	b.Run("contrib_span_metrics/default", func(b *testing.B) {
+		f := spanmetricsconnector.NewFactory()
+		benchConnector(b, f, f.CreateDefaultConfig())
+	})
+	b.Run("contrib_span_metrics/genai_dimensions", func(b *testing.B) {
+		f := spanmetricsconnector.NewFactory()
+		cfg := f.CreateDefaultConfig()
+		unmarshalInto(b, map[string]any{"dimensions": []any{
+			map[string]any{"name": "gen_ai.system"},
+			map[string]any{"name": "gen_ai.request.model"},
+			map[string]any{"name": "gen_ai.response.model"},
+			map[string]any{"name": "gen_ai.operation.name"},
+		}}, cfg)
+		benchConnector(b, f, cfg)
+	})
+	b.Run("genai_metrics/default", func(b *testing.B) {
+		f := genaimetricsconnector.NewFactory()
+		benchConnector(b, f, f.CreateDefaultConfig())
+	})
+}
