@@ -111,6 +111,7 @@ test: lint test-rust check-header test-go test-go-nocgo test-rules test-dashboar
 test-rust:
 	cargo test --release --locked
 
+# ./... includes internal/contribcompat: equivalence with contrib's redaction processor.
 test-go: $(SHIM_LIB)
 	cd go-shim && go vet ./... && go test -race -count=1 ./...
 
@@ -146,7 +147,7 @@ update-prices:
 # ---- benchmarks ----
 # Comparative benchmarks; BENCHMARKS.md records the results and the commands.
 bench: $(SHIM_LIB)
-	cd go-shim && go test -run '^$$' -bench . -benchmem -count 1 ./processor/genaiprocessor/
+	cd go-shim && go test -run '^$$' -bench . -benchmem -count 1 ./processor/genaiprocessor/ ./internal/contribcompat/
 	cargo bench --locked --bench cost --bench redaction --bench sampling --bench metrics
 
 # ---- hygiene ----

@@ -147,6 +147,14 @@ func BenchmarkSpanMetrics(b *testing.B) {
 		}}, cfg)
 		benchConnector(b, f, cfg)
 	})
+	// What genai_metrics pays before Rust sees a span: one pdata proto marshal of the batch.
+	b.Run("floor/go_marshal_only", func(b *testing.B) {
+		var m ptrace.ProtoMarshaler
+		benchConsume(b, func(_ context.Context, td ptrace.Traces) error {
+			_, err := m.MarshalTraces(td)
+			return err
+		})
+	})
 	b.Run("genai_metrics/default", func(b *testing.B) {
 		f := genaimetricsconnector.NewFactory()
 		benchConnector(b, f, f.CreateDefaultConfig())
