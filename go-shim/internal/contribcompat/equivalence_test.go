@@ -35,8 +35,10 @@ type equivalenceCase struct {
 	Expected   map[string]any `json:"expected"`
 }
 
-// fixturePaths: the shared cases (the Rust side runs them too) and the Go-only extras, whose
-// values (arrays, nested maps) the Rust fixture reader does not take.
+// fixturePaths: the shared cases (the Rust side runs them too) and Go-only extras. The extras'
+// `expected` is contrib's real output, including the cases where we deliberately differ (so
+// the Rust test, which asserts `expected` against our engine, cannot take them) and array
+// values (which the Rust fixture reader does not parse).
 var fixturePaths = []string{
 	"../../../tests/fixtures/contrib_equivalence.json",
 	"testdata/extra_cases.json",
