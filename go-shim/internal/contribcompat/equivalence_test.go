@@ -5,6 +5,7 @@ package contribcompat
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -258,4 +259,32 @@ func TestRedactionEquivalentOnStandardBatch(t *testing.T) {
 			assert.Positive(t, masked, "the batch must exercise masking")
 		})
 	}
+}
+
+// TestScopeAttributesKnownDifference pins the one place where contrib redacts and we do not:
+// instrumentation-scope attributes (contrib's processResourceSpan runs the same rules on them;
+// our edit list cannot address scope attributes yet, src/redact/mod.rs). Scope attributes are
+// set by instrumentation libraries, not by applications, so they rarely carry user data; the
+// test fails as soon as the behaviours converge, so the skip cannot go stale.
+func TestScopeAttributesKnownDifference(t *testing.T) {
+	block := map[string]any{"allowed_keys": []any{"a"}, "summary": "info"}
+	batch := func() ptrace.Traces {
+		td := caseBatch(map[string]any{"a": "x"})
+		putAttrs(td.ResourceSpans().At(0).ScopeSpans().At(0).Scope().Attributes(), map[string]any{"a": "x", "b": "y"})
+		return td
+	}
+	scope := func(td ptrace.Traces) map[string]any {
+		return td.ResourceSpans().At(0).ScopeSpans().At(0).Scope().Attributes().AsRaw()
+	}
+	cf, ccfg := contribConfig(t, block)
+	of, ocfg := oursConfig(t, block)
+	contribOut, oursOut := run(t, cf, ccfg, batch()), run(t, of, ocfg, batch())
+	assert.Equal(t, map[string]any{"a": "x", "redaction.redacted.count": int64(1)}, scope(contribOut))
+	// Everything else agrees.
+	for i, w := range where {
+		assert.Equal(t, attrMaps(contribOut)[i].AsRaw(), attrMaps(oursOut)[i].AsRaw(), w)
+	}
+	require.NotEqual(t, scope(contribOut), scope(oursOut), "scope attributes now agree with contrib: drop this skip")
+	t.Skip("known difference: contrib applies the redaction rules to scope attributes, we leave them as sent (got " +
+		"contrib " + fmt.Sprint(scope(contribOut)) + ", genai " + fmt.Sprint(scope(oursOut)) + ")")
 }
