@@ -77,17 +77,21 @@ generate: $(MDATAGEN)
 	cd go-shim/connector/genaimetricsconnector && $(MDATAGEN) metadata.yaml
 
 # ---- the collector ----
+# Go's build cache does not hash the static library named in #cgo LDFLAGS, and the unused libHash
+# constant compiles to identical objects, so a Rust-only change would reuse the cached binary.
+# A link flag carrying the library's hash changes the link's cache key and forces a relink.
+OCB_RELINK = --ldflags="-s -w -X main.tollboothLibHash=$$(sha256sum $(SHIM_LIB) | cut -c1-16)"
 dist: $(BIN)
 $(BIN): $(SHIM_LIB) $(OCB) config/builder-config.yaml $(shell find go-shim -name '*.go' -not -path '*/tools/*') go-shim/go.mod
 	@mkdir -p build
-	$(OCB) --config config/builder-config.yaml
+	$(OCB) --config config/builder-config.yaml $(OCB_RELINK)
 	@cp build/src/otelcol-tollbooth $@
 	@echo "built $@ ($$(du -h $@ | cut -f1))"
 
 dist-bench: $(BENCH_BIN)
 $(BENCH_BIN): $(SHIM_LIB) $(OCB) config/builder-config-bench.yaml $(shell find go-shim -name '*.go' -not -path '*/tools/*') go-shim/go.mod
 	@mkdir -p build
-	$(OCB) --config config/builder-config-bench.yaml
+	$(OCB) --config config/builder-config-bench.yaml $(OCB_RELINK)
 	@cp build/src-bench/otelcol-tollbooth-bench $@
 
 run: $(BIN)
