@@ -143,12 +143,12 @@ def visible_usage(library: str, model: str, streamed: bool) -> Tokens:
 
 # ---- running one library ----
 
-def run_client(library: str, collector, fake: FakeLLM) -> None:
+def run_client(library: str, collector, fake: FakeLLM, sdk_tracing: bool = False) -> None:
     if not INSTR_PYTHON.exists():
         pytest.fail(f"{INSTR_PYTHON} is missing: run `make venv-instr` (make test-e2e does it)")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "OPENAI_", "ANTHROPIC_", "TRACELOOP_"))}
     env["OTEL_SDK_DISABLED"] = "false"
-    if library != "anthropic-sdk":
+    if library != "anthropic-sdk" and not sdk_tracing:
         # One span per call: the anthropic SDK's own tracing would add a second, priced span.
         env["ANTHROPIC_OPEN_TELEMETRY"] = "false"
     proc = subprocess.run(
@@ -246,3 +246,23 @@ def test_calculator_sanity():
     assert expected_cost("o3-mini", provider_tokens("o3-mini"))["total"] == Decimal("0.0051678")
     # claude-haiku-4-5: 230 x 1 + 2048 one-hour writes x 2 + 96 x 5, per million.
     assert expected_cost("claude-haiku-4-5", provider_tokens("claude-haiku-4-5"))["total"] == Decimal("0.004806")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known double count: the anthropic SDK's own span and OpenLLMetry's span are siblings "
+    "for the same call and both are priced (per-span engine; see INSTRUMENTATIONS.md)",
+)
+def test_sdk_tracing_plus_openllmetry_prices_each_call_once(collector, fake_llm):
+    """With the anthropic SDK's built-in tracing left on (its default) under OpenLLMetry, each call
+    yields two sibling inference spans carrying the same usage. Money per call should be counted
+    once."""
+    run_client("openllmetry-anthropic", collector, fake_llm, sdk_tracing=True)
+    calls = CALLS["openllmetry-anthropic"]
+    spans = wait_until(
+        lambda: (s := collector.exported_spans()) and any(x["name"].startswith("invoke_agent") for x in s) and s,
+        timeout=20,
+        what="spans",
+    )
+    priced = [a for a in map(attributes, spans) if a.get("tollbooth.cost.status") == "priced"]
+    assert len(priced) == len(calls), sorted(a.get("gen_ai.response.model", "") for a in priced)
