@@ -174,6 +174,20 @@ def close(actual: float, expected: Decimal, what: str) -> None:
     assert abs(actual - exp) <= 1e-9 * max(abs(exp), 1e-12), f"{what}: {actual!r} != {expected}"
 
 
+def metric_sum(text: str, name: str, service: str, *labels: str) -> float:
+    """Sum of a Prometheus counter's samples for one service (and the given label matchers)."""
+    total = 0.0
+    for line in text.splitlines():
+        metric = line.split("{", 1)[0].split(" ", 1)[0]
+        # The exporter may append the unit and _total (tollbooth_genai_cost_USD_total).
+        if line.startswith("#") or metric not in (name, f"{name}_total", f"{name}_USD_total"):
+            continue
+        head = line.rsplit(" ", 1)[0]
+        if f'service_name="{service}"' in head and all(lb in head for lb in labels):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
 @pytest.fixture
 def fake_llm():
     with FakeLLM() as f:
@@ -238,6 +252,26 @@ def test_instrumentation_spans_are_priced_like_the_provider_bills(library, colle
         if seen == truth:
             # Lossless instrumentation: the span's cost is what the provider bills.
             close(a["gen_ai.usage.cost"], expected_cost(model, truth)["total"], f"{what} vs provider bill")
+
+    # The metrics pipeline counts the same tokens and money (the agent span is not a call).
+    seen_all = [visible_usage(library, m, st) for m, st in calls]
+    want_tokens = {
+        "input": sum(t.input_total for t in seen_all),
+        "output": sum(t.output_total for t in seen_all),
+        "cache_read": sum(t.cache_read for t in seen_all),
+        "cache_write": sum(t.cache_write for t in seen_all),
+        "reasoning": sum(t.reasoning for t in seen_all),
+    }
+    service = f"instr-{library}"
+    text = wait_until(
+        lambda: (t := collector.metrics()) and metric_sum(t, "tollbooth_genai_requests_total", service) >= len(calls) and t,
+        timeout=20,
+        what="the GenAI metrics of the calls",
+    )
+    got_tokens = {k: metric_sum(text, "tollbooth_genai_tokens_total", service, f'gen_ai_token_type="{k}"') for k in want_tokens}
+    assert got_tokens == {k: float(v) for k, v in want_tokens.items()}, library
+    want_usd = sum((expected_cost(m, t)["total"] for (m, _), t in zip(calls, seen_all)), Decimal(0))
+    close(metric_sum(text, "tollbooth_genai_cost", service), want_usd, f"{library} cost metric")
 
 
 def test_calculator_sanity():
