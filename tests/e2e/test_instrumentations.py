@@ -159,6 +159,8 @@ def run_client(library: str, collector, fake: FakeLLM, sdk_tracing: bool = False
         timeout=90,
     )
     assert proc.returncode == 0, f"{library} client failed:\n{proc.stdout}\n{proc.stderr}"
+    done = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert [tuple(c) for c in done["calls"]] == CALLS[library], "instr_client.py and CALLS disagree"
 
 
 def response_model(a: dict) -> str | None:
@@ -166,7 +168,7 @@ def response_model(a: dict) -> str | None:
 
 
 def requested(model_name: str) -> str:
-    return next(m for m in PRICE_ENTRY if model_name.startswith(m))
+    return next((m for m in PRICE_ENTRY if model_name.startswith(m)), "")
 
 
 def close(actual: float, expected: Decimal, what: str) -> None:
