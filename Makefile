@@ -18,6 +18,8 @@ MDATAGEN          := $(TOOLS)/mdatagen
 CBINDGEN          := $(TOOLS)/cbindgen
 VENV              := $(CURDIR)/.venv
 PY                := $(VENV)/bin/python
+VENV_INSTR        := $(CURDIR)/.venv-instr
+PY_INSTR          := $(VENV_INSTR)/bin/python
 RUST_LIB          := target/release/libtollbooth.a
 SHIM_LIB          := go-shim/internal/engine/lib/libtollbooth.a
 BIN               := build/otelcol-tollbooth
@@ -26,7 +28,7 @@ export CGO_ENABLED := 1
 
 .PHONY: help run dist dist-bench rust header check-header test test-rust test-go test-go-nocgo \
         test-e2e test-rules test-dashboard test-oracle prometheus update-prices bench fmt lint \
-        generate tools venv clean
+        generate tools venv venv-instr clean
 
 help:
 	@echo "make run    build and start the collector on config/collector.yaml"
@@ -75,17 +77,21 @@ generate: $(MDATAGEN)
 	cd go-shim/connector/genaimetricsconnector && $(MDATAGEN) metadata.yaml
 
 # ---- the collector ----
+# Go's build cache does not hash the static library named in #cgo LDFLAGS, and the unused libHash
+# constant compiles to identical objects, so a Rust-only change would reuse the cached binary.
+# A link flag carrying the library's hash changes the link's cache key and forces a relink.
+OCB_RELINK = --ldflags="-s -w -X main.tollboothLibHash=$$(sha256sum $(SHIM_LIB) | cut -c1-16)"
 dist: $(BIN)
 $(BIN): $(SHIM_LIB) $(OCB) config/builder-config.yaml $(shell find go-shim -name '*.go' -not -path '*/tools/*') go-shim/go.mod
 	@mkdir -p build
-	$(OCB) --config config/builder-config.yaml
+	$(OCB) --config config/builder-config.yaml $(OCB_RELINK)
 	@cp build/src/otelcol-tollbooth $@
 	@echo "built $@ ($$(du -h $@ | cut -f1))"
 
 dist-bench: $(BENCH_BIN)
 $(BENCH_BIN): $(SHIM_LIB) $(OCB) config/builder-config-bench.yaml $(shell find go-shim -name '*.go' -not -path '*/tools/*') go-shim/go.mod
 	@mkdir -p build
-	$(OCB) --config config/builder-config-bench.yaml
+	$(OCB) --config config/builder-config-bench.yaml $(OCB_RELINK)
 	@cp build/src-bench/otelcol-tollbooth-bench $@
 
 run: $(BIN)
@@ -105,6 +111,13 @@ $(PY): tests/e2e/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
 	@touch $@
 
+# The instrumented LLM clients of tests/e2e/test_instrumentations.py run in their own venv.
+venv-instr: $(PY_INSTR)
+$(PY_INSTR): tests/e2e/requirements-instr.txt
+	python3 -m venv $(VENV_INSTR)
+	$(VENV_INSTR)/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements-instr.txt
+	@touch $@
+
 test: lint test-rust check-header test-go test-go-nocgo test-rules test-dashboard test-oracle test-e2e
 	@echo "make test: all suites passed"
 
@@ -119,8 +132,8 @@ test-go: $(SHIM_LIB)
 test-go-nocgo:
 	cd go-shim && CGO_ENABLED=0 go vet ./... && CGO_ENABLED=0 go test -count=1 -run 'NoCgo|Edits|LoadConfig' ./...
 
-test-e2e: $(BIN) $(PY) prometheus
-	$(PY) -m pytest -q tests/e2e
+test-e2e: $(BIN) $(PY) $(PY_INSTR) prometheus
+	TOLLBOOTH_INSTR_PYTHON=$(PY_INSTR) $(PY) -m pytest -q tests/e2e
 
 # prometheus + promtool from Debian's package (alert-rule tests, end-to-end scrape test).
 prometheus:

@@ -329,7 +329,8 @@ fn record_from_summary<'a>(
         input_tokens: (sum.status != CostStatus::NoUsage).then_some(t.input),
         output_tokens: (sum.status != CostStatus::NoUsage).then_some(t.output),
         cache_read_tokens: t.cache_read,
-        cache_write_tokens: t.cache_write + t.cache_write_1h,
+        // `cache_write` already includes the 1-hour writes (`cache_write_1h` is a subset).
+        cache_write_tokens: t.cache_write,
         reasoning_tokens: t.reasoning,
         cost: sum.cost.map(|c| Cost {
             usd: c.to_f64(),
@@ -662,6 +663,59 @@ mod tests {
         assert!(
             names.contains(&"tollbooth.genai.unpriced_requests"),
             "{names:?}"
+        );
+    }
+
+    /// 1-hour cache writes are a subset of the cache writes: counted once in the token metric.
+    #[test]
+    fn one_hour_cache_writes_are_counted_once() {
+        let cfg = EngineConfig::from_json(br#"{"cost": {}, "metrics": {}}"#).unwrap();
+        let engine = Engine::new(cfg, 0).unwrap();
+        let int = crate::otlp::kv_int;
+        let call = span(
+            "anthropic.messages.create",
+            vec![
+                kv_str("gen_ai.provider.name", "anthropic"),
+                kv_str("gen_ai.operation.name", "chat"),
+                kv_str("gen_ai.response.model", "claude-haiku-4-5-20251001"),
+                int("gen_ai.usage.input_tokens", 2278),
+                int("gen_ai.usage.cache_creation.input_tokens", 2048),
+                int(
+                    "anthropic.usage.cache_creation.ephemeral_1h_input_tokens",
+                    2048,
+                ),
+                int("gen_ai.usage.output_tokens", 96),
+            ],
+        );
+        let td = applied(&engine, vec![call]);
+        let attrs = &td.resource_spans[0].scope_spans[0].spans[0].attributes;
+        assert_eq!(find_str(attrs, "tollbooth.cost.status"), Some("priced"));
+        let md = opentelemetry_proto::tonic::metrics::v1::MetricsData::decode(
+            engine.collect_metrics(2).unwrap().as_slice(),
+        )
+        .unwrap();
+        let tokens = md.resource_metrics[0].scope_metrics[0]
+            .metrics
+            .iter()
+            .find(|m| m.name == "tollbooth.genai.tokens")
+            .expect("tokens metric");
+        let Some(opentelemetry_proto::tonic::metrics::v1::metric::Data::Sum(sum)) = &tokens.data
+        else {
+            panic!("tokens is a sum")
+        };
+        let cache_write: Vec<_> = sum
+            .data_points
+            .iter()
+            .filter(|p| find_str(&p.attributes, "gen_ai.token.type") == Some("cache_write"))
+            .map(|p| p.value)
+            .collect();
+        use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value;
+        assert!(
+            matches!(
+                cache_write.as_slice(),
+                [Some(Value::AsInt(2048))] | [Some(Value::AsDouble(2048.0))]
+            ),
+            "{cache_write:?}"
         );
     }
 

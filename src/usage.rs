@@ -297,6 +297,11 @@ pub fn normalize<'a>(
                 cache_w.offer(7, int_of(v))
             }
             "ai.usage.inputTokenDetails.noCacheTokens" => ai_sdk_details = true,
+            // The anthropic Python SDK's own tracing (scope com.anthropic.sdk.python) splits the
+            // cache writes by TTL; 1-hour writes have their own rate.
+            "anthropic.usage.cache_creation.ephemeral_1h_input_tokens" => {
+                cache_w_1h.offer(0, int_of(v))
+            }
             "gen_ai.usage.reasoning.output_tokens" => {
                 present |= canon::REASONING;
                 reasoning.offer(0, int_of(v))
@@ -837,6 +842,35 @@ mod tests {
         assert_eq!((r.cache_read_tokens, r.cache_write_tokens), (500, 300));
         assert_eq!(r.cache_write_1h_tokens, 200);
         assert_eq!(r.cache_write_5m_tokens(), 100);
+    }
+
+    #[test]
+    fn anthropic_sdk_native_spans_carry_the_one_hour_split() {
+        // As the anthropic SDK 2.12 emits them: inclusive input, TTL split in its own namespace.
+        let a = [
+            kv_str("gen_ai.operation.name", "chat"),
+            kv_str("gen_ai.provider.name", "anthropic"),
+            kv_str("gen_ai.response.model", "claude-haiku-4-5-20251001"),
+            kv_int("gen_ai.usage.input_tokens", 2278),
+            kv_int("gen_ai.usage.cache_read.input_tokens", 0),
+            kv_int("gen_ai.usage.cache_creation.input_tokens", 2048),
+            kv_int(
+                "anthropic.usage.cache_creation.ephemeral_5m_input_tokens",
+                0,
+            ),
+            kv_int(
+                "anthropic.usage.cache_creation.ephemeral_1h_input_tokens",
+                2048,
+            ),
+            kv_int("gen_ai.usage.output_tokens", 96),
+        ];
+        let r = norm(&a, "com.anthropic.sdk.python", "2.12.0");
+        assert_eq!(r.input_tokens, Some(2278));
+        assert_eq!(
+            (r.cache_write_tokens, r.cache_write_1h_tokens),
+            (2048, 2048)
+        );
+        assert_eq!(r.cache_write_5m_tokens(), 0);
     }
 
     #[test]
