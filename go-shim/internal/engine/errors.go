@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -64,4 +65,6 @@ type Stats struct {
 	GenAIInferenceSpans uint64 `json:"genai_inference_spans"`
 	EditsEmitted        uint64 `json:"edits_emitted"`
 	PanicsCaught        uint64 `json:"panics_caught"`
+	// Sampling is the tail sampler's snapshot (src/sampling/telemetry.rs), absent without one.
+	Sampling json.RawMessage `json:"sampling,omitempty"`
 }
