@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
 )
 
 // defaultMaxBufferedBytes mirrors the Rust default (src/sampling/config.rs); it is only used
@@ -33,7 +34,31 @@ type Config struct {
 	_ struct{}
 }
 
-var _ component.Config = (*Config)(nil)
+var (
+	_ component.Config    = (*Config)(nil)
+	_ confmap.Unmarshaler = (*Config)(nil)
+)
+
+// Unmarshal reads release_interval into Go and keeps every other key for the engine. It
+// takes the keys from ToStringMap, which resolves ${env:...} references to their values
+// (a plain `,remain` capture would keep the resolver's internal wrappers).
+func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	if conf == nil {
+		return nil
+	}
+	var goKeys struct {
+		ReleaseInterval time.Duration `mapstructure:"release_interval"`
+	}
+	goKeys.ReleaseInterval = cfg.ReleaseInterval
+	if err := conf.Unmarshal(&goKeys, confmap.WithIgnoreUnused()); err != nil {
+		return err
+	}
+	cfg.ReleaseInterval = goKeys.ReleaseInterval
+	rest := conf.ToStringMap()
+	delete(rest, "release_interval")
+	cfg.Sampling = rest
+	return nil
+}
 
 // Validate checks what Go reads; the engine validates the sampling keys at creation.
 func (cfg *Config) Validate() error {
