@@ -499,8 +499,8 @@ fn latency(t: &TraceData, threshold_ms: i64, upper_ms: i64) -> Decision {
 }
 
 /// Contrib's resource-or-span walk. `m` answers `Some(matched)` when the key is present.
-/// Plain: Sampled if any resource or span matches. Inverted: InvertNotSampled as soon as one
-/// matches, else InvertSampled.
+/// Plain: Sampled if any resource or span matches. Inverted (as contrib v0.161): NotSampled
+/// as soon as one matches, else Sampled.
 fn resource_or_span(
     t: &TraceData,
     invert: bool,
@@ -514,8 +514,10 @@ fn resource_or_span(
     match (invert, any) {
         (false, true) => Decision::Sampled,
         (false, false) => Decision::NotSampled,
-        (true, true) => Decision::InvertNotSampled,
-        (true, false) => Decision::InvertSampled,
+        // Contrib v0.161 returns plain decisions for invert_match (its inverted decisions are
+        // no longer produced): a match means NotSampled, no match means Sampled.
+        (true, true) => Decision::NotSampled,
+        (true, false) => Decision::Sampled,
     }
 }
 
@@ -536,8 +538,10 @@ fn string_policy(t: &TraceData, key: &str, matcher: &StringMatcher, invert: bool
     match (invert, any) {
         (false, true) => Decision::Sampled,
         (false, false) => Decision::NotSampled,
-        (true, true) => Decision::InvertNotSampled,
-        (true, false) => Decision::InvertSampled,
+        // Contrib v0.161 returns plain decisions for invert_match (its inverted decisions are
+        // no longer produced): a match means NotSampled, no match means Sampled.
+        (true, true) => Decision::NotSampled,
+        (true, false) => Decision::Sampled,
     }
 }
 

@@ -89,7 +89,9 @@ def read_requests(path: Path) -> list[dict]:
     if not path.exists():
         return []
     out = []
-    for line in path.read_bytes().splitlines():
+    data = path.read_bytes()
+    # A line still being written has no newline yet; read only complete lines.
+    for line in data[: data.rfind(b"\n") + 1].splitlines():
         if line.strip():
             out.append(json.loads(line))
     return out
