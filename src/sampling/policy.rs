@@ -491,7 +491,8 @@ fn latency(t: &TraceData, threshold_ms: i64, upper_ms: i64) -> Decision {
         }
         let ms = (max as i128 - min as i128) / 1_000_000;
         if upper_ms == 0 {
-            ms >= threshold_ms as i128
+            // Strictly longer, as contrib v0.161 (`duration.Milliseconds() > thresholdMs`).
+            ms > threshold_ms as i128
         } else {
             (threshold_ms as i128) < ms && ms <= upper_ms as i128
         }

@@ -177,6 +177,9 @@ fn latency_lower_and_upper_bounds() {
     assert_eq!(eval(lat, vec![a.clone()]), Sampled);
     let mut b = a.clone();
     b.end_time_unix_nano = 99 * MS;
+    assert_eq!(eval(lat, vec![b.clone()]), NotSampled);
+    // Exactly the threshold is not "longer than" it (contrib v0.161).
+    b.end_time_unix_nano = 100 * MS;
     assert_eq!(eval(lat, vec![b]), NotSampled);
     let bounded =
         r#"{"name":"l","type":"latency","latency":{"threshold_ms":100,"upper_threshold_ms":120}}"#;
