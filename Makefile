@@ -25,7 +25,7 @@ BENCH_BIN         := build/otelcol-tollbooth-bench
 export CGO_ENABLED := 1
 
 .PHONY: help run dist dist-bench rust header check-header test test-rust test-go test-go-nocgo \
-        test-e2e bench fmt lint generate tools venv clean
+        test-e2e test-e2e-bench bench-sampling bench fmt lint generate tools venv clean
 
 help:
 	@echo "make run    build and start the collector on config/collector.yaml"
@@ -72,6 +72,7 @@ check-header: $(CBINDGEN)
 generate: $(MDATAGEN)
 	cd go-shim/processor/genaiprocessor && $(MDATAGEN) metadata.yaml
 	cd go-shim/connector/genaimetricsconnector && $(MDATAGEN) metadata.yaml
+	cd go-shim/processor/genaitailsamplingprocessor && $(MDATAGEN) metadata.yaml
 
 # ---- the collector ----
 dist: $(BIN)
@@ -104,7 +105,7 @@ $(PY): tests/e2e/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
 	@touch $@
 
-test: lint test-rust check-header test-go test-go-nocgo test-e2e
+test: lint test-rust check-header test-go test-go-nocgo test-e2e test-e2e-bench
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -118,11 +119,21 @@ test-go-nocgo:
 	cd go-shim && CGO_ENABLED=0 go vet ./... && CGO_ENABLED=0 go test -count=1 -run 'NoCgo|Edits|LoadConfig' ./...
 
 test-e2e: $(BIN) $(PY)
-	$(PY) -m pytest -q tests/e2e
+	$(PY) -m pytest -q tests/e2e --ignore=tests/e2e/test_two_tier.py --ignore=tests/e2e/test_sampling_equivalence.py
+
+# Tests that need the bench distribution (contrib tail_sampling and load_balancing beside ours).
+test-e2e-bench: $(BENCH_BIN) $(PY)
+	$(PY) -m pytest -q tests/e2e/test_two_tier.py tests/e2e/test_sampling_equivalence.py
 
 # ---- benchmarks ----
 bench: $(SHIM_LIB)
 	cd go-shim && go test -run '^$$' -bench . -benchmem -count 1 ./processor/genaiprocessor/
+
+# genai_tail_sampling beside contrib's tail_sampling, same input and policy list, one process per
+# measurement (see BENCHMARKS-sampling.md).
+bench-sampling: $(SHIM_LIB)
+	cd go-shim/samplingbench && go build -o $(CURDIR)/build/samplingbench .
+	@for mode in cpu mem; do for impl in tollbooth contrib; do ./build/samplingbench -impl $$impl -mode $$mode -traces 50000; done; done
 
 # ---- hygiene ----
 fmt:
