@@ -119,11 +119,12 @@ test-go-nocgo:
 	cd go-shim && CGO_ENABLED=0 go vet ./... && CGO_ENABLED=0 go test -count=1 -run 'NoCgo|Edits|LoadConfig' ./...
 
 test-e2e: $(BIN) $(PY)
-	$(PY) -m pytest -q tests/e2e --ignore=tests/e2e/test_two_tier.py --ignore=tests/e2e/test_sampling_equivalence.py
+	$(PY) -m pytest -q tests/e2e --ignore=tests/e2e/bench
 
-# Tests that need the bench distribution (contrib tail_sampling and load_balancing beside ours).
+# End-to-end tests that need the bench distribution (contrib tail_sampling and load_balancing
+# beside ours): two-tier scale-out, equivalence with contrib, the tail-sampling example.
 test-e2e-bench: $(BENCH_BIN) $(PY)
-	$(PY) -m pytest -q tests/e2e/test_two_tier.py tests/e2e/test_sampling_equivalence.py
+	$(PY) -m pytest -q tests/e2e/bench
 
 # ---- benchmarks ----
 bench: $(SHIM_LIB)

@@ -40,12 +40,13 @@ class Proc:
         self.http = f"127.0.0.1:{free_port()}"
         self.health = f"127.0.0.1:{free_port()}"
         self.self_metrics_port = free_port()
+        self.prometheus = f"127.0.0.1:{free_port()}"
         self.log_path = self.dir / "collector.log"
         env = dict(
             os.environ,
             TOLLBOOTH_OTLP_GRPC=self.grpc,
             TOLLBOOTH_OTLP_HTTP=self.http,
-            TOLLBOOTH_PROMETHEUS=f"127.0.0.1:{free_port()}",
+            TOLLBOOTH_PROMETHEUS=self.prometheus,
             TOLLBOOTH_SELF_METRICS_HOST="127.0.0.1",
             TOLLBOOTH_SELF_METRICS_PORT=str(self.self_metrics_port),
             TOLLBOOTH_HEALTH=self.health,
@@ -67,6 +68,9 @@ class Proc:
         if not self.log.closed:
             self.log.flush()
         return self.log_path.read_text(errors="replace")
+
+    def metrics(self) -> str:
+        return http_get(f"http://{self.prometheus}/metrics")
 
     def self_metrics(self) -> str:
         return http_get(f"http://127.0.0.1:{self.self_metrics_port}/metrics")
