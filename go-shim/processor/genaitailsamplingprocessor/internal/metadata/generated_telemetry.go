@@ -321,7 +321,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ProcessorGenaiTailSamplingBytesBuffered, err = builder.meter.Int64ObservableGauge(
 		"otelcol_processor_genai_tail_sampling_bytes_buffered",
-		metric.WithDescription("Encoded bytes of the spans waiting for a decision (counted against max_buffered_bytes). [Development]"),
+		metric.WithDescription("Estimated in-memory bytes of the spans waiting for a decision (counted against max_buffered_bytes). [Development]"),
 		metric.WithUnit("By"),
 	)
 	errs = errors.Join(errs, err)

@@ -40,7 +40,7 @@ func AssertEqualProcessorGenaiTailSamplingBatchesFailedOpen(t *testing.T, tt *co
 func AssertEqualProcessorGenaiTailSamplingBytesBuffered(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_processor_genai_tail_sampling_bytes_buffered",
-		Description: "Encoded bytes of the spans waiting for a decision (counted against max_buffered_bytes). [Development]",
+		Description: "Estimated in-memory bytes of the spans waiting for a decision (counted against max_buffered_bytes). [Development]",
 		Unit:        "By",
 		Data: metricdata.Gauge[int64]{
 			DataPoints: dps,
