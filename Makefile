@@ -27,8 +27,8 @@ BENCH_BIN         := build/otelcol-tollbooth-bench
 export CGO_ENABLED := 1
 
 .PHONY: help run dist dist-bench rust header check-header test test-rust test-go test-go-nocgo \
-        test-e2e test-rules test-dashboard test-oracle prometheus update-prices bench fmt lint \
-        generate tools venv venv-instr clean
+        test-e2e test-e2e-bench test-rules test-dashboard test-oracle prometheus update-prices \
+        bench bench-sampling fmt lint generate tools venv venv-instr clean
 
 help:
 	@echo "make run    build and start the collector on config/collector.yaml"
@@ -75,23 +75,23 @@ check-header: $(CBINDGEN)
 generate: $(MDATAGEN)
 	cd go-shim/processor/genaiprocessor && $(MDATAGEN) metadata.yaml
 	cd go-shim/connector/genaimetricsconnector && $(MDATAGEN) metadata.yaml
+	cd go-shim/processor/genaitailsamplingprocessor && $(MDATAGEN) metadata.yaml
 
 # ---- the collector ----
-# Go's build cache does not hash the static library named in #cgo LDFLAGS, and the unused libHash
-# constant compiles to identical objects, so a Rust-only change would reuse the cached binary.
-# A link flag carrying the library's hash changes the link's cache key and forces a relink.
-OCB_RELINK = --ldflags="-s -w -X main.tollboothLibHash=$$(sha256sum $(SHIM_LIB) | cut -c1-16)"
+# Go's build cache does not hash the static library named in #cgo LDFLAGS. The library's hash is
+# compiled into the engine package (zz_libhash.go, used by libhash.go), so a Rust-only change
+# changes that package and forces the collector to relink.
 dist: $(BIN)
 $(BIN): $(SHIM_LIB) $(OCB) config/builder-config.yaml $(shell find go-shim -name '*.go' -not -path '*/tools/*') go-shim/go.mod
 	@mkdir -p build
-	$(OCB) --config config/builder-config.yaml $(OCB_RELINK)
+	$(OCB) --config config/builder-config.yaml
 	@cp build/src/otelcol-tollbooth $@
 	@echo "built $@ ($$(du -h $@ | cut -f1))"
 
 dist-bench: $(BENCH_BIN)
 $(BENCH_BIN): $(SHIM_LIB) $(OCB) config/builder-config-bench.yaml $(shell find go-shim -name '*.go' -not -path '*/tools/*') go-shim/go.mod
 	@mkdir -p build
-	$(OCB) --config config/builder-config-bench.yaml $(OCB_RELINK)
+	$(OCB) --config config/builder-config-bench.yaml
 	@cp build/src-bench/otelcol-tollbooth-bench $@
 
 run: $(BIN)
@@ -118,7 +118,7 @@ $(PY_INSTR): tests/e2e/requirements-instr.txt
 	$(VENV_INSTR)/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements-instr.txt
 	@touch $@
 
-test: lint test-rust check-header test-go test-go-nocgo test-rules test-dashboard test-oracle test-e2e
+test: lint test-rust check-header test-go test-go-nocgo test-rules test-dashboard test-oracle test-e2e test-e2e-bench
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -133,7 +133,7 @@ test-go-nocgo:
 	cd go-shim && CGO_ENABLED=0 go vet ./... && CGO_ENABLED=0 go test -count=1 -run 'NoCgo|Edits|LoadConfig' ./...
 
 test-e2e: $(BIN) $(PY) $(PY_INSTR) prometheus
-	TOLLBOOTH_INSTR_PYTHON=$(PY_INSTR) $(PY) -m pytest -q tests/e2e
+	TOLLBOOTH_INSTR_PYTHON=$(PY_INSTR) $(PY) -m pytest -q tests/e2e --ignore=tests/e2e/bench
 
 # prometheus + promtool from Debian's package (alert-rule tests, end-to-end scrape test).
 prometheus:
@@ -157,11 +157,22 @@ test-oracle:
 update-prices:
 	tools/update-prices.sh
 
+# End-to-end tests that need the bench distribution (contrib tail_sampling and load_balancing
+# beside ours): two-tier scale-out, equivalence with contrib, the tail-sampling example.
+test-e2e-bench: $(BENCH_BIN) $(PY)
+	$(PY) -m pytest -q tests/e2e/bench
+
 # ---- benchmarks ----
 # Comparative benchmarks; BENCHMARKS.md records the results and the commands.
 bench: $(SHIM_LIB)
 	cd go-shim && go test -run '^$$' -bench . -benchmem -count 1 ./processor/genaiprocessor/ ./internal/contribcompat/
 	cargo bench --locked --bench cost --bench redaction --bench sampling --bench metrics
+
+# genai_tail_sampling beside contrib's tail_sampling, same input and policy list, one process per
+# measurement (see BENCHMARKS-sampling.md).
+bench-sampling: $(SHIM_LIB)
+	cd go-shim/samplingbench && go build -o $(CURDIR)/build/samplingbench .
+	@for mode in cpu mem; do for impl in tollbooth contrib; do ./build/samplingbench -impl $$impl -mode $$mode -traces 50000; done; done
 
 # ---- hygiene ----
 fmt:

@@ -491,7 +491,8 @@ fn latency(t: &TraceData, threshold_ms: i64, upper_ms: i64) -> Decision {
         }
         let ms = (max as i128 - min as i128) / 1_000_000;
         if upper_ms == 0 {
-            ms >= threshold_ms as i128
+            // Strictly longer, as contrib v0.161 (`duration.Milliseconds() > thresholdMs`).
+            ms > threshold_ms as i128
         } else {
             (threshold_ms as i128) < ms && ms <= upper_ms as i128
         }
@@ -499,8 +500,8 @@ fn latency(t: &TraceData, threshold_ms: i64, upper_ms: i64) -> Decision {
 }
 
 /// Contrib's resource-or-span walk. `m` answers `Some(matched)` when the key is present.
-/// Plain: Sampled if any resource or span matches. Inverted: InvertNotSampled as soon as one
-/// matches, else InvertSampled.
+/// Plain: Sampled if any resource or span matches. Inverted (as contrib v0.161): NotSampled
+/// as soon as one matches, else Sampled.
 fn resource_or_span(
     t: &TraceData,
     invert: bool,
@@ -514,8 +515,10 @@ fn resource_or_span(
     match (invert, any) {
         (false, true) => Decision::Sampled,
         (false, false) => Decision::NotSampled,
-        (true, true) => Decision::InvertNotSampled,
-        (true, false) => Decision::InvertSampled,
+        // Contrib v0.161 returns plain decisions for invert_match (its inverted decisions are
+        // no longer produced): a match means NotSampled, no match means Sampled.
+        (true, true) => Decision::NotSampled,
+        (true, false) => Decision::Sampled,
     }
 }
 
@@ -536,8 +539,10 @@ fn string_policy(t: &TraceData, key: &str, matcher: &StringMatcher, invert: bool
     match (invert, any) {
         (false, true) => Decision::Sampled,
         (false, false) => Decision::NotSampled,
-        (true, true) => Decision::InvertNotSampled,
-        (true, false) => Decision::InvertSampled,
+        // Contrib v0.161 returns plain decisions for invert_match (its inverted decisions are
+        // no longer produced): a match means NotSampled, no match means Sampled.
+        (true, true) => Decision::NotSampled,
+        (true, false) => Decision::Sampled,
     }
 }
 

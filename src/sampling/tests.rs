@@ -177,6 +177,9 @@ fn latency_lower_and_upper_bounds() {
     assert_eq!(eval(lat, vec![a.clone()]), Sampled);
     let mut b = a.clone();
     b.end_time_unix_nano = 99 * MS;
+    assert_eq!(eval(lat, vec![b.clone()]), NotSampled);
+    // Exactly the threshold is not "longer than" it (contrib v0.161).
+    b.end_time_unix_nano = 100 * MS;
     assert_eq!(eval(lat, vec![b]), NotSampled);
     let bounded =
         r#"{"name":"l","type":"latency","latency":{"threshold_ms":100,"upper_threshold_ms":120}}"#;
@@ -217,14 +220,14 @@ fn numeric_attribute_with_invert() {
             inv,
             vec![sp(1, 1, 0, vec![kv_int("http.status_code", 503)])]
         ),
-        InvertNotSampled
+        NotSampled
     );
     assert_eq!(
         eval(
             inv,
             vec![sp(1, 1, 0, vec![kv_int("http.status_code", 200)])]
         ),
-        InvertSampled
+        Sampled
     );
 }
 
@@ -363,13 +366,13 @@ fn string_attribute_exact_regex_invert() {
     let inv = r#"{"name":"s","type":"string_attribute","string_attribute":{"key":"route","values":["/health"],"invert_match":true}}"#;
     assert_eq!(
         eval(inv, vec![sp(1, 1, 0, vec![kv_str("route", "/health")])]),
-        InvertNotSampled
+        NotSampled
     );
     assert_eq!(
         eval(inv, vec![sp(1, 1, 0, vec![kv_str("route", "/x")])]),
-        InvertSampled
+        Sampled
     );
-    assert_eq!(eval(inv, vec![sp(1, 1, 0, vec![])]), InvertSampled);
+    assert_eq!(eval(inv, vec![sp(1, 1, 0, vec![])]), Sampled);
     let bad: PolicyConfig = serde_json::from_str(r#"{"name":"s","type":"string_attribute","string_attribute":{"key":"k","values":["("],"enabled_regex_matching":true}}"#).unwrap();
     assert!(Policy::build(&bad)
         .unwrap_err()
@@ -390,7 +393,7 @@ fn boolean_attribute() {
     let inv = r#"{"name":"b","type":"boolean_attribute","boolean_attribute":{"key":"debug","value":true,"invert_match":true}}"#;
     assert_eq!(
         eval(inv, vec![sp(1, 1, 0, vec![kv_bool("debug", true)])]),
-        InvertNotSampled
+        NotSampled
     );
 }
 
@@ -892,8 +895,9 @@ fn sample_on_first_match_stops_evaluating() {
 }
 
 #[test]
-fn invert_match_precedence_in_the_sampler() {
-    // InvertNotSampled overrides a plain Sampled from another policy (contrib, gate off).
+fn invert_match_gives_plain_decisions_in_the_sampler() {
+    // Contrib v0.161: invert_match yields plain NotSampled / Sampled, so it no longer vetoes
+    // a Sampled from another policy.
     let s = sampler(
         "",
         r#"[{"name":"all","type":"always_sample"},
@@ -906,7 +910,7 @@ fn invert_match_precedence_in_the_sampler() {
         ]),
         0,
     );
-    assert_eq!(trace_ids(&s.release(SEC, false)), vec![2]);
+    assert_eq!(trace_ids(&s.release(SEC, false)), vec![1, 2]);
 }
 
 #[test]

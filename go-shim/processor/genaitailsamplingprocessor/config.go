@@ -1,0 +1,102 @@
+package genaitailsamplingprocessor // import "github.com/tollbooth-dev/tollbooth/go-shim/processor/genaitailsamplingprocessor"
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+)
+
+// defaultMaxBufferedBytes mirrors the Rust default (src/sampling/config.rs); it is only used
+// to report the configured budget as a gauge when the key is absent.
+const defaultMaxBufferedBytes = 256 << 20
+
+// Config is the `genai_tail_sampling` processor's YAML configuration.
+//
+// Only ReleaseInterval is read by Go. Every other key (contrib tail_sampling's schema
+// unchanged - decision_wait, num_traces, decision_cache, policies, ... - plus
+// max_buffered_bytes and the genai_* policy types) is captured as-is and handed to the Rust
+// engine as JSON, which validates it and names any bad key; the processor fails to be created
+// (so the collector fails to start) with that message.
+type Config struct {
+	// ReleaseInterval is how often decided traces are collected from the engine and sent on.
+	// Decisions are due on the engine's clock (decision_wait from the first span); this only
+	// bounds how late a due trace is forwarded. Default 100ms.
+	ReleaseInterval time.Duration `mapstructure:"release_interval"`
+
+	// Sampling holds every other key, passed to the engine unchanged.
+	Sampling map[string]any `mapstructure:",remain"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+var (
+	_ component.Config    = (*Config)(nil)
+	_ confmap.Unmarshaler = (*Config)(nil)
+)
+
+// Unmarshal reads release_interval into Go and keeps every other key for the engine. It
+// takes the keys from ToStringMap, which resolves ${env:...} references to their values
+// (a plain `,remain` capture would keep the resolver's internal wrappers).
+func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	if conf == nil {
+		return nil
+	}
+	var goKeys struct {
+		ReleaseInterval time.Duration `mapstructure:"release_interval"`
+	}
+	goKeys.ReleaseInterval = cfg.ReleaseInterval
+	if err := conf.Unmarshal(&goKeys, confmap.WithIgnoreUnused()); err != nil {
+		return err
+	}
+	cfg.ReleaseInterval = goKeys.ReleaseInterval
+	rest := conf.ToStringMap()
+	delete(rest, "release_interval")
+	cfg.Sampling = rest
+	return nil
+}
+
+// Validate checks what Go reads; the engine validates the sampling keys at creation.
+func (cfg *Config) Validate() error {
+	if cfg.ReleaseInterval <= 0 {
+		return errors.New("release_interval must be greater than 0 (for example 100ms)")
+	}
+	return nil
+}
+
+// engineJSON is the JSON the Rust engine parses (src/config.rs): no normalisation edits
+// (this processor only holds and releases), and the sampling keys verbatim.
+func (cfg *Config) engineJSON() ([]byte, error) {
+	sampling := cfg.Sampling
+	if sampling == nil {
+		// Never send null: that would mean "no sampler" and every batch would pass.
+		sampling = map[string]any{}
+	}
+	b, err := json.Marshal(map[string]any{
+		"normalize": map[string]any{"write_latest_names": false},
+		"sampling":  sampling,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("genai_tail_sampling: configuration cannot be encoded: %w", err)
+	}
+	return b, nil
+}
+
+// maxBufferedBytes is the configured byte budget, for the gauge.
+func (cfg *Config) maxBufferedBytes() int64 {
+	switch v := cfg.Sampling["max_buffered_bytes"].(type) {
+	case int:
+		return int64(v)
+	case int64:
+		return v
+	case uint64:
+		return int64(v)
+	case float64:
+		return int64(v)
+	}
+	return defaultMaxBufferedBytes
+}

@@ -1,0 +1,223 @@
+package genaitailsamplingprocessor // import "github.com/tollbooth-dev/tollbooth/go-shim/processor/genaitailsamplingprocessor"
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/tollbooth-dev/tollbooth/go-shim/internal/engine"
+	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaitailsamplingprocessor/internal/metadata"
+)
+
+// tailSampler hands every batch to the Rust engine, which buffers it by trace ID; a ticker
+// goroutine collects the traces the engine has decided to keep and sends them on. The engine
+// makes decisions inside Release, off the ingest path, so ConsumeTraces never waits for a
+// decision and a slow tick never blocks ingestion (the engine's buffer is sharded).
+type tailSampler struct {
+	logger    *zap.Logger
+	next      consumer.Traces
+	engine    *engine.Engine
+	telemetry *metadata.TelemetryBuilder
+	interval  time.Duration
+	maxBytes  int64
+	marshaler ptrace.ProtoMarshaler
+
+	// stats is the last sampling snapshot, refreshed after every release; the async
+	// instruments read it at collection time.
+	stats atomic.Pointer[samplingStats]
+
+	startOnce    sync.Once
+	running      bool // set inside startOnce
+	shutdownOnce sync.Once
+	stop         chan struct{}
+	done         chan struct{}
+	// releaseMu serialises releases so the final flush cannot race a tick.
+	releaseMu sync.Mutex
+}
+
+var _ processor.Traces = (*tailSampler)(nil)
+
+func newTailSampler(set processor.Settings, cfg *Config, next consumer.Traces) (*tailSampler, error) {
+	conf, err := cfg.engineJSON()
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engine.New(conf, time.Now())
+	if err != nil {
+		var engErr *engine.Error
+		if errors.As(err, &engErr) && engErr.Status == engine.StatusInvalidConfig {
+			return nil, fmt.Errorf("genai_tail_sampling: invalid configuration: %s", engErr.Message)
+		}
+		return nil, fmt.Errorf("genai_tail_sampling: %w", err)
+	}
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		eng.Close()
+		return nil, err
+	}
+	p := &tailSampler{
+		logger:    set.Logger,
+		next:      next,
+		engine:    eng,
+		telemetry: tb,
+		interval:  cfg.ReleaseInterval,
+		maxBytes:  cfg.maxBufferedBytes(),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
+	}
+	p.stats.Store(&samplingStats{})
+	if err := p.registerCallbacks(); err != nil {
+		tb.Shutdown()
+		eng.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *tailSampler) Capabilities() consumer.Capabilities {
+	// Held batches are copied by the engine; fail-open batches are forwarded unchanged.
+	return consumer.Capabilities{MutatesData: false}
+}
+
+func (p *tailSampler) Start(context.Context, component.Host) error {
+	p.startOnce.Do(func() {
+		p.running = true
+		go p.loop()
+	})
+	return nil
+}
+
+func (p *tailSampler) loop() {
+	defer close(p.done)
+	t := time.NewTicker(p.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+			p.release(context.Background(), false)
+		}
+	}
+}
+
+// ConsumeTraces gives the batch to the engine. A held batch is the engine's now; any failure
+// forwards the batch unchanged (fail-open) and counts it: nothing is lost by us.
+func (p *tailSampler) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
+	buf, err := p.marshaler.MarshalTraces(td)
+	if err != nil {
+		return p.failOpen(ctx, td, "marshal", err)
+	}
+	var res engine.EditResult
+	err = p.engine.Process(buf, time.Now(), func(edits []byte) error {
+		var decodeErr error
+		res, decodeErr = engine.ApplyEdits(td, edits)
+		return decodeErr
+	})
+	if err != nil {
+		return p.failOpen(ctx, td, failReason(err), err)
+	}
+	if !res.Held {
+		// Not expected with a sampler configured; never lose the batch.
+		return p.next.ConsumeTraces(ctx, td)
+	}
+	return nil
+}
+
+func (p *tailSampler) failOpen(ctx context.Context, td ptrace.Traces, reason string, err error) error {
+	attrs := metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason)))
+	p.telemetry.ProcessorGenaiTailSamplingBatchesFailedOpen.Add(ctx, 1, attrs)
+	p.telemetry.ProcessorGenaiTailSamplingSpansFailedOpen.Add(ctx, int64(td.SpanCount()), attrs)
+	p.logger.Debug("batch passed on unsampled (fail-open)", zap.String("reason", reason), zap.Error(err))
+	return p.next.ConsumeTraces(ctx, td)
+}
+
+func failReason(err error) string {
+	var engErr *engine.Error
+	switch {
+	case errors.Is(err, engine.ErrMalformedEdits):
+		return "bad_edits"
+	case errors.As(err, &engErr) && engErr.Status == engine.StatusDecodeError:
+		return "undecodable"
+	case errors.As(err, &engErr) && engErr.Status == engine.StatusPanic:
+		return "panic"
+	}
+	return "engine_error"
+}
+
+// release collects the decided-and-kept traces and sends them on. The engine's buffer is
+// copied into Go memory before decoding and freed when the engine call returns.
+func (p *tailSampler) release(ctx context.Context, flushAll bool) {
+	p.releaseMu.Lock()
+	defer p.releaseMu.Unlock()
+	started := time.Now()
+	var out ptrace.Traces
+	var have bool
+	err := p.engine.Release(started, flushAll, func(b []byte) error {
+		if len(b) == 0 {
+			return nil
+		}
+		var u ptrace.ProtoUnmarshaler
+		td, err := u.UnmarshalTraces(bytes.Clone(b))
+		if err != nil {
+			return err
+		}
+		out, have = td, true
+		return nil
+	})
+	p.telemetry.ProcessorGenaiTailSamplingReleaseDuration.Record(ctx, time.Since(started).Seconds())
+	if err != nil {
+		if !errors.Is(err, engine.ErrClosed) {
+			p.telemetry.ProcessorGenaiTailSamplingReleaseFailures.Add(ctx, 1)
+			p.logger.Error("tail sampling release failed", zap.Error(err))
+		}
+		return
+	}
+	p.refreshStats()
+	if have && out.SpanCount() > 0 {
+		if err := p.next.ConsumeTraces(ctx, out); err != nil {
+			p.logger.Warn("next consumer rejected sampled traces", zap.Int("spans", out.SpanCount()), zap.Error(err))
+		}
+	}
+}
+
+func (p *tailSampler) refreshStats() {
+	st, err := p.engine.Stats()
+	if err != nil || len(st.Sampling) == 0 {
+		return
+	}
+	var s samplingStats
+	if err := json.Unmarshal(st.Sampling, &s); err == nil {
+		p.stats.Store(&s)
+	}
+}
+
+// Shutdown stops the ticker, decides and forwards every pending trace (the engine drops them
+// instead when drop_pending_traces_on_shutdown is set), then frees the engine.
+func (p *tailSampler) Shutdown(ctx context.Context) error {
+	p.shutdownOnce.Do(func() {
+		// After this Do, Start can no longer launch the loop; running says whether it did.
+		p.startOnce.Do(func() {})
+		close(p.stop)
+		if p.running {
+			<-p.done
+		}
+		p.release(ctx, true)
+		p.engine.Close()
+		p.telemetry.Shutdown()
+	})
+	return nil
+}

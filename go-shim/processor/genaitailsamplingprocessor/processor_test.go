@@ -1,0 +1,255 @@
+//go:build cgo
+
+package genaitailsamplingprocessor
+
+import (
+	"context"
+	"encoding/binary"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor/processortest"
+
+	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaitailsamplingprocessor/internal/metadata"
+)
+
+// Generous deadlines: the tests wait for outcomes, never for a fixed time.
+const deadline = 20 * time.Second
+
+func traceID(n int) pcommon.TraceID {
+	var t pcommon.TraceID
+	binary.BigEndian.PutUint64(t[0:8], 0xabc0000+uint64(n))
+	binary.BigEndian.PutUint64(t[8:16], 0x9e3779b97f4a7c15*uint64(n+1))
+	return t
+}
+
+// spanOpts describes one test span.
+type spanOpts struct {
+	trace, span int
+	errStatus   bool
+	name        string
+	attrs       map[string]any
+}
+
+func batch(spans ...spanOpts) ptrace.Traces {
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "svc")
+	ss := rs.ScopeSpans().AppendEmpty()
+	for _, o := range spans {
+		s := ss.Spans().AppendEmpty()
+		s.SetTraceID(traceID(o.trace))
+		var sid pcommon.SpanID
+		binary.BigEndian.PutUint64(sid[:], uint64(o.trace)<<16|uint64(o.span+1))
+		s.SetSpanID(sid)
+		if o.span > 0 {
+			var psid pcommon.SpanID
+			binary.BigEndian.PutUint64(psid[:], uint64(o.trace)<<16|1)
+			s.SetParentSpanID(psid)
+		}
+		s.SetName(o.name)
+		if s.Name() == "" {
+			s.SetName("op")
+		}
+		s.SetStartTimestamp(1_760_000_000_000_000_000)
+		s.SetEndTimestamp(1_760_000_000_100_000_000)
+		if o.errStatus {
+			s.Status().SetCode(ptrace.StatusCodeError)
+		}
+		require.NoError(nil, s.Attributes().FromRaw(o.attrs))
+	}
+	return td
+}
+
+func newProcessor(t *testing.T, sampling map[string]any, sink *consumertest.TracesSink) *tailSampler {
+	t.Helper()
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, confmap.NewFromStringMap(map[string]any{"release_interval": "10ms"}).Unmarshal(cfg))
+	cfg.Sampling = sampling
+	p, err := NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, sink)
+	require.NoError(t, err)
+	require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
+	return p.(*tailSampler)
+}
+
+// spansByTrace counts the spans the sink received per trace number.
+func spansByTrace(sink *consumertest.TracesSink) map[pcommon.TraceID]int {
+	out := map[pcommon.TraceID]int{}
+	for _, td := range sink.AllTraces() {
+		rss := td.ResourceSpans()
+		for i := 0; i < rss.Len(); i++ {
+			sss := rss.At(i).ScopeSpans()
+			for j := 0; j < sss.Len(); j++ {
+				spans := sss.At(j).Spans()
+				for k := 0; k < spans.Len(); k++ {
+					out[spans.At(k).TraceID()]++
+				}
+			}
+		}
+	}
+	return out
+}
+
+func errorsAndAttr(decisionWait string) map[string]any {
+	return map[string]any{
+		"decision_wait": decisionWait,
+		"policies": []any{
+			map[string]any{"name": "errors", "type": "status_code", "status_code": map[string]any{"status_codes": []any{"ERROR"}}},
+			map[string]any{"name": "vip", "type": "string_attribute", "string_attribute": map[string]any{"key": "tier", "values": []any{"vip"}}},
+		},
+	}
+}
+
+func TestPoliciesDecideAndSpansStayTogether(t *testing.T) {
+	sink := new(consumertest.TracesSink)
+	p := newProcessor(t, errorsAndAttr("200ms"), sink)
+	defer func() { require.NoError(t, p.Shutdown(context.Background())) }()
+	ctx := context.Background()
+
+	// Trace 1 errors in its second batch; trace 2 is a VIP; trace 3 matches nothing.
+	require.NoError(t, p.ConsumeTraces(ctx, batch(spanOpts{trace: 1, span: 0}, spanOpts{trace: 2, span: 0, attrs: map[string]any{"tier": "vip"}}, spanOpts{trace: 3, span: 0})))
+	require.NoError(t, p.ConsumeTraces(ctx, batch(spanOpts{trace: 1, span: 1, errStatus: true}, spanOpts{trace: 3, span: 1})))
+	require.NoError(t, p.ConsumeTraces(ctx, batch(spanOpts{trace: 1, span: 2}, spanOpts{trace: 2, span: 1})))
+	assert.Equal(t, 0, sink.SpanCount(), "held batches are not forwarded before a decision")
+
+	require.Eventually(t, func() bool { return sink.SpanCount() == 5 }, deadline, 10*time.Millisecond)
+	got := spansByTrace(sink)
+	assert.Equal(t, map[pcommon.TraceID]int{traceID(1): 3, traceID(2): 2}, got)
+	require.Eventually(t, func() bool {
+		s := p.stats.Load()
+		return s.TracesSampled == 2 && s.TracesNotSampled == 1 && s.SpansNotSampled == 2
+	}, deadline, 10*time.Millisecond)
+}
+
+func TestLateSpansFollowTheirTracesDecision(t *testing.T) {
+	sink := new(consumertest.TracesSink)
+	p := newProcessor(t, errorsAndAttr("100ms"), sink)
+	defer func() { require.NoError(t, p.Shutdown(context.Background())) }()
+	ctx := context.Background()
+
+	require.NoError(t, p.ConsumeTraces(ctx, batch(spanOpts{trace: 1, span: 0, errStatus: true}, spanOpts{trace: 2, span: 0})))
+	require.Eventually(t, func() bool {
+		s := p.stats.Load()
+		return s.TracesSampled == 1 && s.TracesNotSampled == 1
+	}, deadline, 10*time.Millisecond)
+	require.Equal(t, 1, sink.SpanCount())
+
+	// Late spans: the kept trace's late span is forwarded, the dropped trace's is dropped, even
+	// though the late span of trace 2 now carries an error (no second, independent decision).
+	require.NoError(t, p.ConsumeTraces(ctx, batch(spanOpts{trace: 1, span: 5}, spanOpts{trace: 2, span: 5, errStatus: true})))
+	require.Eventually(t, func() bool {
+		s := p.stats.Load()
+		return s.LateSpansSampled == 1 && s.LateSpansDropped == 1
+	}, deadline, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.SpanCount() == 2 }, deadline, 10*time.Millisecond)
+	assert.Equal(t, map[pcommon.TraceID]int{traceID(1): 2}, spansByTrace(sink))
+}
+
+func TestShutdownDecidesAndFlushesPendingTraces(t *testing.T) {
+	sink := new(consumertest.TracesSink)
+	p := newProcessor(t, errorsAndAttr("1h"), sink)
+	ctx := context.Background()
+	require.NoError(t, p.ConsumeTraces(ctx, batch(spanOpts{trace: 1, span: 0, errStatus: true}, spanOpts{trace: 1, span: 1}, spanOpts{trace: 2, span: 0})))
+	assert.Equal(t, 0, sink.SpanCount())
+	require.NoError(t, p.Shutdown(ctx))
+	assert.Equal(t, map[pcommon.TraceID]int{traceID(1): 2}, spansByTrace(sink))
+	// After shutdown a batch is passed on rather than lost.
+	require.NoError(t, p.ConsumeTraces(ctx, batch(spanOpts{trace: 9, span: 0})))
+	assert.Equal(t, 3, sink.SpanCount())
+}
+
+func TestShutdownDropsPendingTracesWhenConfigured(t *testing.T) {
+	sink := new(consumertest.TracesSink)
+	sampling := errorsAndAttr("1h")
+	sampling["drop_pending_traces_on_shutdown"] = true
+	p := newProcessor(t, sampling, sink)
+	ctx := context.Background()
+	require.NoError(t, p.ConsumeTraces(ctx, batch(spanOpts{trace: 1, span: 0, errStatus: true})))
+	require.NoError(t, p.Shutdown(ctx))
+	assert.Equal(t, 0, sink.SpanCount())
+}
+
+func TestShutdownWithoutStart(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Sampling = errorsAndAttr("1s")
+	p, err := NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop())
+	require.NoError(t, err)
+	require.NoError(t, p.Shutdown(context.Background()))
+	require.NoError(t, p.Shutdown(context.Background()))
+}
+
+func TestUndecodableBatchFailsOpen(t *testing.T) {
+	sink := new(consumertest.TracesSink)
+	p := newProcessor(t, errorsAndAttr("1h"), sink)
+	defer func() { require.NoError(t, p.Shutdown(context.Background())) }()
+	// Invalid UTF-8 in a string field: Go marshals it, the engine cannot decode it.
+	td := batch(spanOpts{trace: 1, span: 0, name: "bad \xff\xfe name"})
+	require.NoError(t, p.ConsumeTraces(context.Background(), td))
+	require.Equal(t, 1, sink.SpanCount(), "the batch is passed on unchanged, not lost")
+	assert.Equal(t, "bad \xff\xfe name", sink.AllTraces()[0].ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Name())
+}
+
+func TestProbabilisticIsDeterministicAndNeverSplitsTraces(t *testing.T) {
+	sampling := map[string]any{
+		"decision_wait": "100ms",
+		"policies": []any{map[string]any{"name": "half", "type": "probabilistic",
+			"probabilistic": map[string]any{"sampling_percentage": 50, "hash_salt": "s"}}},
+	}
+	run := func() []pcommon.TraceID {
+		sink := new(consumertest.TracesSink)
+		p := newProcessor(t, sampling, sink)
+		ctx := context.Background()
+		for part := 0; part < 3; part++ {
+			var spans []spanOpts
+			for tr := 0; tr < 200; tr++ {
+				spans = append(spans, spanOpts{trace: tr, span: part})
+			}
+			require.NoError(t, p.ConsumeTraces(ctx, batch(spans...)))
+		}
+		require.NoError(t, p.Shutdown(ctx))
+		var ids []pcommon.TraceID
+		for id, n := range spansByTrace(sink) {
+			require.Equal(t, 3, n, "a kept trace keeps all its spans")
+			ids = append(ids, id)
+		}
+		sort.Slice(ids, func(i, j int) bool { return string(ids[i][:]) < string(ids[j][:]) })
+		return ids
+	}
+	a, b := run(), run()
+	assert.Equal(t, a, b)
+	assert.Greater(t, len(a), 50)
+	assert.Less(t, len(a), 150)
+}
+
+func TestInvalidConfigNamesTheKey(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		sampling map[string]any
+		want     []string
+	}{
+		{"typo", map[string]any{"decison_wait": "1s", "policies": []any{map[string]any{"name": "a", "type": "always_sample"}}}, []string{"decison_wait"}},
+		{"ottl", map[string]any{"policies": []any{map[string]any{"name": "o", "type": "ottl_condition"}}}, []string{"ottl_condition"}},
+		{"no policies", map[string]any{}, []string{"policies"}},
+		{"bad regex", map[string]any{"policies": []any{map[string]any{"name": "r", "type": "string_attribute",
+			"string_attribute": map[string]any{"key": "k", "values": []any{"("}, "enabled_regex_matching": true}}}}, []string{"r"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := createDefaultConfig().(*Config)
+			cfg.Sampling = tc.sampling
+			_, err := NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop())
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+			t.Log(err)
+		})
+	}
+}
