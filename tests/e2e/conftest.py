@@ -45,7 +45,7 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2, what: st
 class Collector:
     """One running collector process and where to reach it."""
 
-    def __init__(self, tmp: Path, config: Path = DEFAULT_CONFIG):
+    def __init__(self, tmp: Path, config: Path = DEFAULT_CONFIG, env: dict | None = None):
         self.out_dir = tmp / "out"
         self.out_dir.mkdir()
         self.grpc = f"127.0.0.1:{free_port()}"
@@ -54,6 +54,7 @@ class Collector:
         self.self_metrics_port = free_port()
         self.health = f"127.0.0.1:{free_port()}"
         self.log_path = tmp / "collector.log"
+        extra_env = env
         env = dict(
             os.environ,
             TOLLBOOTH_OTLP_GRPC=self.grpc,
@@ -63,7 +64,12 @@ class Collector:
             TOLLBOOTH_SELF_METRICS_PORT=str(self.self_metrics_port),
             TOLLBOOTH_HEALTH=self.health,
             TOLLBOOTH_OUT_DIR=str(self.out_dir),
+            # Keep every trace and decide fast unless a test asks otherwise: most tests check
+            # what comes out of the file exporter.
+            TOLLBOOTH_SAMPLE_PERCENT="100",
+            TOLLBOOTH_DECISION_WAIT="1s",
         )
+        env.update(extra_env or {})
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [str(BINARY), "--config", str(config)], env=env, stdout=self.log, stderr=subprocess.STDOUT
