@@ -86,16 +86,29 @@ def by_model(result: list[dict], extra: str | None = None) -> dict:
 
 @pytest.fixture
 def stack(tmp_path):
-    c = Collector(tmp_path)
-    prom = PrometheusServer(tmp_path, [c.prometheus])
+    # The default policies with no probabilistic share: only errors, slow, expensive and
+    # unpriced traces are kept, so the sampler drops most of what is sent.
+    c = Collector(tmp_path, env={"TOLLBOOTH_SAMPLE_PERCENT": "0"})
+    prom = PrometheusServer(tmp_path, [c.prometheus, f"127.0.0.1:{c.self_metrics_port}"])
     yield c, prom
     prom.stop()
     assert c.stop() == 0, c.log_text()
 
 
-def test_prometheus_totals_equal_the_spans_sent(stack):
+def test_prometheus_totals_equal_the_spans_sent_with_sampling_on(stack):
     collector, prom = stack
     send(collector)
+    # The sampler really drops traces: only the unpriced calls' traces are kept.
+    dropped = wait_until(
+        lambda: (r := prom.query('sum(otelcol_processor_genai_tail_sampling_traces{decision="not_sampled"})'))
+        and float(r[0]["value"][1]) >= 24 and r,
+        timeout=60,
+        what="the sampler to report 24 traces not sampled",
+    )
+    assert float(dropped[0]["value"][1]) == 24
+    exported = [s for s in collector.exported_spans() if s["name"].startswith("chat ")]
+    assert sorted({s["name"] for s in exported}) == ["chat acme-unknown-model"]
+    assert len(exported) == 6
     cost, tokens, requests = expected_totals()
     want_requests = {m: float(n) for m, n in requests.items()}
     wait_until(
@@ -150,7 +163,7 @@ def test_every_dashboard_and_alert_query_names_an_exposed_metric(tmp_path):
                    timeout=40, what="error and unpriced series on /metrics")
         out = subprocess.run(
             [sys.executable, str(ROOT / "tests" / "dashboard" / "check_queries.py"),
-             f"http://{c.prometheus}/metrics", "--ignore-missing-prefix", "tollbooth_sampler_"],
+             f"http://{c.prometheus}/metrics", f"http://127.0.0.1:{c.self_metrics_port}/metrics"],
             capture_output=True, text=True,
         )
         assert out.returncode == 0, out.stdout + out.stderr
