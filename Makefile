@@ -169,7 +169,7 @@ bench: $(SHIM_LIB)
 	cargo bench --locked --bench cost --bench redaction --bench sampling --bench metrics
 
 # genai_tail_sampling beside contrib's tail_sampling, same input and policy list, one process per
-# measurement (see BENCHMARKS-sampling.md).
+# measurement (see BENCHMARKS.md).
 bench-sampling: $(SHIM_LIB)
 	cd go-shim/samplingbench && go build -o $(CURDIR)/build/samplingbench .
 	@for mode in cpu mem; do for impl in tollbooth contrib; do ./build/samplingbench -impl $$impl -mode $$mode -traces 50000; done; done
