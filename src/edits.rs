@@ -19,7 +19,8 @@
 //!             types and copy into a `pcommon.Value`, or wrap the bytes as field 2 of a
 //!             KeyValue inside a minimal TracesData and use `ptrace.ProtoUnmarshaler`.
 //! target 0 span attributes, 1 resource attributes, 2 span event attributes (sub = event index),
-//!        3 span link attributes (sub = link index); resource edits ignore ss/span/sub.
+//!        3 span link attributes (sub = link index), 4 instrumentation-scope attributes of
+//!        scope_spans[ss] (ABI 3); resource edits ignore ss/span/sub, scope edits span/sub.
 //! ```
 //! `disposition` 0 means "apply the edits and forward the batch"; 1 means "the engine kept the
 //! batch (a stateful stage holds it): do not forward, it comes back through release".
@@ -62,6 +63,11 @@ pub enum Target {
         span: u32,
         link: u32,
     },
+    /// Instrumentation-scope attributes of `resource_spans[rs].scope_spans[ss]`.
+    Scope {
+        rs: u32,
+        ss: u32,
+    },
 }
 
 impl Target {
@@ -76,6 +82,7 @@ impl Target {
                 event,
             } => (2, [rs, ss, span, event]),
             Target::Link { rs, ss, span, link } => (3, [rs, ss, span, link]),
+            Target::Scope { rs, ss } => (4, [rs, ss, 0, 0]),
         }
     }
 
@@ -99,6 +106,7 @@ impl Target {
                 span: p[2],
                 link: p[3],
             },
+            4 => Target::Scope { rs: p[0], ss: p[1] },
             _ => return None,
         })
     }
@@ -398,6 +406,16 @@ fn attrs_mut(td: &mut TracesData, at: Target) -> Option<&mut Vec<KeyValue>> {
             &mut span_mut(td, rs, ss, span)?
                 .links
                 .get_mut(link as usize)?
+                .attributes,
+        ),
+        Target::Scope { rs, ss } => Some(
+            &mut td
+                .resource_spans
+                .get_mut(rs as usize)?
+                .scope_spans
+                .get_mut(ss as usize)?
+                .scope
+                .get_or_insert_with(Default::default)
                 .attributes,
         ),
     }

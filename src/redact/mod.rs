@@ -27,8 +27,8 @@
 //!
 //! Differences from contrib, all on the safe side: status messages, link attributes and the
 //! string leaves of arrays, kvlists and JSON text are scanned too (contrib reads only string
-//! attributes, or their flat string form with `redact_all_types`); scope attributes are not
-//! (the edit list cannot address them yet).
+//! attributes, or their flat string form with `redact_all_types`). Scope attributes get the
+//! same rules as resource attributes, as in contrib.
 //!
 //! Output is a list of edits: the same `(Target, Op)` list is serialised for Go
 //! ([`Redactor::redact_batch`]) or applied in place ([`Redactor::redact_owned`]), so both
@@ -236,6 +236,13 @@ impl Redactor {
             }
             for (ss_i, ss) in rs.scope_spans.iter().enumerate() {
                 let ss_i = ss_i as u32;
+                if let Some(scope) = &ss.scope {
+                    // Contrib runs the same rules on instrumentation-scope attributes.
+                    let at = Target::Scope { rs: rs_i, ss: ss_i };
+                    for op in self.attrs(&scope.attributes, false, counts) {
+                        out.push((at, op));
+                    }
+                }
                 for (sp_i, span) in ss.spans.iter().enumerate() {
                     let sp_i = sp_i as u32;
                     counts.spans_seen += 1;

@@ -5,7 +5,6 @@ package contribcompat
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -261,12 +260,9 @@ func TestRedactionEquivalentOnStandardBatch(t *testing.T) {
 	}
 }
 
-// TestScopeAttributesKnownDifference pins the one place where contrib redacts and we do not:
-// instrumentation-scope attributes (contrib's processResourceSpan runs the same rules on them;
-// our edit list cannot address scope attributes yet, src/redact/mod.rs). Scope attributes are
-// set by instrumentation libraries, not by applications, so they rarely carry user data; the
-// test fails as soon as the behaviours converge, so the skip cannot go stale.
-func TestScopeAttributesKnownDifference(t *testing.T) {
+// TestScopeAttributesAreRedactedAsContribDoes: contrib runs the same rules on
+// instrumentation-scope attributes (processResourceSpan); so do we.
+func TestScopeAttributesAreRedactedAsContribDoes(t *testing.T) {
 	block := map[string]any{"allowed_keys": []any{"a"}, "summary": "info"}
 	batch := func() ptrace.Traces {
 		td := caseBatch(map[string]any{"a": "x"})
@@ -280,11 +276,8 @@ func TestScopeAttributesKnownDifference(t *testing.T) {
 	of, ocfg := oursConfig(t, block)
 	contribOut, oursOut := run(t, cf, ccfg, batch()), run(t, of, ocfg, batch())
 	assert.Equal(t, map[string]any{"a": "x", "redaction.redacted.count": int64(1)}, scope(contribOut))
-	// Everything else agrees.
+	assert.Equal(t, scope(contribOut), scope(oursOut))
 	for i, w := range where {
 		assert.Equal(t, attrMaps(contribOut)[i].AsRaw(), attrMaps(oursOut)[i].AsRaw(), w)
 	}
-	require.NotEqual(t, scope(contribOut), scope(oursOut), "scope attributes now agree with contrib: drop this skip")
-	t.Skip("known difference: contrib applies the redaction rules to scope attributes, we leave them as sent (got " +
-		"contrib " + fmt.Sprint(scope(contribOut)) + ", genai " + fmt.Sprint(scope(oursOut)) + ")")
 }

@@ -28,6 +28,7 @@ const (
 	targetResource  = 1
 	targetEvent     = 2
 	targetLink      = 3
+	targetScope     = 4
 	dispositionHeld = 1
 )
 
@@ -137,7 +138,7 @@ func decodeEdits(buf []byte) ([]edit, bool, error) {
 		default:
 			r.fail()
 		}
-		if e.target > targetLink {
+		if e.target > targetScope {
 			r.fail()
 		}
 		if r.bad {
@@ -215,8 +216,12 @@ func spanAt(td ptrace.Traces, rs, ss, i uint32) (ptrace.Span, bool) {
 }
 
 func addressable(td ptrace.Traces, e *edit) bool {
-	if e.target == targetResource {
+	switch e.target {
+	case targetResource:
 		return int(e.rs) < td.ResourceSpans().Len()
+	case targetScope:
+		return int(e.rs) < td.ResourceSpans().Len() &&
+			int(e.ss) < td.ResourceSpans().At(int(e.rs)).ScopeSpans().Len()
 	}
 	span, ok := spanAt(td, e.rs, e.ss, e.span)
 	if !ok {
@@ -232,8 +237,11 @@ func addressable(td ptrace.Traces, e *edit) bool {
 }
 
 func attrsOf(td ptrace.Traces, e *edit) pcommon.Map {
-	if e.target == targetResource {
+	switch e.target {
+	case targetResource:
 		return td.ResourceSpans().At(int(e.rs)).Resource().Attributes()
+	case targetScope:
+		return td.ResourceSpans().At(int(e.rs)).ScopeSpans().At(int(e.ss)).Scope().Attributes()
 	}
 	span, _ := spanAt(td, e.rs, e.ss, e.span)
 	switch e.target {

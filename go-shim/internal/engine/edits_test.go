@@ -75,10 +75,15 @@ func TestApplyEditsEveryOp(t *testing.T) {
 	w.head(opSetStatusMsg, targetSpan, 1, 0, 2, 0)
 	w.str("redacted")
 	w.head(opDropSpan, targetSpan, 1, 0, 1, 0)
+	w.head(opSetStr, targetScope, 1, 0, 0, 0)
+	w.str("scope.key")
+	w.str("scoped")
 
 	res, err := ApplyEdits(td, w.bytes(0))
 	require.NoError(t, err)
-	assert.Equal(t, EditResult{Applied: 6, DroppedSpans: 1}, res)
+	assert.Equal(t, EditResult{Applied: 7, DroppedSpans: 1}, res)
+	sv, _ := td.ResourceSpans().At(1).ScopeSpans().At(0).Scope().Attributes().Get("scope.key")
+	assert.Equal(t, "scoped", sv.Str())
 
 	s01 := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
 	v, _ := s01.At(1).Attributes().Get("gen_ai.provider.name")

@@ -36,7 +36,7 @@ func marshal(t *testing.T, td ptrace.Traces) []byte {
 }
 
 func TestABIVersionMatchesHeader(t *testing.T) {
-	assert.Equal(t, uint32(2), ABIVersion(), "edit op 8 (set_any) is ABI 2")
+	assert.Equal(t, uint32(3), ABIVersion(), "ABI 3: edit op 8 (set_any) and target 4 (scope attributes)")
 }
 
 func TestNewRejectsBadConfigWithTheFieldName(t *testing.T) {
