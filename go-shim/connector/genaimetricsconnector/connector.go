@@ -2,7 +2,6 @@ package genaimetricsconnector // import "github.com/tollbooth-dev/tollbooth/go-s
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
@@ -65,13 +64,7 @@ func (c *genaiMetricsConnector) ConsumeTraces(ctx context.Context, td ptrace.Tra
 		err = c.engine.Process(buf, time.Now(), func([]byte) error { return nil })
 	}
 	if err != nil {
-		reason := "engine_error"
-		var engErr *engine.Error
-		if errors.As(err, &engErr) && engErr.Status == engine.StatusDecodeError {
-			reason = "undecodable"
-		} else if errors.As(err, &engErr) && engErr.Status == engine.StatusPanic {
-			reason = "panic"
-		}
+		reason := engine.FailReason(err)
 		c.telemetry.ConnectorGenaiMetricsBatchesFailedOpen.Add(ctx, 1,
 			metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason))))
 		c.logger.Debug("batch not aggregated", zap.String("reason", reason), zap.Error(err))

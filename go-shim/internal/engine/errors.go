@@ -79,3 +79,18 @@ type Stats struct {
 	// Sampling is the tail sampler's telemetry (src/sampling/telemetry.rs) when configured.
 	Sampling json.RawMessage `json:"sampling,omitempty"`
 }
+
+// FailReason names why a batch was passed on unprocessed, for the components' fail-open
+// self-metrics (attribute `reason`): bad_edits, undecodable, panic or engine_error.
+func FailReason(err error) string {
+	var engErr *Error
+	switch {
+	case errors.Is(err, ErrMalformedEdits):
+		return "bad_edits"
+	case errors.As(err, &engErr) && engErr.Status == StatusDecodeError:
+		return "undecodable"
+	case errors.As(err, &engErr) && engErr.Status == StatusPanic:
+		return "panic"
+	}
+	return "engine_error"
+}

@@ -2,7 +2,6 @@ package genaiprocessor // import "github.com/tollbooth-dev/tollbooth/go-shim/pro
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
@@ -58,7 +57,7 @@ func (p *genaiProcessor) processTraces(ctx context.Context, td ptrace.Traces) (p
 		return applyErr
 	})
 	if err != nil {
-		p.failOpen(ctx, td, failReason(err), err)
+		p.failOpen(ctx, td, engine.FailReason(err), err)
 		return td, nil
 	}
 	p.telemetry.ProcessorGenaiEditsApplied.Add(ctx, int64(applied.Applied))
@@ -100,19 +99,6 @@ func (p *genaiProcessor) reportStats(ctx context.Context) {
 		add(t.ProcessorGenaiRedactions, n, prev.Redaction[name],
 			metric.WithAttributeSet(attribute.NewSet(attribute.String("detector", name))))
 	}
-}
-
-func failReason(err error) string {
-	var engErr *engine.Error
-	switch {
-	case errors.Is(err, engine.ErrMalformedEdits):
-		return "bad_edits"
-	case errors.As(err, &engErr) && engErr.Status == engine.StatusDecodeError:
-		return "undecodable"
-	case errors.As(err, &engErr) && engErr.Status == engine.StatusPanic:
-		return "panic"
-	}
-	return "engine_error"
 }
 
 func (p *genaiProcessor) failOpen(ctx context.Context, td ptrace.Traces, reason string, err error) {

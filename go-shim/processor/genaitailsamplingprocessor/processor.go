@@ -128,7 +128,7 @@ func (p *tailSampler) ConsumeTraces(ctx context.Context, td ptrace.Traces) error
 		return decodeErr
 	})
 	if err != nil {
-		return p.failOpen(ctx, td, failReason(err), err)
+		return p.failOpen(ctx, td, engine.FailReason(err), err)
 	}
 	if !res.Held {
 		// Not expected with a sampler configured; never lose the batch.
@@ -143,19 +143,6 @@ func (p *tailSampler) failOpen(ctx context.Context, td ptrace.Traces, reason str
 	p.telemetry.ProcessorGenaiTailSamplingSpansFailedOpen.Add(ctx, int64(td.SpanCount()), attrs)
 	p.logger.Debug("batch passed on unsampled (fail-open)", zap.String("reason", reason), zap.Error(err))
 	return p.next.ConsumeTraces(ctx, td)
-}
-
-func failReason(err error) string {
-	var engErr *engine.Error
-	switch {
-	case errors.Is(err, engine.ErrMalformedEdits):
-		return "bad_edits"
-	case errors.As(err, &engErr) && engErr.Status == engine.StatusDecodeError:
-		return "undecodable"
-	case errors.As(err, &engErr) && engErr.Status == engine.StatusPanic:
-		return "panic"
-	}
-	return "engine_error"
 }
 
 // release collects the decided-and-kept traces and sends them on. The engine's buffer is
