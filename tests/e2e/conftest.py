@@ -45,7 +45,19 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2, what: st
 class Collector:
     """One running collector process and where to reach it."""
 
-    def __init__(self, tmp: Path, config: Path = DEFAULT_CONFIG, env: dict | None = None):
+    def __init__(
+        self,
+        tmp: Path,
+        config: Path = DEFAULT_CONFIG,
+        env: dict | None = None,
+        binary: Path = BINARY,
+        name: str = "collector",
+        keep_everything: bool = True,
+    ):
+        """Starts `binary` on `config` with its ports and output under `tmp`. With
+        keep_everything the default config's sampler keeps every trace and decides in 1 s (most
+        tests check what the file exporter wrote); `env` entries win over these defaults."""
+        self.name = name
         self.out_dir = tmp / "out"
         self.out_dir.mkdir()
         self.grpc = f"127.0.0.1:{free_port()}"
@@ -64,21 +76,19 @@ class Collector:
             TOLLBOOTH_SELF_METRICS_PORT=str(self.self_metrics_port),
             TOLLBOOTH_HEALTH=self.health,
             TOLLBOOTH_OUT_DIR=str(self.out_dir),
-            # Keep every trace and decide fast unless a test asks otherwise: most tests check
-            # what comes out of the file exporter.
-            TOLLBOOTH_SAMPLE_PERCENT="100",
-            TOLLBOOTH_DECISION_WAIT="1s",
         )
+        if keep_everything:
+            env.update(TOLLBOOTH_SAMPLE_PERCENT="100", TOLLBOOTH_DECISION_WAIT="1s")
         env.update(extra_env or {})
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [str(BINARY), "--config", str(config)], env=env, stdout=self.log, stderr=subprocess.STDOUT
+            [str(binary), "--config", str(config)], env=env, stdout=self.log, stderr=subprocess.STDOUT
         )
-        wait_until(lambda: self._healthy(), timeout=60, what="collector health check")
+        wait_until(self._healthy, timeout=60, what=f"{name} health check")
 
     def _healthy(self) -> bool:
         if self.proc.poll() is not None:
-            pytest.fail(f"collector exited with {self.proc.returncode}:\n{self.log_text()}")
+            pytest.fail(f"{self.name} exited with {self.proc.returncode}:\n{self.log_text()}")
         return "Server available" in http_get(f"http://{self.health}/")
 
     def log_text(self) -> str:
@@ -119,7 +129,7 @@ class Collector:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-                pytest.fail(f"collector did not stop within {timeout}s of {sig!r}:\n{self.log_text()}")
+                pytest.fail(f"{self.name} did not stop within {timeout}s of {sig!r}:\n{self.log_text()}")
         self.log.close()
         return self.proc.returncode
 

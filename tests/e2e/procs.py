@@ -5,9 +5,6 @@ Kept apart from conftest.py: these tests use the bench distribution
 """
 
 import json
-import os
-import signal
-import subprocess
 import urllib.request
 from pathlib import Path
 
@@ -15,7 +12,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1 import trace_pb2
 
-from conftest import ROOT, free_port, http_get, wait_until
+from conftest import ROOT, Collector
 
 BENCH_BINARY = ROOT / "build" / "otelcol-tollbooth-bench"
 
@@ -26,66 +23,16 @@ def require_bench_binary() -> Path:
     return BENCH_BINARY
 
 
-class Proc:
-    """One collector process on free loopback ports; out files under its own directory."""
+class Proc(Collector):
+    """A bench-distribution collector in its own directory under `tmp`, with the config's own
+    sampling settings (no test defaults)."""
 
     def __init__(self, tmp: Path, name: str, config: Path, extra_env: dict | None = None):
-        binary = require_bench_binary()
-        self.name = name
         self.dir = tmp / name
         self.dir.mkdir()
-        self.out_dir = self.dir / "out"
-        self.out_dir.mkdir()
-        self.grpc = f"127.0.0.1:{free_port()}"
-        self.http = f"127.0.0.1:{free_port()}"
-        self.health = f"127.0.0.1:{free_port()}"
-        self.self_metrics_port = free_port()
-        self.prometheus = f"127.0.0.1:{free_port()}"
-        self.log_path = self.dir / "collector.log"
-        env = dict(
-            os.environ,
-            TOLLBOOTH_OTLP_GRPC=self.grpc,
-            TOLLBOOTH_OTLP_HTTP=self.http,
-            TOLLBOOTH_PROMETHEUS=self.prometheus,
-            TOLLBOOTH_SELF_METRICS_HOST="127.0.0.1",
-            TOLLBOOTH_SELF_METRICS_PORT=str(self.self_metrics_port),
-            TOLLBOOTH_HEALTH=self.health,
-            TOLLBOOTH_OUT_DIR=str(self.out_dir),
-            **(extra_env or {}),
+        super().__init__(
+            self.dir, config, extra_env, binary=require_bench_binary(), name=name, keep_everything=False
         )
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            [str(binary), "--config", str(config)], env=env, stdout=self.log, stderr=subprocess.STDOUT
-        )
-        wait_until(self._healthy, timeout=60, what=f"{name} health check")
-
-    def _healthy(self) -> bool:
-        if self.proc.poll() is not None:
-            pytest.fail(f"{self.name} exited with {self.proc.returncode}:\n{self.log_text()}")
-        return "Server available" in http_get(f"http://{self.health}/")
-
-    def log_text(self) -> str:
-        if not self.log.closed:
-            self.log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def metrics(self) -> str:
-        return http_get(f"http://{self.prometheus}/metrics")
-
-    def self_metrics(self) -> str:
-        return http_get(f"http://127.0.0.1:{self.self_metrics_port}/metrics")
-
-    def stop(self, timeout: float = 30.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                pytest.fail(f"{self.name} did not stop within {timeout}s:\n{self.log_text()}")
-        self.log.close()
-        return self.proc.returncode
 
 
 def read_requests(path: Path) -> list[dict]:

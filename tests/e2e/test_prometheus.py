@@ -6,7 +6,6 @@ is computed here independently in exact decimals."""
 import json
 from collections import defaultdict
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
