@@ -4,7 +4,6 @@ package contribcompat
 
 import (
 	"context"
-	"runtime"
 	"testing"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/connector/spanmetricsconnector"
@@ -21,8 +20,6 @@ import (
 	"github.com/tollbooth-dev/tollbooth/go-shim/connector/genaimetricsconnector"
 	"github.com/tollbooth-dev/tollbooth/go-shim/internal/testbatch"
 )
-
-const benchTraces = 128 // 1024 spans a batch, as processor/genaiprocessor/bench_test.go
 
 // benchPatterns is the redaction block both processors get in the redaction benchmarks:
 // contrib's own README example style, card numbers and e-mail addresses as value regexes.
@@ -48,49 +45,6 @@ func detectorBlock(detectors ...string) map[string]any {
 	return map[string]any{"allow_all_keys": true, "detectors": ds, "summary": "info"}
 }
 
-func mallocs() uint64 {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.Mallocs
-}
-
-// report adds spans/s, ns/span and allocations per span (the -benchmem columns count the
-// whole 1024-span batch).
-func report(b *testing.B, spansPerOp int, mallocsBefore uint64) {
-	spans := float64(spansPerOp * b.N)
-	b.ReportMetric(spans/b.Elapsed().Seconds(), "spans/s")
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/spans, "ns/span")
-	b.ReportMetric(float64(mallocs()-mallocsBefore)/spans, "allocs/span")
-}
-
-// benchConsume runs consume over fresh copies of the standard batch (processors mutate their
-// input, so every iteration must see the original). Copying is excluded from time and allocs.
-func benchConsume(b *testing.B, consume func(context.Context, ptrace.Traces) error) {
-	src := testbatch.Batch(benchTraces)
-	copies := make([]ptrace.Traces, 64)
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	before := mallocs()
-	for i := 0; i < b.N; i++ {
-		if i%len(copies) == 0 {
-			b.StopTimer()
-			m := mallocs()
-			for j := range copies {
-				copies[j] = ptrace.NewTraces()
-				src.CopyTo(copies[j])
-			}
-			before += mallocs() - m
-			b.StartTimer()
-		}
-		if err := consume(ctx, copies[i%len(copies)]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	report(b, src.SpanCount(), before)
-}
-
 func benchProcessor(b *testing.B, build func(testing.TB, map[string]any) (processor.Factory, component.Config), block map[string]any) {
 	f, cfg := build(b, block)
 	ctx := context.Background()
@@ -98,7 +52,7 @@ func benchProcessor(b *testing.B, build func(testing.TB, map[string]any) (proces
 	require.NoError(b, err)
 	require.NoError(b, p.Start(ctx, componenttest.NewNopHost()))
 	defer func() { require.NoError(b, p.Shutdown(ctx)) }()
-	benchConsume(b, p.ConsumeTraces)
+	testbatch.BenchConsume(b, p.ConsumeTraces)
 }
 
 // BenchmarkRedaction: contrib `redaction` and `genai` (redaction only: pricing and name
@@ -122,8 +76,8 @@ func benchConnector(b *testing.B, f connector.Factory, cfg component.Config) {
 	require.NoError(b, c.Start(ctx, componenttest.NewNopHost()))
 	defer func() { require.NoError(b, c.Shutdown(ctx)) }()
 	// Both connectors only read the batch, so one batch serves every iteration (and the
-	// copy loop of benchConsume costs nothing measured either way).
-	benchConsume(b, c.ConsumeTraces)
+	// copy loop of BenchConsume costs nothing measured either way).
+	testbatch.BenchConsume(b, c.ConsumeTraces)
 }
 
 // BenchmarkSpanMetrics: aggregation per span, contrib `span_metrics` vs `genai_metrics`, on
@@ -150,7 +104,7 @@ func BenchmarkSpanMetrics(b *testing.B) {
 	// What genai_metrics pays before Rust sees a span: one pdata proto marshal of the batch.
 	b.Run("floor/go_marshal_only", func(b *testing.B) {
 		var m ptrace.ProtoMarshaler
-		benchConsume(b, func(_ context.Context, td ptrace.Traces) error {
+		testbatch.BenchConsume(b, func(_ context.Context, td ptrace.Traces) error {
 			_, err := m.MarshalTraces(td)
 			return err
 		})
