@@ -4,6 +4,10 @@
 //! `ExportTraceServiceRequest`). prost validates UTF-8 in string fields, which Go's pdata does
 //! not: a batch Go accepted can be refused here, and the caller then passes it on unchanged.
 
+pub mod value;
+
+pub use value::{AnyRef, KeyValueRef};
+
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1::TracesData;
 use prost::Message;
