@@ -149,6 +149,9 @@ pub struct RedactionConfig {
     pub max_value_bytes: usize,
     #[serde(default)]
     pub drop_spans: DropSpansConfig,
+    /// Secret rules in gitleaks' format (bundled rules plus files); absent = off.
+    #[serde(default)]
+    pub secret_rules: Option<super::secret_rules::SecretRulesConfig>,
 }
 
 impl Default for RedactionConfig {

@@ -40,6 +40,7 @@ pub mod content;
 pub mod counts;
 pub mod detectors;
 pub mod hashing;
+pub mod secret_rules;
 
 use std::collections::HashSet;
 
@@ -51,6 +52,7 @@ pub use config::{ContentPolicy, HashFunction, RedactionConfig, Summary};
 pub use counts::RedactionCounts;
 use detectors::Detectors;
 use hashing::HmacKey;
+use secret_rules::SecretRules;
 
 /// Compiled size limits for user regexes: a hostile pattern fails at start instead of
 /// eating memory (matching is linear-time in the `regex` crate regardless).
@@ -184,7 +186,12 @@ impl Redactor {
             allowed_values: compile("allowed_values", &c.allowed_values)?,
             redact_all_types: c.redact_all_types,
             hash_function: c.hash_function,
-            detectors: Detectors::new(&c.detectors, &c.detector_replacements, &key)?,
+            detectors: Detectors::with_rules(
+                &c.detectors,
+                &c.detector_replacements,
+                &key,
+                c.secret_rules.as_ref().map(SecretRules::load).transpose()?,
+            )?,
             key,
             summary: c.summary,
             content: c.content.clone(),
@@ -200,6 +207,11 @@ impl Redactor {
                     p.contains('^') || p.contains('$') || p.contains("\\A") || p.contains("\\z")
                 }),
         })
+    }
+
+    /// The secret rules, when configured: the engine reloads them and reports their status.
+    pub fn secret_rules(&self) -> Option<&SecretRules> {
+        self.detectors.secret_rules()
     }
 
     /// Parses the JSON block and compiles it.
