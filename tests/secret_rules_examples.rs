@@ -159,3 +159,31 @@ fn gitleaks_examples_through_the_default_config() {
         );
     }
 }
+
+/// The near-miss lines of the redaction corpus (tests/fixtures/redaction_corpus.jsonl: text
+/// that looks like a secret or personal datum and is not) stay untouched with the secret
+/// rules on, as they do with the built-in detectors alone (tests/redaction_corpus.rs).
+#[test]
+fn near_misses_stay_untouched_with_secret_rules_on() {
+    #[derive(Deserialize)]
+    struct Case {
+        text: String,
+        expect: Vec<String>,
+        attr: Option<String>,
+    }
+    let r = Redactor::new(&common::default_redaction_config()).unwrap();
+    let mut near = 0;
+    for line in include_str!("fixtures/redaction_corpus.jsonl").lines() {
+        let case: Case = serde_json::from_str(line).unwrap();
+        if !case.expect.is_empty() {
+            continue;
+        }
+        near += 1;
+        let (text, _) = common::expand(&case.text);
+        let key = case.attr.as_deref().unwrap_or("gen_ai.prompt.0.content");
+        let mut td = common::one_span(vec![kv_str(key, &text)]);
+        r.redact_owned(&mut td, &mut RedactionCounts::default());
+        assert_eq!(common::first_span_str(&td, key), text, "near-miss changed");
+    }
+    assert!(near >= 30, "{near}");
+}

@@ -54,7 +54,10 @@ struct Required {
 
 pub struct Rule {
     pub id: Arc<str>,
-    regex: Regex,
+    /// The compiled regex (Rust syntax, after src/redact/secret_rules/go_regex.rs).
+    pub regex: Regex,
+    /// Lower-cased keywords; empty = runs on every value.
+    pub keywords: Vec<String>,
     secret_group: usize,
     entropy: f64,
     allowlists: Vec<Allowlist>,
@@ -161,6 +164,7 @@ impl RuleSet {
             rules.push(Rule {
                 id: Arc::from(d.id.as_str()),
                 regex,
+                keywords: d.keywords.clone(),
                 secret_group,
                 entropy,
                 allowlists: allowlists
@@ -260,7 +264,11 @@ impl RuleSet {
     /// none). A superset test: a JSON leaf is a substring of its document, so a document that
     /// fails it has no leaf that passes.
     pub fn may_match(&self, text: &str) -> bool {
-        !self.always.is_empty() || self.keywords.as_ref().is_some_and(|k| k.is_match(text))
+        !self.always.is_empty()
+            || self
+                .keywords
+                .as_ref()
+                .is_some_and(|k| k.is_match(text) || k.is_match(&*unicode_lower(text)))
     }
 
     /// Appends the findings in `text`.
@@ -271,7 +279,7 @@ impl RuleSet {
         }
         let mut fired: Vec<usize> = Vec::new();
         if let Some(k) = &self.keywords {
-            for m in k.find_overlapping_iter(text) {
+            for m in k.find_overlapping_iter(&*unicode_lower(text)) {
                 fired.extend_from_slice(&self.keyword_rules[m.pattern().as_usize()]);
             }
         }
@@ -296,6 +304,14 @@ impl RuleSet {
             work.regexes_run += self.composites(text, first, out);
         }
         work
+    }
+
+    /// What rule `i` alone finds in `text`, keywords not consulted (allowlisted findings
+    /// included, marked): for tests that check one rule at a time.
+    pub fn rule_findings(&self, i: usize, text: &str) -> Vec<Finding> {
+        let mut v = Vec::new();
+        self.find(i, text, &mut v);
+        v
     }
 
     /// Findings of rule `i` in `text`.
@@ -387,6 +403,18 @@ impl RuleSet {
             }
         }
         run
+    }
+}
+
+/// The text the keyword automaton reads. It folds ASCII case itself, which is what
+/// gitleaks' lower-casing does for ASCII keywords, except for the two characters whose
+/// lower case is ASCII: the Kelvin sign (to `k`) and the dotted capital I (to `i` and a
+/// combining dot). Only text holding one of them is lower-cased (rare: a copy).
+fn unicode_lower(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.is_ascii() && (text.contains('\u{212A}') || text.contains('\u{130}')) {
+        std::borrow::Cow::Owned(text.to_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(text)
     }
 }
 
@@ -514,6 +542,12 @@ mod tests {
             "the whole token"
         );
         assert!(s.may_match("TOK_"), "keywords are case-insensitive");
+        // As gitleaks lower-cases text: the Kelvin sign is a `k`.
+        let k = set(
+            "[[rules]]\nid = \"kr\"\nregex = '''(?i)kraken=(\\w+)'''\nkeywords = [\"kraken\"]\n",
+        );
+        assert_eq!(found(&k, "kra\u{212A}en=abc"), ["kr:abc"]);
+        assert!(k.may_match("kra\u{212A}en"));
     }
 
     #[test]

@@ -147,3 +147,92 @@ fn start_fails_naming_the_file() {
         "{e}"
     );
 }
+
+mod with_builtin_detectors {
+    use super::*;
+    use crate::redact::counts::Detections;
+    use crate::redact::detectors::Detectors;
+    use crate::redact::hashing::HmacKey;
+    use std::collections::BTreeMap;
+
+    fn detectors(
+        names: &[&str],
+        repl: &[(&str, &str)],
+        key: &HmacKey,
+    ) -> Result<Detectors, String> {
+        let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        let repl: BTreeMap<String, String> = repl
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let rules = SecretRules::load(&SecretRulesConfig::default()).unwrap();
+        Detectors::with_rules(&names, &repl, key, Some(rules))
+    }
+
+    const PAT: &str = "ghp_aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xYz1A2";
+
+    #[test]
+    fn found_by_both_is_masked_once_under_the_rules_name() {
+        let d = detectors(&["github_token", "email"], &[], &HmacKey::default()).unwrap();
+        let mut c = Detections::default();
+        let out = d
+            .redact(
+                &format!("token {PAT} and bob@example.org"),
+                &HmacKey::default(),
+                &mut c,
+            )
+            .unwrap();
+        assert_eq!(out, "token <REDACTED:github-pat> and <REDACTED:email>");
+        assert_eq!(
+            (c.get("github-pat"), c.get("github_token"), c.get("email")),
+            (1, 0, 1)
+        );
+        // A longer token than the rule's 36 characters: the union is masked, nothing left.
+        let long = format!("{PAT}Zz9");
+        let out = d.redact(&long, &HmacKey::default(), &mut c).unwrap();
+        assert_eq!(out, "<REDACTED:github-pat>");
+    }
+
+    #[test]
+    fn built_in_secret_detectors_defer_to_a_rules_allowlist() {
+        let d = detectors(&["google_api_key"], &[], &HmacKey::default()).unwrap();
+        let mut c = Detections::default();
+        let listed = "key AIzaSyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIs here";
+        assert_eq!(d.redact(listed, &HmacKey::default(), &mut c), None);
+    }
+
+    #[test]
+    fn replacements_name_rule_ids_too() {
+        let key = HmacKey::resolve(
+            &crate::redact::RedactionConfig::from_json(
+                br#"{"hmac_key": "0123456789abcdef0123456789abcdef"}"#,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let d = detectors(&[], &[("github-pat", "<gh:{hash}>")], &key).unwrap();
+        let mut c = Detections::default();
+        let out = d.redact(PAT, &key, &mut c).unwrap();
+        assert!(
+            out.starts_with("<gh:") && out.len() == "<gh:>".len() + 16,
+            "{out}"
+        );
+        let e = detectors(&[], &[("no-such-rule", "x")], &key)
+            .err()
+            .unwrap();
+        assert!(
+            e.contains("no-such-rule") && e.contains("secret rule"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn redaction_is_idempotent_with_rules() {
+        let d = detectors(&["secrets", "pii"], &[], &HmacKey::default()).unwrap();
+        let mut c = Detections::default();
+        let text =
+            format!("export GITHUB_TOKEN={PAT}\napi_key = \"Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB\"");
+        let once = d.redact(&text, &HmacKey::default(), &mut c).unwrap();
+        assert_eq!(d.redact(&once, &HmacKey::default(), &mut c), None, "{once}");
+    }
+}
