@@ -277,21 +277,31 @@ impl RuleSet {
         if text.is_empty() {
             return work;
         }
-        let mut fired: Vec<usize> = Vec::new();
+        // Keywords seen, then rules to run: bit sets, since short keywords ("ey", "sk")
+        // occur many times in ordinary text.
+        // (Allocated on the first keyword: most values have none.)
+        let mut seen: Option<Bits> = None;
         if let Some(k) = &self.keywords {
             for m in k.find_overlapping_iter(&*unicode_lower(text)) {
-                fired.extend_from_slice(&self.keyword_rules[m.pattern().as_usize()]);
+                seen.get_or_insert_with(|| Bits::new(self.keyword_rules.len()))
+                    .insert(m.pattern().as_usize());
             }
         }
-        if fired.is_empty() && self.always.is_empty() {
+        if seen.is_none() && self.always.is_empty() {
             return work;
         }
-        fired.extend_from_slice(&self.always);
-        fired.sort_unstable();
-        fired.dedup();
+        let mut run = Bits::new(self.rules.len());
+        for kw in seen.iter().flat_map(|s| s.iter()) {
+            for &r in &self.keyword_rules[kw] {
+                run.insert(r);
+            }
+        }
+        for &r in &self.always {
+            run.insert(r);
+        }
         let first = out.len();
         let mut composite = false;
-        for &i in &fired {
+        for i in run.iter() {
             let r = &self.rules[i];
             if r.skip_report {
                 continue; // found only when a composite rule asks for it
@@ -403,6 +413,37 @@ impl RuleSet {
             }
         }
         run
+    }
+}
+
+/// A small bit set over indices below a fixed bound.
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(n: usize) -> Bits {
+        Bits(vec![0; n.div_ceil(64)])
+    }
+
+    /// Sets bit `i`; true when it was not set before.
+    fn insert(&mut self, i: usize) -> bool {
+        let (w, b) = (i / 64, 1u64 << (i % 64));
+        let new = self.0[w] & b == 0;
+        self.0[w] |= b;
+        new
+    }
+
+    /// Set bits, in increasing order.
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(w, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let b = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    w * 64 + b
+                })
+            })
+        })
     }
 }
 
