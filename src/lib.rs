@@ -9,6 +9,7 @@
 //! - [`config`]: the engine configuration the Go side serialises as JSON.
 //! - [`otlp`]: decoding OTLP bytes and reading attributes.
 //! - [`genai`]: recognising GenAI spans across instrumentation conventions.
+//! - [`facts`]: what each span says about a GenAI call, read once from one alias table.
 //! - [`edits`]: the binary edit list returned to Go.
 //! - [`metrics`]: aggregation of GenAI calls into OTLP metrics.
 //! - [`sampling`]: tail sampling (buffer by trace ID, decide on release).
@@ -25,6 +26,7 @@ pub mod config;
 pub mod cost;
 pub mod edits;
 pub mod engine;
+pub mod facts;
 pub mod ffi;
 pub mod genai;
 pub mod metrics;
