@@ -375,7 +375,7 @@ fn extra_dimensions_with_defaults_and_omission() {
     };
     let mut agg = Aggregator::new(cfg);
     let mut c = call("m");
-    let dims = [Some("acme"), None];
+    let dims = [Some("acme".into()), None];
     c.extra_dims = &dims;
     agg.record(&c, S);
     let mut d = call("m");

@@ -224,7 +224,7 @@ fn state_from(sources: Vec<Source>, o: &PricingOverrides) -> Result<BookState, P
             ))
         })?;
         let provider = c.provider.as_deref().map(|p| {
-            crate::genai::normalize_provider(p).map_or_else(|| p.to_lowercase(), str::to_string)
+            crate::facts::normalize_provider(p).map_or_else(|| p.to_lowercase(), str::to_string)
         });
         custom.push((provider, m, e));
     }
@@ -238,7 +238,7 @@ fn state_from(sources: Vec<Source>, o: &PricingOverrides) -> Result<BookState, P
         let key = if p == "*" {
             "*".to_string()
         } else {
-            crate::genai::normalize_provider(p).map_or_else(|| p.to_lowercase(), str::to_string)
+            crate::facts::normalize_provider(p).map_or_else(|| p.to_lowercase(), str::to_string)
         };
         discounts.insert(key, v);
     }
@@ -348,7 +348,7 @@ impl BookState {
         }
         let cands = candidates(&model_s);
         let discount = self.discount_for(provider);
-        let otel = crate::genai::normalize_provider(provider);
+        let otel = crate::facts::normalize_provider(provider);
         let spec = otel.and_then(provider_spec);
         let raw_lower = provider.to_lowercase();
 
