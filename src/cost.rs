@@ -591,11 +591,40 @@ mod tests {
     }
 
     #[test]
+    fn batch_and_region_come_from_the_span() {
+        let attrs = |extra: Vec<KeyValue>| {
+            let mut v = vec![
+                kv_str("gen_ai.provider.name", "anthropic"),
+                kv_str("gen_ai.operation.name", "chat"),
+                kv_str("gen_ai.response.model", "claude-sonnet-4-5-20250929"),
+                kv_int("gen_ai.usage.input_tokens", 1_000_000),
+                kv_int("gen_ai.usage.output_tokens", 100_000),
+            ];
+            v.extend(extra);
+            v
+        };
+        let (standard, _) = run(attrs(vec![]), "x");
+        let (batch, ops) = run(
+            attrs(vec![kv_str("anthropic.response.service_tier", "batch")]),
+            "x",
+        );
+        let (standard, batch) = (
+            standard.unwrap().cost.unwrap(),
+            batch.unwrap().cost.unwrap(),
+        );
+        assert_eq!(batch, standard.scale_by(Usd::HALF), "{batch} vs {standard}");
+        assert!(get(&ops, "tollbooth.cost.status").is_some());
+    }
+
+    #[test]
     fn config_errors_name_the_key() {
         let e = CostConfig::from_json(br#"{"pricing":{"file":["x"]}}"#).unwrap_err();
         assert!(e.contains("`file`"), "{e}");
         let e = CostConfig::from_json(br#"{"attributes":{"costs":"x"}}"#).unwrap_err();
         assert!(e.contains("`costs`"), "{e}");
+        let e =
+            CostConfig::from_json(br#"{"pricing":{"fine_tune_fallback":"guess"}}"#).unwrap_err();
+        assert!(e.contains("guess"), "{e}");
         let missing =
             CostConfig::from_json(br#"{"pricing":{"files":["/nonexistent/p.json"]}}"#).unwrap();
         let e = CostStage::new(missing).err().unwrap();

@@ -665,6 +665,11 @@ mod tests {
         assert_eq!((s.cost_priced, s.cost_unpriced), (1, 1));
         let stats: serde_json::Value = serde_json::from_slice(&engine.stats_json(0)).unwrap();
         assert_eq!(stats["redaction"]["detected.email"], 2, "{stats}");
+        // The pricing lookup cache is visible: two distinct models, a few hundred bytes.
+        assert_eq!(stats["pricing_cache_entries"], 2, "{stats}");
+        let bytes = stats["pricing_cache_bytes"].as_u64().unwrap();
+        assert!((128..4096).contains(&bytes), "{stats}");
+        assert!(stats.get("pricing_last_reload_error").is_none(), "{stats}");
         let md = opentelemetry_proto::tonic::metrics::v1::MetricsData::decode(
             engine.collect_metrics(2).unwrap().as_slice(),
         )

@@ -803,4 +803,196 @@ mod tests {
             .0
             .contains("odd.json"));
     }
+
+    /// A small LiteLLM file with the rows the regional and fine-tune rules need.
+    const LL: &[u8] = br#"{"sample_spec":{"litellm_provider":"x"},
+        "ft:gpt-4o-mini-2024-07-18":{"litellm_provider":"openai","input_cost_per_token":3e-07,"output_cost_per_token":1.2e-06,"cache_read_input_token_cost":1.5e-07},
+        "anthropic.claude-sonnet-4-5-20250929-v1:0":{"litellm_provider":"bedrock_converse","input_cost_per_token":3e-06,"output_cost_per_token":1.5e-05},
+        "bedrock/us-gov-west-1/anthropic.claude-sonnet-4-5-20250929-v1:0":{"litellm_provider":"bedrock","input_cost_per_token":3.6e-06,"output_cost_per_token":1.8e-05},
+        "azure/gpt-4o-2024-08-06":{"litellm_provider":"azure","input_cost_per_token":2.5e-06,"output_cost_per_token":1e-05},
+        "azure/eu/gpt-4o-2024-08-06":{"litellm_provider":"azure","input_cost_per_token":2.75e-06,"output_cost_per_token":1.1e-05}}"#;
+
+    fn with_litellm(config: PricingConfig) -> (PriceBook, PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "tollbooth-ll-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("model_prices.json");
+        std::fs::write(&f, LL).unwrap();
+        let b = PriceBook::load(&PricingConfig {
+            files: vec![f.clone()],
+            ..config
+        })
+        .unwrap();
+        (b, dir)
+    }
+
+    fn one_mtok(
+        s: &BookState,
+        provider: &str,
+        model: &str,
+        region: Option<&str>,
+    ) -> (String, String, bool) {
+        let r = s.lookup(provider, model, "", region).unwrap();
+        let t = Tokens {
+            input: 1_000_000,
+            cache_read: 500_000,
+            ..Default::default()
+        };
+        let c = price(&r.entry, t, 1_790_000_000, PriceContext::default());
+        (r.price_entry.to_string(), c.total.to_string(), r.regional)
+    }
+
+    #[test]
+    fn a_later_file_prices_a_fine_tune_by_its_ft_row() {
+        let (b, dir) = with_litellm(PricingConfig::default());
+        let s = b.snapshot();
+        // The default table's rule matches the full name but has no cache-read rate;
+        // LiteLLM's ft: row (loaded later) wins and bills the cached half at its rate.
+        let (e, c, _) = one_mtok(
+            &s,
+            "openai",
+            "ft:gpt-4o-mini-2024-07-18:acme:triage:AbC1",
+            None,
+        );
+        assert_eq!(
+            (e.as_str(), c.as_str()),
+            ("litellm:openai/ft:gpt-4o-mini-2024-07-18", "0.225")
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn region_and_zone_select_their_rows() {
+        let deployments = serde_json::from_str(
+            r#"{"eu-4o":{"model":"gpt-4o-2024-08-06","data_zone":"eu"},"plain-4o":"gpt-4o-2024-08-06"}"#,
+        )
+        .unwrap();
+        let (b, dir) = with_litellm(PricingConfig {
+            overrides: PricingOverrides {
+                deployments,
+                ..Default::default()
+            },
+            ..PricingConfig::default()
+        });
+        let s = b.snapshot();
+        let m = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+        let gov = one_mtok(&s, "aws.bedrock", m, Some("us-gov-west-1"));
+        assert_eq!(gov.1, "3.6");
+        assert!(gov.2, "flagged regional");
+        let east = one_mtok(&s, "aws.bedrock", m, Some("us-east-1"));
+        assert_eq!((east.1.as_str(), east.2), ("3", false));
+        let eu = one_mtok(&s, "azure.ai.openai", "EU-4o", None);
+        assert_eq!(
+            (eu.0.as_str(), eu.1.as_str(), eu.2),
+            ("litellm:azure/azure/eu/gpt-4o-2024-08-06", "2.75", true)
+        );
+        assert_eq!(one_mtok(&s, "azure.ai.openai", "plain-4o", None).1, "2.5");
+        // A zone must look like one.
+        let bad =
+            serde_json::from_str(r#"{"x":{"model":"gpt-4o","data_zone":"eu/../../x"}}"#).unwrap();
+        let e = book_with(
+            &[],
+            PricingOverrides {
+                deployments: bad,
+                ..Default::default()
+            },
+        )
+        .err()
+        .unwrap();
+        assert!(e.0.contains("deployments.x.data_zone"), "{e}");
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn unknown_fine_tunes_follow_the_configured_fallback() {
+        let b = default_book();
+        let s = b.snapshot();
+        let r = s
+            .lookup(
+                "mistral_ai",
+                "ft:open-mistral-7b:587a6b29:20240514:7e773925",
+                "",
+                None,
+            )
+            .unwrap();
+        assert_eq!(r.match_kind, MatchKind::FineTuneBase);
+        let b = PriceBook::load(&PricingConfig {
+            fine_tune_fallback: FineTuneFallback::Unpriced,
+            ..PricingConfig::default()
+        })
+        .unwrap();
+        assert!(b
+            .snapshot()
+            .lookup(
+                "mistral_ai",
+                "ft:open-mistral-7b:587a6b29:20240514:7e773925",
+                "",
+                None
+            )
+            .is_none());
+    }
+
+    #[test]
+    fn hostile_names_are_unpriced_and_never_cached() {
+        let b = PriceBook::load(&PricingConfig {
+            cache_max_bytes: 64 * 1024,
+            ..PricingConfig::default()
+        })
+        .unwrap();
+        let s = b.snapshot();
+        let long = "x".repeat(1 << 20);
+        for i in 0..50 {
+            assert!(s
+                .lookup("openai", &format!("{long}{i}"), "", None)
+                .is_none());
+        }
+        assert_eq!(s.cache_usage(), (0, 0));
+        for i in 0..5000 {
+            s.lookup("openai", &format!("model-{i}"), "", None);
+            assert!(s.cache_usage().1 <= 64 * 1024);
+        }
+        assert!(s.lookup("openai", "gpt-4o", "", None).is_some());
+    }
+
+    #[test]
+    fn oversized_files_fail_fast_naming_the_file_and_the_cap() {
+        let e = PriceBook::load(&PricingConfig {
+            files: vec![PathBuf::from("/dev/zero")],
+            ..PricingConfig::default()
+        })
+        .err()
+        .unwrap();
+        assert!(
+            e.0.contains("/dev/zero") && e.0.contains("64 MiB") && e.0.contains("max_file_bytes"),
+            "{e}"
+        );
+        let dir = std::env::temp_dir().join(format!("tollbooth-cap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("big.json");
+        std::fs::write(&f, vec![b' '; 2048]).unwrap();
+        let e = read_capped(&f, 1024).unwrap_err();
+        assert!(e.0.contains("big.json") && e.0.contains("1024-byte"), "{e}");
+        assert_eq!(read_capped(&f, 4096).unwrap().len(), 2048);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn a_failed_reload_keeps_its_reason_until_a_good_one() {
+        let (b, dir) = with_litellm(PricingConfig::default());
+        let f = dir.join("model_prices.json");
+        std::fs::write(&f, "{ broken").unwrap();
+        assert!(b.reload_if_changed().is_err());
+        let e = b.last_reload_error().unwrap();
+        assert!(
+            e.contains("model_prices.json") && e.contains("not valid JSON"),
+            "{e}"
+        );
+        std::fs::write(&f, LL).unwrap();
+        assert_eq!(b.reload_if_changed(), Ok(true));
+        assert_eq!(b.last_reload_error(), None);
+        std::fs::remove_dir_all(dir).ok();
+    }
 }

@@ -92,7 +92,8 @@ func (p *genaiProcessor) reportStats(ctx context.Context) {
 	add(t.ProcessorGenaiCostCalls, stats.CostProviderReported, prev.CostProviderReported, status("provider_reported"))
 	add(t.ProcessorGenaiPricingReloads, stats.PricingReloads, prev.PricingReloads)
 	if stats.PricingReloadErrors > prev.PricingReloadErrors {
-		p.logger.Warn("a pricing file could not be reloaded; the last good price table stays in use")
+		p.logger.Warn("a pricing file could not be reloaded; the last good price table stays in use",
+			zap.String("error", stats.PricingLastReloadError))
 	}
 	add(t.ProcessorGenaiPricingReloadErrors, stats.PricingReloadErrors, prev.PricingReloadErrors)
 	for name, n := range stats.Redaction {
