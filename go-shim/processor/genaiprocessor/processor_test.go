@@ -77,6 +77,9 @@ func TestCostIsWrittenOnModelCalls(t *testing.T) {
 	chat.CopyTo(unknown)
 	unknown.Attributes().PutStr("gen_ai.request.model", "acme-llm-9000")
 	require.NoError(t, consume(context.Background(), td))
+	// Two distinct models were looked up: the pricing cache reports them.
+	metadatatest.AssertEqualProcessorGenaiPricingCacheEntries(t, tel,
+		[]metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp())
 	spans := sink.AllTraces()[0].ResourceSpans().At(0).ScopeSpans().At(0).Spans()
 	attrs := spans.At(1).Attributes()
 	status, _ := attrs.Get("tollbooth.cost.status")
