@@ -73,6 +73,12 @@ type Stats struct {
 	PricingReloads       uint64 `json:"pricing_reloads"`
 	PricingReloadErrors  uint64 `json:"pricing_reload_errors"`
 
+	// Pricing gauges: the model-lookup cache's size (bounded by cost.pricing.cache_max_bytes)
+	// and why the last pricing reload failed, naming the file (empty after a good reload).
+	PricingCacheEntries    uint64 `json:"pricing_cache_entries"`
+	PricingCacheBytes      uint64 `json:"pricing_cache_bytes"`
+	PricingLastReloadError string `json:"pricing_last_reload_error,omitempty"`
+
 	// Redaction holds the redaction counters ("spans_dropped", "detected.email", ...) when
 	// redaction is configured.
 	Redaction map[string]uint64 `json:"redaction,omitempty"`
