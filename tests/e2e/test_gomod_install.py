@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import stat
@@ -83,11 +84,13 @@ def stage_module(stage: Path) -> Path:
 
 
 def content_version(stage: Path) -> str:
-    """A version unique to the staged content, so the module cache never serves a stale copy."""
+    """A version naming the staged content and unique to this run: the module cache never
+    serves a stale copy, and runs in other checkouts of this machine (which share the module
+    cache) never remove the version this one is building."""
     h = hashlib.sha256()
     for f in sorted(p for p in stage.rglob("*") if p.is_file()):
         h.update(str(f.relative_to(stage)).encode() + b"\0" + f.read_bytes())
-    return f"{README_VERSION}-e2e-{h.hexdigest()[:12]}"
+    return f"{README_VERSION}-e2e-{h.hexdigest()[:12]}-{secrets.token_hex(4)}"
 
 
 def go_env(name: str) -> str:
@@ -117,8 +120,7 @@ def forget_module(version: str) -> None:
     """Removes our test version from the module cache (read-only files, so chmod first)."""
     cache = Path(go_env("GOMODCACHE"))
     targets = [cache / f"{MODULE}@{version}"]
-    downloads = cache / "cache" / "download" / MODULE / "@v"
-    targets += list(downloads.glob(f"{version}.*")) + [downloads / "list"]  # go rewrites the list
+    targets += list((cache / "cache" / "download" / MODULE / "@v").glob(f"{version}.*"))
     for t in targets:
         if t.is_dir():
             for p in [t, *t.rglob("*")]:
