@@ -8,8 +8,8 @@ import (
 
 // ErrCgoRequired is returned by New in a build without cgo.
 var ErrCgoRequired = errors.New("tollbooth components need a cgo-enabled collector build: " +
-	"set `dist.cgo_enabled: true` in the ocb manifest (ocb builds with CGO_ENABLED=0 otherwise) " +
-	"and build the Rust library first (`make dist` does both)")
+	"set `dist.cgo_enabled: true` in the ocb manifest (ocb builds with CGO_ENABLED=0 otherwise); " +
+	"on linux/amd64 the module carries the engine prebuilt, elsewhere build it from source (README: Build from source)")
 
 // Status mirrors TollboothStatus in include/tollbooth.h.
 type Status int
