@@ -210,7 +210,7 @@ fn bench(c: &mut Criterion) {
                     continue;
                 };
                 let host = f.server_address.as_deref().unwrap_or("");
-                if let Some(r) = book.lookup(f.provider_name(), m, host) {
+                if let Some(r) = book.lookup(f.provider_name(), m, host, None) {
                     let b = price(
                         &r.entry,
                         Tokens::from(u),

@@ -5,7 +5,6 @@
 //! already carries (OpenLIT, Logfire, OpenInference, OpenRouter) stays authoritative; ours
 //! is written next to it under the Tollbooth prefix.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::common::v1::KeyValue;
@@ -18,9 +17,10 @@ use crate::facts::{
     canon, FactsConfig, InclusionOverride, OwnKeys, SpanFacts, TokenCounts, TokenSanity,
 };
 use crate::money::Usd;
+pub use crate::pricing::PricingConfig;
 use crate::pricing::{
-    price, BookState, Breakdown, MatchKind, PriceBook, PriceContext, PricingError,
-    PricingOverrides, Resolved, Tokens,
+    price, price_flags, pricing_inputs, BookState, Breakdown, MatchKind, PriceBook, PricingError,
+    Resolved, SpanPricing, Tokens,
 };
 
 /// `cost` section of the engine configuration.
@@ -59,37 +59,6 @@ impl Default for CostConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PricingConfig {
-    /// Pricing files, native or LiteLLM's JSON (detected by content); later files win.
-    #[serde(default)]
-    pub files: Vec<PathBuf>,
-    /// Start from the built-in table (genai-prices snapshot) before `files`.
-    #[serde(default = "yes")]
-    pub include_default: bool,
-    /// How often the host should call [`CostStage::reload_if_changed`]; 0 disables.
-    #[serde(default = "sixty")]
-    pub reload_interval_seconds: u64,
-    /// Span (then resource) attribute that marks batch-API calls: `batch`/`true` selects batch prices.
-    #[serde(default = "batch_attr")]
-    pub batch_attribute: String,
-    #[serde(default)]
-    pub overrides: PricingOverrides,
-}
-
-impl Default for PricingConfig {
-    fn default() -> Self {
-        PricingConfig {
-            files: Vec::new(),
-            include_default: true,
-            reload_interval_seconds: 60,
-            batch_attribute: batch_attr(),
-            overrides: PricingOverrides::default(),
-        }
-    }
-}
-
 /// Names of the attributes the stage writes.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -113,12 +82,6 @@ impl Default for OutputNames {
 
 fn yes() -> bool {
     true
-}
-fn sixty() -> u64 {
-    60
-}
-fn batch_attr() -> String {
-    "tollbooth.pricing.processing".into()
 }
 fn cost_attr() -> String {
     "gen_ai.usage.cost".into()
@@ -232,11 +195,7 @@ pub struct CostStage {
 impl CostStage {
     /// Loads the price tables; errors name the file or configuration key.
     pub fn new(config: CostConfig) -> Result<CostStage, PricingError> {
-        let book = PriceBook::load(
-            &config.pricing.files,
-            config.pricing.include_default,
-            config.pricing.overrides.clone(),
-        )?;
+        let book = PriceBook::load(&config.pricing)?;
         let p = config.attributes.prefix.trim_end_matches('.');
         let n = |s: &str| format!("{p}.{s}");
         let names = Names {
@@ -345,15 +304,25 @@ impl CostStage {
         s.tokens = tokens;
         let provider = f.provider_name();
         let host = f.server_address.as_deref().unwrap_or("");
+        let ctx = pricing_inputs(SpanPricing {
+            server_address: f.server_address.as_deref(),
+            service_tier: f.service_tier.as_deref(),
+            batch: f.batch,
+            region: f.region.as_deref(),
+            resource_region: f.resource_region.as_deref(),
+            inference_geo: f.inference_geo.as_deref(),
+            speed: f.speed.as_deref(),
+        });
         let request = f.request_model.as_deref();
         let response = f.response_model.as_deref();
         // Response model first; the request model when only it resolves, or when the user
         // mapped it (an Azure deployment whose response model is generic, like `gpt-4`).
         let mapped = request.filter(|m| book.maps_deployment(m));
+        let lookup = |m: &str| book.lookup(provider, m, host, ctx.region);
         let hit = mapped
-            .and_then(|m| book.lookup(provider, m, host))
-            .or_else(|| response.and_then(|m| book.lookup(provider, m, host)))
-            .or_else(|| request.and_then(|m| book.lookup(provider, m, host)));
+            .and_then(lookup)
+            .or_else(|| response.and_then(lookup))
+            .or_else(|| request.and_then(lookup));
         let Some(r) = hit else {
             s.status = if reported.is_some() {
                 CostStatus::ProviderReported
@@ -369,10 +338,6 @@ impl CostStage {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or(0)
-        };
-        let ctx = PriceContext {
-            service_tier: f.service_tier.as_deref(),
-            batch: f.batch,
         };
         let b = price(&r.entry, tokens, when, ctx);
         let total = r.discount.map_or(b.total, |d| b.total.scale_by(d));
@@ -433,7 +398,7 @@ impl CostStage {
             }
         }
         edits.set_str(at, &n.status, s.status.as_str());
-        let mut flags = [""; 8];
+        let mut flags = [""; 12];
         let mut k = 0;
         let sanity = match f.sanity {
             TokenSanity::Ok => None,
@@ -464,22 +429,17 @@ impl CostStage {
             edits.set_str(at, &n.source_version, &r.source_version);
             edits.set_str(at, &n.price_entry, &r.price_entry);
             edits.set_str(at, &n.matched, r.match_kind.as_str());
-            for (on, name) in [
+            let usage_flags = [
                 (f.inclusion.input_was_exclusive, "input_excluded_cache"),
                 (
                     f.inclusion.output_was_exclusive,
                     "output_excluded_reasoning",
                 ),
-                (b.cache_rate_defaulted, "cache_rate_defaulted"),
-                (b.variant_missing, "variant_missing"),
-                (b.long_context, "long_context"),
-                (r.discount.is_some(), "discounted"),
-                (b.rate_missing, "rate_missing"),
-            ] {
-                if on {
-                    flags[k] = name;
-                    k += 1;
-                }
+            ];
+            let on = usage_flags.iter().filter(|f| f.0).map(|f| f.1);
+            for name in on.chain(price_flags(r, b)) {
+                flags[k] = name;
+                k += 1;
             }
         }
         if k > 0 {
@@ -677,11 +637,40 @@ mod tests {
     }
 
     #[test]
+    fn batch_and_region_come_from_the_span() {
+        let attrs = |extra: Vec<KeyValue>| {
+            let mut v = vec![
+                kv_str("gen_ai.provider.name", "anthropic"),
+                kv_str("gen_ai.operation.name", "chat"),
+                kv_str("gen_ai.response.model", "claude-sonnet-4-5-20250929"),
+                kv_int("gen_ai.usage.input_tokens", 1_000_000),
+                kv_int("gen_ai.usage.output_tokens", 100_000),
+            ];
+            v.extend(extra);
+            v
+        };
+        let (standard, _) = run(attrs(vec![]), "x");
+        let (batch, ops) = run(
+            attrs(vec![kv_str("anthropic.response.service_tier", "batch")]),
+            "x",
+        );
+        let (standard, batch) = (
+            standard.unwrap().cost.unwrap(),
+            batch.unwrap().cost.unwrap(),
+        );
+        assert_eq!(batch, standard.scale_by(Usd::HALF), "{batch} vs {standard}");
+        assert!(get(&ops, "tollbooth.cost.status").is_some());
+    }
+
+    #[test]
     fn config_errors_name_the_key() {
         let e = CostConfig::from_json(br#"{"pricing":{"file":["x"]}}"#).unwrap_err();
         assert!(e.contains("`file`"), "{e}");
         let e = CostConfig::from_json(br#"{"attributes":{"costs":"x"}}"#).unwrap_err();
         assert!(e.contains("`costs`"), "{e}");
+        let e =
+            CostConfig::from_json(br#"{"pricing":{"fine_tune_fallback":"guess"}}"#).unwrap_err();
+        assert!(e.contains("guess"), "{e}");
         let missing =
             CostConfig::from_json(br#"{"pricing":{"files":["/nonexistent/p.json"]}}"#).unwrap();
         let e = CostStage::new(missing).err().unwrap();

@@ -18,6 +18,11 @@ pub enum Text {
     LangfuseModel,
     ServiceTier,
     ServerAddress,
+    /// The cloud region that served the call.
+    Region,
+    /// Anthropic's `inference_geo` and `speed`, which select price variants.
+    InferenceGeo,
+    Speed,
     ErrorType,
     /// JSON blobs that hide usage or cost.
     AiSdkProviderMetadata,
@@ -307,7 +312,7 @@ pub const ALIASES: &[Alias] = &[
     row("gen_ai.usage.total_cost", F::Cost, 0),
     row("gen_ai.usage.cost.amount", F::Cost, 0),
     row("gen_ai.usage.cost_usd", F::Cost, 0),
-    // Service tier (`auto` is dropped later: it is not a price).
+    // Service tier (`auto` is skipped: it is not the tier that was billed).
     row("openai.response.service_tier", F::Text(T::ServiceTier), 0),
     row(
         "gen_ai.openai.response.service_tier",
@@ -320,7 +325,25 @@ pub const ALIASES: &[Alias] = &[
         F::Text(T::ServiceTier),
         0,
     ),
+    // The anthropic SDK's own tracing writes the billed tier (`standard`, `priority`, `batch`).
+    row(
+        "anthropic.response.service_tier",
+        F::Text(T::ServiceTier),
+        0,
+    ),
+    row(
+        "gen_ai.anthropic.response.service_tier",
+        F::Text(T::ServiceTier),
+        0,
+    ),
     row("server.address", F::Text(T::ServerAddress), 0),
+    // Where the bill is: region (AWS SDK semconv on spans, cloud semconv on resources),
+    // Anthropic's inference geography and speed.
+    row("cloud.region", F::Text(T::Region), 0),
+    row("aws.region", F::Text(T::Region), 0),
+    row("anthropic.usage.inference_geo", F::Text(T::InferenceGeo), 0),
+    row("anthropic.usage.speed", F::Text(T::Speed), 0),
+    row("anthropic.request.speed", F::Text(T::Speed), 0),
     // Errors.
     row("error.type", F::Text(T::ErrorType), 0),
     row("http.response.status_code", F::HttpStatus, 0),

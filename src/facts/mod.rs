@@ -122,6 +122,8 @@ pub struct ResourceFacts<'a> {
     pub service: Option<Cow<'a, str>>,
     /// The batch-API marker on the resource (`Some` when present and non-empty).
     pub batch: Option<bool>,
+    /// `cloud.region` / `aws.region` of the resource.
+    pub region: Option<Cow<'a, str>>,
 }
 
 impl<'a> ResourceFacts<'a> {
@@ -312,9 +314,17 @@ pub struct SpanFacts<'a> {
     pub operation: Option<Cow<'a, str>>,
     pub request_model: Option<Cow<'a, str>>,
     pub response_model: Option<Cow<'a, str>>,
-    /// `openai.response.service_tier` and the like; `auto` is dropped (it is not a price).
+    /// `openai.response.service_tier`, Anthropic's tier and the like; `auto` is skipped (it
+    /// is not a price).
     pub service_tier: Option<Cow<'a, str>>,
     pub server_address: Option<Cow<'a, str>>,
+    /// `cloud.region` / `aws.region` on the span (a region is checked by pricing).
+    pub region: Option<Cow<'a, str>>,
+    /// The resource's region, copied here so pricing needs nothing but the facts.
+    pub resource_region: Option<Cow<'a, str>>,
+    /// Anthropic `usage.inference_geo` and `speed` (price variants).
+    pub inference_geo: Option<Cow<'a, str>>,
+    pub speed: Option<Cow<'a, str>>,
     pub sanity: TokenSanity,
     tokens: TokenCounts,
     pub inclusion: Inclusion,
@@ -346,7 +356,7 @@ impl<'a> SpanFacts<'a> {
     /// Reads one span. See [`read`].
     pub fn read<I>(
         span: SpanInput<'a, I>,
-        resource: &ResourceFacts<'_>,
+        resource: &ResourceFacts<'a>,
         cfg: &FactsConfig,
     ) -> SpanFacts<'a>
     where

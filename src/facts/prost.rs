@@ -96,7 +96,7 @@ impl<'a> PreparedSpan<'a> {
         }
     }
 
-    pub fn facts(&self, resource: &ResourceFacts<'_>, cfg: &FactsConfig) -> SpanFacts<'_> {
+    pub fn facts<'s>(&'s self, resource: &ResourceFacts<'s>, cfg: &FactsConfig) -> SpanFacts<'s> {
         let s = self.span;
         SpanFacts::read(
             SpanInput {

@@ -18,6 +18,7 @@ use super::{
     ErrorFacts, FactsConfig, Inclusion, ReportedCost, ResourceFacts, SpanFacts, SpanInput,
     TokenCounts, TokenSanity, Upstream, UpstreamStatus,
 };
+use crate::otlp::array_values;
 use crate::otlp::{AnyRef, KeyValueRef};
 
 /// Rank given to values found inside JSON blobs: below every plain attribute.
@@ -76,7 +77,9 @@ impl<'a> Pass<'a> {
         let v = kv.value;
         match alias.field {
             Field::Text(t) => {
-                if let Some(s) = non_empty(&v) {
+                // `auto` asks the provider to choose; it is not the tier that was billed.
+                let auto = |s: &[u8]| t == Text::ServiceTier && s.eq_ignore_ascii_case(b"auto");
+                if let Some(s) = non_empty(&v).filter(|s| !auto(s)) {
                     offer(&mut self.text[t as usize], rank, s);
                 }
             }
@@ -141,7 +144,7 @@ fn lossy(b: &[u8]) -> Cow<'_, str> {
 
 pub fn read<'a, I>(
     span: SpanInput<'a, I>,
-    resource: &ResourceFacts<'_>,
+    resource: &ResourceFacts<'a>,
     cfg: &FactsConfig,
 ) -> SpanFacts<'a>
 where
@@ -207,11 +210,12 @@ where
     facts.operation = operation.map(lossy);
     facts.request_model = request_model.map(lossy);
     facts.response_model = response_model.map(lossy);
-    facts.service_tier = p
-        .text(Text::ServiceTier)
-        .filter(|t| !t.eq_ignore_ascii_case(b"auto"))
-        .map(lossy);
+    facts.service_tier = p.text(Text::ServiceTier).map(lossy);
     facts.server_address = p.text(Text::ServerAddress).map(lossy);
+    facts.region = p.text(Text::Region).map(lossy);
+    facts.resource_region = resource.region.clone();
+    facts.inference_geo = p.text(Text::InferenceGeo).map(lossy);
+    facts.speed = p.text(Text::Speed).map(lossy);
     facts.ttft_s = p.ttft_s.map(|s| s.val);
     facts.source = source::detect(
         span.scope.name,
@@ -247,25 +251,33 @@ where
     facts
 }
 
-/// Reads the resource facts: `service.name` and the batch-API marker.
+/// Reads the resource facts: `service.name`, the batch-API marker and the region.
 pub fn read_resource<'a, I>(attrs: I, cfg: &FactsConfig) -> ResourceFacts<'a>
 where
     I: IntoIterator<Item = KeyValueRef<'a>>,
 {
     let mut f = ResourceFacts::default();
+    let mut region_rank = u16::MAX;
     for kv in attrs {
         if kv.key == b"service.name" {
             if let (None, AnyRef::Str(s)) = (&f.service, kv.value) {
                 f.service = Some(lossy(s));
             }
-        } else if f.batch.is_none() {
-            let batch_key = cfg
-                .index
-                .find(kv.key)
-                .is_some_and(|(_, a)| a.field == Field::Text(Text::Batch));
-            if let Some(v) = non_empty(&kv.value).filter(|_| batch_key) {
-                f.batch = Some(is_batch(v));
+            continue;
+        }
+        let Some((rank, a)) = cfg.index.find(kv.key) else {
+            continue;
+        };
+        let Some(v) = non_empty(&kv.value) else {
+            continue;
+        };
+        match a.field {
+            Field::Text(Text::Batch) if f.batch.is_none() => f.batch = Some(is_batch(v)),
+            Field::Text(Text::Region) if f.region.is_none() || rank < region_rank => {
+                f.region = Some(lossy(v));
+                region_rank = rank;
             }
+            _ => {}
         }
     }
     f
@@ -441,61 +453,9 @@ fn names_content_filter(v: &AnyRef<'_>) -> bool {
     const FILTER: &[u8] = b"content_filter";
     match *v {
         AnyRef::Str(s) => s.windows(FILTER.len()).any(|w| w == FILTER),
-        AnyRef::Array(body) => array_strings(body).any(|s| s == FILTER),
+        AnyRef::Array(body) => array_values(body).any(|v| v == AnyRef::Str(FILTER)),
         _ => false,
     }
-}
-
-/// The string elements of an encoded `ArrayValue` body. A minimal walk (field 1 of each
-/// `AnyValue` element); malformed input ends the walk.
-fn array_strings(body: &[u8]) -> impl Iterator<Item = &[u8]> {
-    len_fields(body, 1).filter_map(|element| len_fields(element, 1).next())
-}
-
-/// The payloads of length-delimited field `want` in one message body.
-fn len_fields(buf: &[u8], want: u64) -> impl Iterator<Item = &[u8]> {
-    let mut pos = 0usize;
-    std::iter::from_fn(move || loop {
-        let tag = varint(buf, &mut pos)?;
-        let payload = match tag & 7 {
-            0 => {
-                varint(buf, &mut pos)?;
-                None
-            }
-            1 => {
-                pos = pos.checked_add(8).filter(|p| *p <= buf.len())?;
-                None
-            }
-            2 => {
-                let len = usize::try_from(varint(buf, &mut pos)?).ok()?;
-                let end = pos.checked_add(len).filter(|e| *e <= buf.len())?;
-                let s = &buf[pos..end];
-                pos = end;
-                Some(s)
-            }
-            5 => {
-                pos = pos.checked_add(4).filter(|p| *p <= buf.len())?;
-                None
-            }
-            _ => return None,
-        };
-        if let Some(s) = payload.filter(|_| tag >> 3 == want) {
-            return Some(s);
-        }
-    })
-}
-
-fn varint(buf: &[u8], pos: &mut usize) -> Option<u64> {
-    let mut v = 0u64;
-    for shift in (0..64).step_by(7) {
-        let b = *buf.get(*pos)?;
-        *pos += 1;
-        v |= u64::from(b & 0x7f) << shift;
-        if b < 0x80 {
-            return Some(v);
-        }
-    }
-    None
 }
 
 #[cfg(test)]

@@ -583,3 +583,42 @@ fn the_resource_gives_the_service_and_the_batch_marker() {
     };
     assert!(!PreparedSpan::new(&own, "", "").facts(&r, &cfg).batch);
 }
+
+#[test]
+fn where_the_bill_is_tier_region_geo_speed() {
+    let a = vec![
+        kv_str("gen_ai.provider.name", "anthropic"),
+        kv_str("gen_ai.openai.request.service_tier", "auto"),
+        kv_str("anthropic.response.service_tier", "batch"),
+        kv_str("aws.region", "us-east-1"),
+        kv_str("cloud.region", "eu-west-1"),
+        kv_str("anthropic.usage.inference_geo", "us"),
+        kv_str("anthropic.request.speed", "fast"),
+    ];
+    with(a, "x", "", |f| {
+        assert_eq!(f.service_tier.as_deref(), Some("batch"), "auto is skipped");
+        assert_eq!(
+            f.region.as_deref(),
+            Some("eu-west-1"),
+            "cloud.region ranks first"
+        );
+        assert_eq!(f.inference_geo.as_deref(), Some("us"));
+        assert_eq!(f.speed.as_deref(), Some("fast"));
+    });
+    let res = [
+        kv_str("aws.region", "us-east-1"),
+        kv_str("cloud.region", "eu-west-1"),
+    ];
+    let cfg = FactsConfig::default();
+    let r = super::prost::resource_facts(&res, &cfg);
+    assert_eq!(r.region.as_deref(), Some("eu-west-1"));
+    let span = Span {
+        attributes: vec![kv_str("gen_ai.system", "anthropic")],
+        ..Default::default()
+    };
+    let p = PreparedSpan::new(&span, "", "");
+    assert_eq!(
+        p.facts(&r, &cfg).resource_region.as_deref(),
+        Some("eu-west-1")
+    );
+}
