@@ -374,7 +374,7 @@ impl Redactor {
                     let mut v = value.cloned().expect("nested value present");
                     if self.nested(&mut v, limit, counts) {
                         audit.masked.push(key.to_string());
-                        ops.push(Op::SetAny(key.to_string(), v));
+                        ops.push(Op::SetAny(key.to_string(), prost::Message::encode_to_vec(&v)));
                     }
                 }
                 _ => {}

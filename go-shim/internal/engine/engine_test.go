@@ -36,7 +36,7 @@ func marshal(t *testing.T, td ptrace.Traces) []byte {
 }
 
 func TestABIVersionMatchesHeader(t *testing.T) {
-	assert.Equal(t, uint32(3), ABIVersion(), "ABI 3: edit op 8 (set_any) and target 4 (scope attributes)")
+	assert.Equal(t, uint32(4), ABIVersion(), "ABI 4: edit ops 9-11 (span, event and scope names), raw keys")
 }
 
 func TestNewRejectsBadConfigWithTheFieldName(t *testing.T) {
