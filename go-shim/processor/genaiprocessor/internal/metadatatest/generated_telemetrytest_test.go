@@ -19,14 +19,19 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	tb.ProcessorGenaiBatchesDropped.Add(context.Background(), 1)
 	tb.ProcessorGenaiBatchesFailedOpen.Add(context.Background(), 1)
 	tb.ProcessorGenaiCostCalls.Add(context.Background(), 1)
 	tb.ProcessorGenaiEditsApplied.Add(context.Background(), 1)
 	tb.ProcessorGenaiPricingReloadErrors.Add(context.Background(), 1)
 	tb.ProcessorGenaiPricingReloads.Add(context.Background(), 1)
 	tb.ProcessorGenaiRedactions.Add(context.Background(), 1)
+	tb.ProcessorGenaiSpansDropped.Add(context.Background(), 1)
 	tb.ProcessorGenaiSpansFailedOpen.Add(context.Background(), 1)
 	tb.ProcessorGenaiSpansRecognized.Add(context.Background(), 1)
+	AssertEqualProcessorGenaiBatchesDropped(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiBatchesFailedOpen(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
@@ -43,6 +48,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiRedactions(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorGenaiSpansDropped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiSpansFailedOpen(t, testTel,
