@@ -40,6 +40,7 @@ pub mod content;
 pub mod counts;
 pub mod detectors;
 pub mod hashing;
+pub mod keys;
 
 use std::collections::HashSet;
 
