@@ -170,7 +170,7 @@ fn bench(c: &mut Criterion) {
                 };
                 let Some(m) = u.model() else { continue };
                 let host = u.server_address.unwrap_or("");
-                if let Some(r) = book.lookup(u.provider_name(), m, host) {
+                if let Some(r) = book.lookup(u.provider_name(), m, host, None) {
                     let t = Tokens::from(&u);
                     let b = price(&r.entry, t, 1_790_000_000, PriceContext::default());
                     total += b.total.0;

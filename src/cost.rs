@@ -5,7 +5,6 @@
 //! already carries (OpenLIT, Logfire, OpenInference, OpenRouter) stays authoritative; ours
 //! is written next to it under the Tollbooth prefix.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::common::v1::KeyValue;
@@ -15,10 +14,10 @@ use serde::Deserialize;
 use crate::edits::{EditList, Target};
 use crate::genai::Level;
 use crate::money::Usd;
-use crate::otlp::first_str;
+pub use crate::pricing::PricingConfig;
 use crate::pricing::{
-    price, BookState, Breakdown, MatchKind, PriceBook, PriceContext, PricingError,
-    PricingOverrides, Resolved, Tokens,
+    price, price_flags, pricing_inputs, BookState, Breakdown, MatchKind, PriceBook, PricingError,
+    Resolved, Tokens,
 };
 use crate::usage::{canon, normalize, InclusionOverride, Scope, UsageRecord};
 
@@ -50,37 +49,6 @@ impl Default for CostConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PricingConfig {
-    /// Pricing files, native or LiteLLM's JSON (detected by content); later files win.
-    #[serde(default)]
-    pub files: Vec<PathBuf>,
-    /// Start from the built-in table (genai-prices snapshot) before `files`.
-    #[serde(default = "yes")]
-    pub include_default: bool,
-    /// How often the host should call [`CostStage::reload_if_changed`]; 0 disables.
-    #[serde(default = "sixty")]
-    pub reload_interval_seconds: u64,
-    /// Span (then resource) attribute that marks batch-API calls: `batch`/`true` selects batch prices.
-    #[serde(default = "batch_attr")]
-    pub batch_attribute: String,
-    #[serde(default)]
-    pub overrides: PricingOverrides,
-}
-
-impl Default for PricingConfig {
-    fn default() -> Self {
-        PricingConfig {
-            files: Vec::new(),
-            include_default: true,
-            reload_interval_seconds: 60,
-            batch_attribute: batch_attr(),
-            overrides: PricingOverrides::default(),
-        }
-    }
-}
-
 /// Names of the attributes the stage writes.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,12 +72,6 @@ impl Default for OutputNames {
 
 fn yes() -> bool {
     true
-}
-fn sixty() -> u64 {
-    60
-}
-fn batch_attr() -> String {
-    "tollbooth.pricing.processing".into()
 }
 fn cost_attr() -> String {
     "gen_ai.usage.cost".into()
@@ -206,11 +168,7 @@ pub struct CostStage {
 impl CostStage {
     /// Loads the price tables; errors name the file or configuration key.
     pub fn new(config: CostConfig) -> Result<CostStage, PricingError> {
-        let book = PriceBook::load(
-            &config.pricing.files,
-            config.pricing.include_default,
-            config.pricing.overrides.clone(),
-        )?;
+        let book = PriceBook::load(&config.pricing)?;
         let p = config.attributes.prefix.trim_end_matches('.');
         let n = |s: &str| format!("{p}.{s}");
         let names = Names {
@@ -313,19 +271,21 @@ impl CostStage {
             return (s, None);
         }
         let host = u.server_address.unwrap_or("");
+        let ctx = pricing_inputs(
+            &span.attributes,
+            resource,
+            u.server_address,
+            u.service_tier,
+            &self.config.pricing.batch_attribute,
+        );
         // Response model first; the request model when only it resolves, or when the user
         // mapped it (an Azure deployment whose response model is generic, like `gpt-4`).
         let mapped = u.request_model.filter(|m| book.maps_deployment(m));
+        let lookup = |m: &str| book.lookup(s.provider, m, host, ctx.region);
         let hit = mapped
-            .and_then(|m| book.lookup(s.provider, m, host))
-            .or_else(|| {
-                u.response_model
-                    .and_then(|m| book.lookup(s.provider, m, host))
-            })
-            .or_else(|| {
-                u.request_model
-                    .and_then(|m| book.lookup(s.provider, m, host))
-            });
+            .and_then(lookup)
+            .or_else(|| u.response_model.and_then(lookup))
+            .or_else(|| u.request_model.and_then(lookup));
         let Some(r) = hit else {
             s.status = if u.reported_cost.is_some() {
                 CostStatus::ProviderReported
@@ -334,10 +294,6 @@ impl CostStage {
             };
             return (s, None);
         };
-        let batch_attr = self.config.pricing.batch_attribute.as_str();
-        let batch = first_str(&span.attributes, &[batch_attr])
-            .or_else(|| first_str(resource, &[batch_attr]))
-            .is_some_and(|v| v.eq_ignore_ascii_case("batch") || v.eq_ignore_ascii_case("true"));
         let when = if span.start_time_unix_nano > 0 {
             (span.start_time_unix_nano / 1_000_000_000) as i64
         } else {
@@ -345,10 +301,6 @@ impl CostStage {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or(0)
-        };
-        let ctx = PriceContext {
-            service_tier: u.service_tier,
-            batch,
         };
         let b = price(&r.entry, tokens, when, ctx);
         let total = r.discount.map_or(b.total, |d| b.total.scale_by(d));
@@ -428,24 +380,19 @@ impl CostStage {
             edits.set_str(at, &n.source_version, &r.source_version);
             edits.set_str(at, &n.price_entry, &r.price_entry);
             edits.set_str(at, &n.matched, r.match_kind.as_str());
-            let mut flags = [""; 7];
+            let mut flags = [""; 12];
             let mut k = 0;
-            for (on, name) in [
+            let usage_flags = [
                 (u.inclusion.input_was_exclusive, "input_excluded_cache"),
                 (
                     u.inclusion.output_was_exclusive,
                     "output_excluded_reasoning",
                 ),
-                (b.cache_rate_defaulted, "cache_rate_defaulted"),
-                (b.variant_missing, "variant_missing"),
-                (b.long_context, "long_context"),
-                (r.discount.is_some(), "discounted"),
-                (b.rate_missing, "rate_missing"),
-            ] {
-                if on {
-                    flags[k] = name;
-                    k += 1;
-                }
+            ];
+            let on = usage_flags.iter().filter(|f| f.0).map(|f| f.1);
+            for name in on.chain(price_flags(r, b)) {
+                flags[k] = name;
+                k += 1;
             }
             if k > 0 {
                 edits.set_str(at, &n.flags, &flags[..k].join(","));
@@ -644,11 +591,40 @@ mod tests {
     }
 
     #[test]
+    fn batch_and_region_come_from_the_span() {
+        let attrs = |extra: Vec<KeyValue>| {
+            let mut v = vec![
+                kv_str("gen_ai.provider.name", "anthropic"),
+                kv_str("gen_ai.operation.name", "chat"),
+                kv_str("gen_ai.response.model", "claude-sonnet-4-5-20250929"),
+                kv_int("gen_ai.usage.input_tokens", 1_000_000),
+                kv_int("gen_ai.usage.output_tokens", 100_000),
+            ];
+            v.extend(extra);
+            v
+        };
+        let (standard, _) = run(attrs(vec![]), "x");
+        let (batch, ops) = run(
+            attrs(vec![kv_str("anthropic.response.service_tier", "batch")]),
+            "x",
+        );
+        let (standard, batch) = (
+            standard.unwrap().cost.unwrap(),
+            batch.unwrap().cost.unwrap(),
+        );
+        assert_eq!(batch, standard.scale_by(Usd::HALF), "{batch} vs {standard}");
+        assert!(get(&ops, "tollbooth.cost.status").is_some());
+    }
+
+    #[test]
     fn config_errors_name_the_key() {
         let e = CostConfig::from_json(br#"{"pricing":{"file":["x"]}}"#).unwrap_err();
         assert!(e.contains("`file`"), "{e}");
         let e = CostConfig::from_json(br#"{"attributes":{"costs":"x"}}"#).unwrap_err();
         assert!(e.contains("`costs`"), "{e}");
+        let e =
+            CostConfig::from_json(br#"{"pricing":{"fine_tune_fallback":"guess"}}"#).unwrap_err();
+        assert!(e.contains("guess"), "{e}");
         let missing =
             CostConfig::from_json(br#"{"pricing":{"files":["/nonexistent/p.json"]}}"#).unwrap();
         let e = CostStage::new(missing).err().unwrap();

@@ -18,7 +18,7 @@ use crate::metrics::{span, Aggregator, CallRecord, Cost};
 use crate::otlp::{decode_traces, find_str};
 use crate::redact::{RedactionCounts, Redactor};
 use crate::sampling::Sampler;
-use crate::stats::{Snapshot, Stats};
+use crate::stats::{PricingGauges, Snapshot, Stats};
 use crate::usage::Scope;
 
 /// Why a call failed. Every variant leaves the engine usable; the caller fails open.
@@ -280,11 +280,26 @@ impl Engine {
     }
 
     /// The engine's counters and each stateful stage's telemetry, as one JSON object:
-    /// the engine counters at the top level, the sampler's under `"sampling"`.
+    /// the engine counters and pricing gauges at the top level, the sampler's under
+    /// `"sampling"`.
     pub fn stats_json(&self, panics_caught: u64) -> Vec<u8> {
         let mut snapshot = self.stats();
         snapshot.panics_caught = panics_caught;
         let mut v = serde_json::to_value(snapshot).expect("plain struct serialises");
+        if let Some(c) = &self.cost {
+            let (entries, bytes) = c.book().snapshot().cache_usage();
+            let g = PricingGauges {
+                pricing_cache_entries: entries,
+                pricing_cache_bytes: bytes,
+                pricing_last_reload_error: c.book().last_reload_error(),
+            };
+            if let (Some(o), serde_json::Value::Object(g)) = (
+                v.as_object_mut(),
+                serde_json::to_value(g).expect("plain struct serialises"),
+            ) {
+                o.extend(g);
+            }
+        }
         if let Some(s) = &self.sampler {
             v["sampling"] = serde_json::to_value(s.stats()).expect("plain struct serialises");
         }
@@ -650,6 +665,11 @@ mod tests {
         assert_eq!((s.cost_priced, s.cost_unpriced), (1, 1));
         let stats: serde_json::Value = serde_json::from_slice(&engine.stats_json(0)).unwrap();
         assert_eq!(stats["redaction"]["detected.email"], 2, "{stats}");
+        // The pricing lookup cache is visible: two distinct models, a few hundred bytes.
+        assert_eq!(stats["pricing_cache_entries"], 2, "{stats}");
+        let bytes = stats["pricing_cache_bytes"].as_u64().unwrap();
+        assert!((128..4096).contains(&bytes), "{stats}");
+        assert!(stats.get("pricing_last_reload_error").is_none(), "{stats}");
         let md = opentelemetry_proto::tonic::metrics::v1::MetricsData::decode(
             engine.collect_metrics(2).unwrap().as_slice(),
         )

@@ -60,3 +60,14 @@ impl Stats {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 }
+
+/// Pricing state that is not a counter, merged into the stats JSON at the top level: the
+/// lookup cache's size (bounded by `cost.pricing.cache_max_bytes`) and why the last
+/// pricing reload failed, naming the file (absent after a good reload).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct PricingGauges {
+    pub pricing_cache_entries: u64,
+    pub pricing_cache_bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pricing_last_reload_error: Option<String>,
+}

@@ -1,6 +1,6 @@
 //! The C ABI: what the Go collector component calls through cgo.
 //!
-//! Conventions, modelled on rustls-ffi:
+//! Conventions, modelled on rustls-ffi (docs/boundary.md describes the boundary and its sources):
 //! - Every export runs inside [`boundary`], a `catch_unwind`: no panic ever crosses the ABI.
 //!   A caught panic returns [`TollboothStatus::Panic`] and the caller passes data on unchanged.
 //! - Every fallible export returns a numbered [`TollboothStatus`]; on failure a message is

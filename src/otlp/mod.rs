@@ -4,8 +4,14 @@
 //! `ExportTraceServiceRequest`). prost validates UTF-8 in string fields, which Go's pdata does
 //! not: a batch Go accepted can be refused here, and the caller then passes it on unchanged.
 
+pub mod reader;
 pub mod value;
+pub mod wire;
 
+pub use reader::{
+    any_value, array_values, kvlist_entries, read_traces, EventRef, KvListEntries, LinkRef,
+    ReadError, ResourceSpansRef, ScopeSpansRef, SpanRef, StatusRef, TracesRef, MAX_VALUE_DEPTH,
+};
 pub use value::{AnyRef, KeyValueRef};
 
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};

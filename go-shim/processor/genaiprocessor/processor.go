@@ -2,6 +2,7 @@ package genaiprocessor // import "github.com/tollbooth-dev/tollbooth/go-shim/pro
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -53,9 +54,28 @@ func newGenAIProcessor(set processor.Settings, cfg *Config) (*genaiProcessor, er
 	}
 	if p.redacting {
 		if p.onError, err = onErrorPolicy(cfg.Redaction); err != nil {
+			tb.Shutdown()
 			eng.Close()
 			return nil, err
 		}
+	}
+	// The pricing cache's size is a gauge, read from the counters of the last batch.
+	gauge := func(f func(s engine.Stats) uint64) metric.Int64Callback {
+		return func(_ context.Context, o metric.Int64Observer) error {
+			p.mu.Lock()
+			v := f(p.last)
+			p.mu.Unlock()
+			o.Observe(int64(v))
+			return nil
+		}
+	}
+	if err := errors.Join(
+		tb.RegisterProcessorGenaiPricingCacheEntriesCallback(gauge(func(s engine.Stats) uint64 { return s.PricingCacheEntries })),
+		tb.RegisterProcessorGenaiPricingCacheBytesCallback(gauge(func(s engine.Stats) uint64 { return s.PricingCacheBytes })),
+	); err != nil {
+		tb.Shutdown()
+		eng.Close()
+		return nil, err
 	}
 	return p, nil
 }
@@ -110,7 +130,8 @@ func (p *genaiProcessor) reportStats(ctx context.Context) {
 	add(t.ProcessorGenaiCostCalls, stats.CostProviderReported, prev.CostProviderReported, status("provider_reported"))
 	add(t.ProcessorGenaiPricingReloads, stats.PricingReloads, prev.PricingReloads)
 	if stats.PricingReloadErrors > prev.PricingReloadErrors {
-		p.logger.Warn("a pricing file could not be reloaded; the last good price table stays in use")
+		p.logger.Warn("a pricing file could not be reloaded; the last good price table stays in use",
+			zap.String("error", stats.PricingLastReloadError))
 	}
 	add(t.ProcessorGenaiPricingReloadErrors, stats.PricingReloadErrors, prev.PricingReloadErrors)
 	for name, n := range stats.Redaction {

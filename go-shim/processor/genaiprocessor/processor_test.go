@@ -4,7 +4,10 @@ package genaiprocessor
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,6 +18,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaiprocessor/internal/metadata"
 	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaiprocessor/internal/metadatatest"
@@ -72,6 +77,9 @@ func TestCostIsWrittenOnModelCalls(t *testing.T) {
 	chat.CopyTo(unknown)
 	unknown.Attributes().PutStr("gen_ai.request.model", "acme-llm-9000")
 	require.NoError(t, consume(context.Background(), td))
+	// Two distinct models were looked up: the pricing cache reports them.
+	metadatatest.AssertEqualProcessorGenaiPricingCacheEntries(t, tel,
+		[]metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp())
 	spans := sink.AllTraces()[0].ResourceSpans().At(0).ScopeSpans().At(0).Spans()
 	attrs := spans.At(1).Attributes()
 	status, _ := attrs.Get("tollbooth.cost.status")
@@ -145,4 +153,36 @@ func TestUndecodableBatchPassesThroughUnchangedAndCounted(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: reason}}, metricdatatest.IgnoreTimestamp())
 	metadatatest.AssertEqualProcessorGenaiSpansFailedOpen(t, tel,
 		[]metricdata.DataPoint[int64]{{Value: 2, Attributes: reason}}, metricdatatest.IgnoreTimestamp())
+}
+
+// A pricing file that breaks after start keeps the last good table, and the warning says
+// which file and why (the reason travels in the engine stats).
+func TestPricingReloadWarningNamesTheFileAndTheReason(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "prices.json")
+	good := `{"tollbooth_pricing":1,"source":"mine","providers":[{"id":"anthropic","models":[` +
+		`{"id":"acme-llm-9000","prices":{"input_mtok":"1","output_mtok":"1"}}]}]}`
+	require.NoError(t, os.WriteFile(file, []byte(good), 0o600))
+	core, logs := observer.New(zap.WarnLevel)
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	set := metadatatest.NewSettings(tel)
+	set.Logger = zap.New(core)
+	cfg := &Config{Cost: map[string]any{"pricing": map[string]any{
+		"files": []any{file}, "reload_interval_seconds": 1}}}
+	proc, err := createTracesProcessor(context.Background(), set, cfg, new(consumertest.TracesSink))
+	require.NoError(t, err)
+	require.NoError(t, proc.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, proc.Shutdown(context.Background())) })
+
+	require.NoError(t, os.WriteFile(file, []byte("{ not json"), 0o600))
+	// The engine looks at its files at most once per reload interval (1 s).
+	time.Sleep(1100 * time.Millisecond)
+	require.NoError(t, proc.ConsumeTraces(context.Background(), batch("hello")))
+
+	warnings := logs.FilterMessageSnippet("could not be reloaded").All()
+	require.Len(t, warnings, 1)
+	reason := warnings[0].ContextMap()["error"]
+	assert.Contains(t, reason, "prices.json")
+	assert.Contains(t, reason, "not valid JSON")
 }

@@ -3,10 +3,12 @@
 package metadata
 
 import (
+	"context"
 	"errors"
 	"sync"
 
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/embedded"
 	"go.opentelemetry.io/otel/trace"
 
 	"go.opentelemetry.io/collector/component"
@@ -30,6 +32,8 @@ type TelemetryBuilder struct {
 	ProcessorGenaiBatchesFailedOpen   metric.Int64Counter
 	ProcessorGenaiCostCalls           metric.Int64Counter
 	ProcessorGenaiEditsApplied        metric.Int64Counter
+	ProcessorGenaiPricingCacheBytes   metric.Int64ObservableGauge
+	ProcessorGenaiPricingCacheEntries metric.Int64ObservableGauge
 	ProcessorGenaiPricingReloadErrors metric.Int64Counter
 	ProcessorGenaiPricingReloads      metric.Int64Counter
 	ProcessorGenaiRedactions          metric.Int64Counter
@@ -47,6 +51,46 @@ type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
 
 func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
+}
+
+// RegisterProcessorGenaiPricingCacheBytesCallback sets callback for observable ProcessorGenaiPricingCacheBytes metric.
+func (builder *TelemetryBuilder) RegisterProcessorGenaiPricingCacheBytesCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ProcessorGenaiPricingCacheBytes, obs: o})
+		return nil
+	}, builder.ProcessorGenaiPricingCacheBytes)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterProcessorGenaiPricingCacheEntriesCallback sets callback for observable ProcessorGenaiPricingCacheEntries metric.
+func (builder *TelemetryBuilder) RegisterProcessorGenaiPricingCacheEntriesCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ProcessorGenaiPricingCacheEntries, obs: o})
+		return nil
+	}, builder.ProcessorGenaiPricingCacheEntries)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+type observerInt64 struct {
+	embedded.Int64Observer
+	inst metric.Int64Observable
+	obs  metric.Observer
+}
+
+func (oi *observerInt64) Observe(value int64, opts ...metric.ObserveOption) {
+	oi.obs.ObserveInt64(oi.inst, value, opts...)
 }
 
 // Shutdown unregister all registered callbacks for async instruments.
@@ -89,6 +133,18 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_processor_genai_edits_applied",
 		metric.WithDescription("Attribute edits the engine returned and the processor applied. [Development]"),
 		metric.WithUnit("{edits}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiPricingCacheBytes, err = builder.meter.Int64ObservableGauge(
+		"otelcol_processor_genai_pricing_cache_bytes",
+		metric.WithDescription("Memory of the pricing model-lookup cache (bounded by cost.pricing.cache_max_bytes). [Development]"),
+		metric.WithUnit("By"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiPricingCacheEntries, err = builder.meter.Int64ObservableGauge(
+		"otelcol_processor_genai_pricing_cache_entries",
+		metric.WithDescription("Model lookups held by the pricing cache. [Development]"),
+		metric.WithUnit("{entries}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ProcessorGenaiPricingReloadErrors, err = builder.meter.Int64Counter(
