@@ -15,7 +15,7 @@ use crate::cost::{CallSummary, CostConfig, CostStage, CostStatus};
 use crate::edits::{self, Disposition, EditList, Target};
 use crate::genai::{recognize, Level};
 use crate::metrics::{span, Aggregator, CallRecord, Cost};
-use crate::otlp::{decode_traces, find_str};
+use crate::otlp::{decode_traces, find_str, read_traces, to_owned_lossy, TracesRef};
 use crate::redact::{RedactionCounts, Redactor};
 use crate::sampling::Sampler;
 use crate::stats::{PricingGauges, Snapshot, Stats};
@@ -100,14 +100,22 @@ impl Engine {
 
     /// Runs the stages over one OTLP traces batch and returns the edit list for the caller.
     pub fn process(&self, batch: &[u8], now_unix_nano: u64) -> Result<Vec<u8>, EngineError> {
-        let mut td = match decode_traces(batch) {
-            Ok(td) => td,
+        // Read in place: anything pdata can hold reads (strings that are not UTF-8, any depth);
+        // only bytes that are not protobuf at all fail here.
+        let traces = match read_traces(batch) {
+            Ok(t) => t,
             Err(e) => {
                 Stats::add(&self.stats.batches_undecodable, 1);
                 return Err(EngineError::Decode(e.to_string()));
             }
         };
-        let edits = self.process_decoded(&td, now_unix_nano)?;
+        // Cost, metrics and sampling still take prost types. When prost refuses the bytes they
+        // get a lossy copy (counted) instead of skipping the batch.
+        let mut td = decode_traces(batch).unwrap_or_else(|_| {
+            Stats::add(&self.stats.batches_copied_lossily, 1);
+            to_owned_lossy(&traces)
+        });
+        let edits = self.process_decoded(&td, &traces, now_unix_nano)?;
         Stats::add(&self.stats.batches_processed, 1);
         let Some(sampler) = &self.sampler else {
             Stats::add(&self.stats.edits_emitted, edits.len() as u64);
@@ -117,13 +125,23 @@ impl Engine {
         if !edits.is_empty() {
             let (_, list) = edits::decode(&edits.finish(Disposition::Forward))
                 .expect("an edit list we just encoded decodes");
-            edits::apply(&mut td, &list);
+            // A copy our edits cannot be applied to must not be held unredacted.
+            if !edits::apply(&mut td, &list) {
+                return Err(EngineError::Decode(
+                    "the held copy cannot take this batch's edits".into(),
+                ));
+            }
         }
         sampler.ingest(td, now_unix_nano);
         Ok(EditList::new().finish(Disposition::Held))
     }
 
-    fn process_decoded(&self, td: &TracesData, now: u64) -> Result<EditList, EngineError> {
+    fn process_decoded(
+        &self,
+        td: &TracesData,
+        traces: &TracesRef<'_>,
+        now: u64,
+    ) -> Result<EditList, EngineError> {
         let mut edits = EditList::new();
         self.maybe_reload_prices(now);
         let book = self.cost.as_ref().map(|c| c.book().snapshot());
@@ -209,7 +227,7 @@ impl Engine {
         }
         if let Some(r) = &self.redactor {
             let mut counts = RedactionCounts::default();
-            r.redact_batch(td, &mut edits, &mut counts);
+            r.redact_batch(traces, &mut edits, &mut counts);
             if let Ok(mut total) = self.redaction_counts.lock() {
                 total.merge(&counts);
             }

@@ -68,7 +68,10 @@ fn no_usage_or_timing_key_is_sensitive() {
         "ai.usage.promptTokens",
         "gen_ai.server.time_to_first_token",
     ] {
-        assert!(checked.iter().any(|k| k == must), "{must} not found in src/");
+        assert!(
+            checked.iter().any(|k| k == must),
+            "{must} not found in src/"
+        );
     }
     assert!(checked.len() > 40, "only {} keys found", checked.len());
 }

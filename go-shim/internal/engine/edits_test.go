@@ -216,6 +216,8 @@ func FuzzApplyEdits(f *testing.F) {
 	w.str("k")
 	w.str("v")
 	f.Add(w.bytes(0))
+	f.Add(nameOp(opSetEventName, targetEvent, 0))
+	f.Add(nameOp(opSetScopeName, targetScope, 0))
 	f.Fuzz(func(t *testing.T, buf []byte) {
 		td := twoResourceBatch()
 		_, _ = ApplyEdits(td, buf)
