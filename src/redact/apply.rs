@@ -17,7 +17,7 @@ use super::content::{self, Kind};
 use super::counts::RedactionCounts;
 use super::hashing::hmac_sha256_hex;
 use super::nested::MAX_DEPTH;
-use super::text::{is_hash_token, Limit, HASH_TOKEN_PREFIX};
+use super::text::{is_hash_token, lossy, Limit, HASH_TOKEN_PREFIX};
 use super::Redactor;
 use crate::edits::{EditList, Target};
 use crate::otlp::{array_values, kvlist_entries, AnyRef, KeyValueRef};
@@ -39,7 +39,7 @@ pub(super) enum Change {
 /// The string form contrib's `AsString` gives scalars; `None` for arrays, maps and empty.
 pub fn scalar_string<'a>(v: &AnyRef<'a>) -> Option<Cow<'a, str>> {
     Some(match *v {
-        AnyRef::Str(b) => String::from_utf8_lossy(b),
+        AnyRef::Str(b) => lossy(b),
         AnyRef::Bool(b) => Cow::Owned(b.to_string()),
         AnyRef::Int(i) => Cow::Owned(i.to_string()),
         AnyRef::Double(d) => Cow::Owned(d.to_string()),
@@ -92,6 +92,9 @@ const IGNORED: usize = 3;
 impl<'a> Audit<'a> {
     /// Remembers an earlier processor's audit attributes (the first of each, as a lookup).
     fn note_previous(&mut self, key: &[u8], v: AnyRef<'a>) {
+        if !key.starts_with(b"redaction.") {
+            return;
+        }
         for (i, (keys_attr, count_attr)) in AUDIT.iter().enumerate() {
             match v {
                 AnyRef::Str(s) if keys_attr.is_some_and(|k| k.as_bytes() == key) => {
@@ -119,23 +122,33 @@ impl Redactor {
         self.sensitive.matches(key)
     }
 
-    /// Key rules for one value: a blocked key masks scalars whole (contrib), a sensitive key
-    /// masks strings, bytes, arrays and maps whole (numbers and booleans are kept).
+    /// Key rules for a map entry inside a value: a blocked key masks scalars whole (contrib),
+    /// then the sensitive-key rule.
     pub(super) fn key_rule(
         &self,
         key: &[u8],
         v: AnyRef<'_>,
         counts: &mut RedactionCounts,
     ) -> Option<Change> {
-        let key_text = String::from_utf8_lossy(key);
-        if self.is_key_blocked(&key_text) {
+        if !self.blocked_key_patterns.is_empty() && self.is_key_blocked(&lossy(key)) {
             if let Some(s) = scalar_string(&v) {
                 return Some(Change::Str(self.mask_whole(&s)));
             }
         }
+        self.sensitive_rule(key, v, counts)
+    }
+
+    /// A sensitive key masks strings, bytes, arrays and maps whole; numbers and booleans are
+    /// kept.
+    fn sensitive_rule(
+        &self,
+        key: &[u8],
+        v: AnyRef<'_>,
+        counts: &mut RedactionCounts,
+    ) -> Option<Change> {
         if self.is_key_sensitive(key) {
             let whole = match v {
-                AnyRef::Str(b) | AnyRef::Bytes(b) => String::from_utf8_lossy(b),
+                AnyRef::Str(b) | AnyRef::Bytes(b) => lossy(b),
                 AnyRef::Array(_) | AnyRef::KvList(_) => Cow::Borrowed(""),
                 _ => return None,
             };
@@ -162,7 +175,7 @@ impl Redactor {
                 self.number(&(d as i128).to_string(), counts)
             }
             AnyRef::Bytes(b) => {
-                let text = String::from_utf8_lossy(b);
+                let text = lossy(b);
                 self.mask_text(&text, counts)
                     .map(|m| Change::Bytes(m.into_bytes()))
             }
@@ -194,7 +207,7 @@ impl Redactor {
         for &kv in attrs {
             let key = kv.key;
             audit.note_previous(key, kv.value);
-            let key_text = String::from_utf8_lossy(key);
+            let key_text = lossy(key);
             if self.is_ignored(&key_text) {
                 audit.keys[IGNORED].push(key);
                 continue;
@@ -220,7 +233,7 @@ impl Redactor {
                 }
                 (Some(_), ContentPolicy::Hash) => {
                     let text = match kv.value {
-                        AnyRef::Str(s) => String::from_utf8_lossy(s),
+                        AnyRef::Str(s) => lossy(s),
                         v => Cow::Owned(any_to_json(v, 1).to_string()),
                     };
                     if is_hash_token(&text) {
@@ -243,7 +256,7 @@ impl Redactor {
             let nested = matches!(value, AnyRef::Array(_) | AnyRef::KvList(_));
             // contrib reads non-strings as "" unless redact_all_types.
             let as_str: Cow<str> = match value {
-                AnyRef::Str(s) => String::from_utf8_lossy(s),
+                AnyRef::Str(s) => lossy(s),
                 _ if self.redact_all_types => scalar_string(&value).unwrap_or_default(),
                 _ => Cow::Borrowed(""),
             };
@@ -258,7 +271,7 @@ impl Redactor {
                 out.set_str(at, key, &self.mask_whole(&as_str));
                 continue;
             }
-            if let Some(change) = self.key_rule(key, value, counts) {
+            if let Some(change) = self.sensitive_rule(key, value, counts) {
                 audit.keys[MASKED].push(key);
                 write(out, at, key, change);
                 continue;
@@ -287,7 +300,7 @@ impl Redactor {
         if m.is_empty() {
             return None;
         }
-        let m = String::from_utf8_lossy(m);
+        let m = lossy(m);
         if self.is_value_allowed(&m) {
             return None;
         }
@@ -306,7 +319,7 @@ impl Redactor {
         if name.is_empty() {
             return None;
         }
-        let name = String::from_utf8_lossy(name);
+        let name = lossy(name);
         if !self.may_mask(&name) || self.is_value_allowed(&name) {
             return None;
         }
@@ -337,14 +350,9 @@ impl Redactor {
             let mut count = keys.len() as i64;
             if self.summary == Summary::Debug {
                 if let Some(ka) = keys_attr {
-                    let mut names: Vec<Cow<str>> =
-                        keys.iter().map(|k| String::from_utf8_lossy(k)).collect();
+                    let mut names: Vec<Cow<str>> = keys.iter().map(|k| lossy(k)).collect();
                     if let Some(prev) = a.prev_keys[i].filter(|s| !s.is_empty()) {
-                        names.extend(
-                            String::from_utf8_lossy(prev)
-                                .split(',')
-                                .map(|s| Cow::Owned(s.to_string())),
-                        );
+                        names.extend(lossy(prev).split(',').map(|s| Cow::Owned(s.to_string())));
                     }
                     names.sort();
                     out.set_str(at, ka, &names.join(","));
@@ -372,25 +380,20 @@ fn write(out: &mut EditList, at: Target, key: &[u8], change: Change) {
 fn any_to_json(v: AnyRef<'_>, depth: usize) -> Json {
     match v {
         AnyRef::Empty => Json::Null,
-        AnyRef::Str(s) => Json::String(String::from_utf8_lossy(s).into_owned()),
+        AnyRef::Str(s) => Json::String(lossy(s).into_owned()),
         AnyRef::Bool(b) => Json::Bool(b),
         AnyRef::Int(i) => Json::from(i),
         AnyRef::Double(d) => Json::from(d),
         AnyRef::Bytes(b) => Json::from(b.to_vec()),
         AnyRef::Array(b) | AnyRef::KvList(b) if depth > MAX_DEPTH => {
-            Json::String(String::from_utf8_lossy(b).into_owned())
+            Json::String(lossy(b).into_owned())
         }
         AnyRef::Array(b) => {
             Json::Array(array_values(b).map(|x| any_to_json(x, depth + 1)).collect())
         }
         AnyRef::KvList(b) => Json::Object(
             kvlist_entries(b)
-                .map(|kv| {
-                    (
-                        String::from_utf8_lossy(kv.key).into_owned(),
-                        any_to_json(kv.value, depth + 1),
-                    )
-                })
+                .map(|kv| (lossy(kv.key).into_owned(), any_to_json(kv.value, depth + 1)))
                 .collect(),
         ),
     }

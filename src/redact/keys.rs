@@ -48,12 +48,19 @@ const MAX_WORDS: usize = 4;
 pub struct SensitiveKeys {
     /// Each entry as its lower-case words.
     entries: Vec<Vec<Vec<u8>>>,
+    /// The distinct last words of the entries: a key whose last word is none of them is
+    /// rejected without looking further (almost every key).
+    last: Vec<Vec<u8>>,
+    /// Finds `<last word>"` followed by `:` in JSON text: where no JSON object key can be
+    /// sensitive, one regex pass says so (see `may_have_json_key`).
+    json_hint: Option<regex::Regex>,
 }
 
 impl SensitiveKeys {
     /// Compiles the configured entries; the error names the entry and the fix.
     pub fn new(list: &[String]) -> Result<SensitiveKeys, String> {
         let mut entries = Vec::with_capacity(list.len());
+        let mut last: Vec<Vec<u8>> = Vec::new();
         for (i, e) in list.iter().enumerate() {
             let words: Vec<Vec<u8>> = Words::new(e.as_bytes())
                 .map(|w| w.to_ascii_lowercase())
@@ -63,48 +70,96 @@ impl SensitiveKeys {
                     "redaction.sensitive_keys[{i}]: {e:?} must have 1 to {MAX_WORDS} words of ASCII letters and digits (e.g. \"api_key\")"
                 ));
             }
+            let w = words.last().expect("not empty");
+            if !last.contains(w) {
+                last.push(w.clone());
+            }
             entries.push(words);
         }
-        Ok(SensitiveKeys { entries })
+        let json_hint = (!last.is_empty()).then(|| {
+            let words: Vec<String> = last
+                .iter()
+                .map(|w| regex::escape(&String::from_utf8_lossy(w)))
+                .collect();
+            regex::Regex::new(&format!(r#"(?i)(?:{})"\s*:"#, words.join("|")))
+                .expect("escaped words make a valid pattern")
+        });
+        Ok(SensitiveKeys {
+            entries,
+            last,
+            json_hint,
+        })
     }
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
+    /// Whether JSON text may have an object key that [`Self::matches`]: `false` means none
+    /// can (no key ends in the last word of an entry).
+    pub fn may_have_json_key(&self, json: &str) -> bool {
+        self.json_hint.as_ref().is_some_and(|r| r.is_match(json))
+    }
+
     /// Whether values under `key` are credentials. Keys need not be UTF-8.
     pub fn matches(&self, key: &[u8]) -> bool {
-        if self.entries.is_empty() {
+        let mut words: [&[u8]; MAX_WORDS] = [&[]; MAX_WORDS];
+        if last_words(key, &mut words[..1]) == 0
+            || !self.last.iter().any(|w| w.eq_ignore_ascii_case(words[0]))
+        {
             return false;
         }
-        // The last MAX_WORDS words, oldest first once rotated; no allocation per key.
-        let mut last: [&[u8]; MAX_WORDS] = [&[]; MAX_WORDS];
-        let mut n = 0usize;
-        for w in Words::new(key) {
-            last[n % MAX_WORDS] = w;
-            n += 1;
-        }
-        let kept = n.min(MAX_WORDS);
-        let word = |from_end: usize| last[(n - 1 - from_end) % MAX_WORDS];
-        let ends_with = |words: &[&[u8]]| {
-            words.len() <= kept
-                && words
-                    .iter()
-                    .rev()
-                    .enumerate()
-                    .all(|(i, w)| word(i).eq_ignore_ascii_case(w))
+        let n = last_words(key, &mut words);
+        // `words[0]` is the key's last word, `words[1]` the one before, ...
+        let ends_with = |entry: &mut dyn Iterator<Item = &[u8]>, len: usize| {
+            len <= n
+                && entry
+                    .zip(words.iter())
+                    .all(|(e, w)| w.eq_ignore_ascii_case(e))
         };
-        if MEASUREMENTS.iter().any(|m| ends_with(m)) {
+        if MEASUREMENTS
+            .iter()
+            .any(|m| ends_with(&mut m.iter().rev().copied(), m.len()))
+        {
             return false;
         }
-        self.entries.iter().any(|e| {
-            e.len() <= kept
-                && e.iter()
-                    .rev()
-                    .enumerate()
-                    .all(|(i, w)| word(i).eq_ignore_ascii_case(w))
-        })
+        self.entries
+            .iter()
+            .any(|e| ends_with(&mut e.iter().rev().map(Vec::as_slice), e.len()))
     }
+}
+
+/// Fills `out` with the key's last words, last first; returns how many.
+fn last_words<'a>(s: &'a [u8], out: &mut [&'a [u8]]) -> usize {
+    let mut end = s.len();
+    let mut n = 0;
+    while n < out.len() {
+        while end > 0 && !s[end - 1].is_ascii_alphanumeric() {
+            end -= 1;
+        }
+        if end == 0 {
+            break;
+        }
+        let mut start = end - 1;
+        while start > 0 && s[start - 1].is_ascii_alphanumeric() && !hump(s, start) {
+            start -= 1;
+        }
+        out[n] = &s[start..end];
+        n += 1;
+        end = start;
+    }
+    n
+}
+
+/// Whether a new word starts at `i` inside a run of letters and digits: a camelCase hump
+/// (`apiKey` at `K`; `APIKey` at `K`, the last capital before a lower-case letter).
+fn hump(s: &[u8], i: usize) -> bool {
+    let (prev, cur) = (s[i - 1], s[i]);
+    let next_lower = s.get(i + 1).is_some_and(u8::is_ascii_lowercase);
+    cur.is_ascii_uppercase()
+        && (prev.is_ascii_lowercase()
+            || prev.is_ascii_digit()
+            || (prev.is_ascii_uppercase() && next_lower))
 }
 
 /// The words of a key: runs of ASCII letters and digits, split again at camelCase humps
@@ -133,16 +188,7 @@ impl<'a> Iterator for Words<'a> {
         }
         let start = self.pos;
         self.pos += 1;
-        while self.pos < s.len() && s[self.pos].is_ascii_alphanumeric() {
-            let (prev, cur) = (s[self.pos - 1], s[self.pos]);
-            let next_lower = s.get(self.pos + 1).is_some_and(u8::is_ascii_lowercase);
-            let hump = cur.is_ascii_uppercase()
-                && (prev.is_ascii_lowercase()
-                    || prev.is_ascii_digit()
-                    || (prev.is_ascii_uppercase() && next_lower));
-            if hump {
-                break;
-            }
+        while self.pos < s.len() && s[self.pos].is_ascii_alphanumeric() && !hump(s, self.pos) {
             self.pos += 1;
         }
         Some(&s[start..self.pos])
@@ -175,6 +221,29 @@ mod tests {
         assert_eq!(w("oauth2Token"), ["oauth2", "Token"]);
         assert_eq!(w("caf\u{e9}.token"), ["caf", "token"]);
         assert!(w("..--").is_empty());
+    }
+
+    #[test]
+    fn last_words_read_backwards_as_words_reads_forwards() {
+        for key in [
+            "x-api-key",
+            "openaiApiKey",
+            "APIKey",
+            "a.b.c.d.e.f",
+            "..",
+            "",
+            "oauth2Token",
+        ] {
+            let forward: Vec<&[u8]> = Words::new(key.as_bytes()).collect();
+            let mut out: [&[u8]; MAX_WORDS] = [&[]; MAX_WORDS];
+            let n = last_words(key.as_bytes(), &mut out);
+            let backward: Vec<&[u8]> = out[..n].iter().rev().copied().collect();
+            assert_eq!(
+                backward,
+                forward[forward.len().saturating_sub(MAX_WORDS)..],
+                "{key}"
+            );
+        }
     }
 
     #[test]
@@ -236,6 +305,18 @@ mod tests {
         ] {
             assert!(!k.matches(key.as_bytes()), "{key}");
         }
+    }
+
+    #[test]
+    fn json_hint_finds_every_key_that_could_match() {
+        let k = default();
+        assert!(k.may_have_json_key(r#"{"db_password": "x"}"#));
+        assert!(k.may_have_json_key(r#"{"apiKey" : 1}"#));
+        assert!(k.may_have_json_key("{\"X-Auth-TOKEN\"\n:\"v\"}"));
+        assert!(!k.may_have_json_key(r#"{"role":"user","content":"the key drivers: tokens"}"#));
+        assert!(!SensitiveKeys::new(&[])
+            .unwrap()
+            .may_have_json_key(r#"{"password":1}"#));
     }
 
     #[test]

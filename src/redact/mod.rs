@@ -61,6 +61,7 @@ pub use counts::RedactionCounts;
 use detectors::Detectors;
 use hashing::HmacKey;
 use keys::SensitiveKeys;
+use text::lossy;
 
 /// Compiled size limits for user regexes: a hostile pattern fails at start instead of
 /// eating memory (matching is linear-time in the `regex` crate regardless).
@@ -318,7 +319,7 @@ impl Redactor {
 
     fn should_drop(&self, span: &SpanRef<'_, '_>) -> bool {
         if !self.drop_names.is_empty() {
-            let name = String::from_utf8_lossy(span.name());
+            let name = lossy(span.name());
             if self.drop_names.iter().any(|r| r.is_match(&name)) {
                 return true;
             }

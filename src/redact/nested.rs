@@ -11,7 +11,7 @@
 
 use super::apply::Change;
 use super::counts::RedactionCounts;
-use super::text::Limit;
+use super::text::{lossy, Limit};
 use super::Redactor;
 use crate::otlp::{array_values, kvlist_entries, AnyRef};
 
@@ -130,7 +130,7 @@ impl Redactor {
                 .container(v, limit, depth, counts)
                 .map(|(m, masked)| (Change::Encoded(m), masked)),
             AnyRef::Str(b) => {
-                let s = String::from_utf8_lossy(b);
+                let s = lossy(b);
                 if self.is_value_allowed(&s) {
                     return None;
                 }
@@ -144,7 +144,7 @@ impl Redactor {
     /// Past the depth limit: whether the encoded bytes, read as text, hold a detector or
     /// `blocked_values` match or a word that a key rule would catch. Errs towards masking.
     fn opaque_matches(&self, body: &[u8]) -> bool {
-        let text = String::from_utf8_lossy(body);
+        let text = lossy(body);
         if self.may_mask(&text)
             && self
                 .mask_text(&text, &mut RedactionCounts::default())

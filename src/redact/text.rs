@@ -24,6 +24,16 @@ pub(crate) enum Limit {
     Chars(usize),
 }
 
+/// Bytes as text, each invalid sequence as U+FFFD. Borrows when they are UTF-8, checked by the
+/// standard library's fast validator first (the lossy decoder is several times slower, and
+/// almost every value is valid).
+pub(crate) fn lossy(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
+}
+
 impl Redactor {
     pub(super) fn is_value_allowed(&self, v: &str) -> bool {
         self.allowed_values.iter().any(|r| r.is_match(v))
@@ -119,18 +129,17 @@ impl Redactor {
     /// Whether JSON text without escapes has an object key that is a sensitive key. Without
     /// escapes every `"` delimits a string, and a string followed by `:` is a key.
     fn has_sensitive_json_key(&self, s: &str) -> bool {
-        if self.sensitive.is_empty() {
+        if !self.sensitive.may_have_json_key(s) {
             return false;
         }
-        let b = s.as_bytes();
-        let mut quotes = b
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| **c == b'"')
-            .map(|(i, _)| i);
-        while let (Some(open), Some(close)) = (quotes.next(), quotes.next()) {
-            let after = b[close + 1..].iter().find(|c| !c.is_ascii_whitespace());
-            if after == Some(&b':') && self.is_key_sensitive(&b[open + 1..close]) {
+        let mut rest = s;
+        while let Some(open) = rest.find('"') {
+            let Some(len) = rest[open + 1..].find('"') else {
+                return false;
+            };
+            let key = &rest[open + 1..open + 1 + len];
+            rest = &rest[open + len + 2..];
+            if rest.trim_start().starts_with(':') && self.is_key_sensitive(key.as_bytes()) {
                 return true;
             }
         }
