@@ -37,7 +37,7 @@ export CGO_ENABLED := 1
 
 .PHONY: help run dist dist-bench rust lib lib-release check-lib e2e-prebuilt header check-header test test-rust test-go test-go-nocgo \
         test-e2e test-e2e-bench test-rules test-dashboard test-oracle prometheus update-prices \
-        bench bench-sampling bench-pipeline bench-pipeline-smoke fmt lint generate tools venv venv-instr clean
+        bench bench-sampling bench-pipeline bench-pipeline-smoke bench-pipeline-callgrind fmt lint generate tools venv venv-instr clean
 
 help:
 	@echo "make run    build and start the collector on config/collector.yaml"
@@ -207,14 +207,21 @@ bench-sampling: $(SHIM_LIB)
 # The whole pipeline beside contrib's stock components doing the same work (issue 10): the same
 # pre-encoded GenAI workload posted over OTLP/HTTP to a fresh collector per run, ours and contrib
 # interleaved, CPU seconds and peak RSS from /proc, correctness checked on the same output.
-# Parameters: BENCH_SPANS (per run), BENCH_REPS, BENCH_ARGS (e.g. -stages, -variants redact,
+# Parameters: BENCH_SPANS (per run), BENCH_REPS, BENCH_ARGS (default -stages; e.g. -variants redact,
 # -pace 8; `build/pipelinebench -h` lists them). Not part of `make test`: timings decide nothing.
 BENCH_SPANS ?= 131072
 BENCH_REPS  ?= 3
+BENCH_ARGS  ?= -stages
 PIPELINEBENCH := build/pipelinebench
 bench-pipeline: $(BENCH_BIN)
 	cd go-shim/pipelinebench && go build -o $(CURDIR)/$(PIPELINEBENCH) .
 	./$(PIPELINEBENCH) -bin $(BENCH_BIN) -spans $(BENCH_SPANS) -reps $(BENCH_REPS) $(BENCH_ARGS)
+
+# Instruction counts instead of CPU time (steady on a busy machine): the stages and the redact /
+# noredact pipelines once each under valgrind's callgrind, on 4096 spans (about 15 minutes).
+bench-pipeline-callgrind: $(BENCH_BIN)
+	cd go-shim/pipelinebench && go build -o $(CURDIR)/$(PIPELINEBENCH) .
+	./$(PIPELINEBENCH) -bin $(BENCH_BIN) -callgrind -out build/bench-pipeline-callgrind $(BENCH_ARGS)
 
 # Its correctness checks alone, on a small workload (about half a minute).
 bench-pipeline-smoke: $(BENCH_BIN)

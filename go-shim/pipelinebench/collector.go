@@ -100,6 +100,8 @@ type collector struct {
 	self string // self-telemetry (Prometheus) endpoint
 	prom string // the prometheus exporter's endpoint (GenAI / span metrics)
 	done chan error
+	// stopWait is how long a SIGTERM may take (valgrind writes its counts on exit).
+	stopWait time.Duration
 
 	stopOnce sync.Once
 	stopErr  error
@@ -115,8 +117,9 @@ func freePort() (string, error) {
 }
 
 // startCollector runs `bin --config cfg` in dir with free ports, through the environment
-// variables both configs read (the same ones config/collector.yaml documents).
-func startCollector(bin, cfg, dir string, decisionWait string, samplePercent float64) (*collector, error) {
+// variables both configs read (the same ones config/collector.yaml documents). With callgrind
+// the collector runs under valgrind with instrumentation off until instrument(true).
+func startCollector(bin, cfg, dir string, decisionWait string, samplePercent float64, callgrind bool) (*collector, error) {
 	addrs := make([]string, 5)
 	for i := range addrs {
 		a, err := freePort()
@@ -131,6 +134,12 @@ func startCollector(bin, cfg, dir string, decisionWait string, samplePercent flo
 		return nil, err
 	}
 	cmd := exec.Command(bin, "--config", cfg)
+	wait := 90 * time.Second
+	if callgrind {
+		cmd = exec.Command("valgrind", "--tool=callgrind", "--instr-atstart=no",
+			"--callgrind-out-file="+filepath.Join(dir, "callgrind.out"), bin, "--config", cfg)
+		wait = 10 * time.Minute
+	}
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append(os.Environ(),
@@ -139,15 +148,19 @@ func startCollector(bin, cfg, dir string, decisionWait string, samplePercent flo
 		"TOLLBOOTH_SELF_METRICS_PORT="+selfPort, "TOLLBOOTH_OUT_DIR="+dir,
 		"TOLLBOOTH_DECISION_WAIT="+decisionWait,
 		"TOLLBOOTH_SAMPLE_PERCENT="+strconv.FormatFloat(samplePercent, 'f', -1, 64))
+	if callgrind {
+		// Go's preemption signals (SIGURG) trip an assertion in callgrind's signal handling.
+		cmd.Env = append(cmd.Env, "GODEBUG=asyncpreemptoff=1")
+	}
 	// The collector must not outlive the harness, whatever ends it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, err
 	}
-	c := &collector{cmd: cmd, dir: dir, http: addrs[0], self: addrs[4], prom: addrs[3], done: make(chan error, 1)}
+	c := &collector{cmd: cmd, dir: dir, http: addrs[0], self: addrs[4], prom: addrs[3], done: make(chan error, 1), stopWait: wait}
 	go func() { c.done <- cmd.Wait(); logf.Close() }()
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-c.done:
@@ -163,7 +176,7 @@ func startCollector(bin, cfg, dir string, decisionWait string, samplePercent flo
 		}
 	}
 	c.stop()
-	return nil, fmt.Errorf("collector not healthy after 90 s; see %s", logf.Name())
+	return nil, fmt.Errorf("collector not healthy after %v; see %s", wait, logf.Name())
 }
 
 // procCPU is user + system time of the whole process (every Go, cgo and Rust thread), from
@@ -203,16 +216,16 @@ func procHWM(pid int) (int64, error) {
 func (c *collector) pid() int { return c.cmd.Process.Pid }
 
 // stop sends SIGTERM (a clean shutdown flushes the sampler and the file) and waits; after
-// 60 s it kills. Calling it again returns the first answer.
+// stopWait it kills. Calling it again returns the first answer.
 func (c *collector) stop() error {
 	c.stopOnce.Do(func() {
 		_ = c.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case c.stopErr = <-c.done:
-		case <-time.After(60 * time.Second):
+		case <-time.After(c.stopWait):
 			_ = c.cmd.Process.Kill()
 			<-c.done
-			c.stopErr = errors.New("collector did not stop in 60 s: killed")
+			c.stopErr = fmt.Errorf("collector did not stop in %v: killed", c.stopWait)
 		}
 	})
 	return c.stopErr
@@ -252,4 +265,35 @@ func metric(text, name string, labels ...string) float64 {
 		}
 	}
 	return total
+}
+
+// instrument turns callgrind's instruction counting on or off in the running collector.
+func (c *collector) instrument(on bool) error {
+	arg := "off"
+	if on {
+		arg = "on"
+	}
+	out, err := exec.Command("callgrind_control", "-i", arg, strconv.Itoa(c.pid())).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("callgrind_control: %v: %s", err, out)
+	}
+	return nil
+}
+
+// callgrindTotal reads the instruction count (Ir) of a callgrind output file.
+func callgrindTotal(path string) (float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	s.Buffer(make([]byte, 1<<20), 1<<20)
+	for s.Scan() {
+		// The header's `summary:` is written before counting ends; `totals:` closes the file.
+		if rest, ok := strings.CutPrefix(s.Text(), "totals:"); ok {
+			return strconv.ParseFloat(strings.TrimSpace(rest), 64)
+		}
+	}
+	return 0, fmt.Errorf("%s: no totals line", path)
 }

@@ -99,6 +99,7 @@ type opts struct {
 	decisionWait             string
 	variants, sides          []string
 	stages, keep, smoke      bool
+	callgrind                bool
 }
 
 // result is one run.
@@ -107,6 +108,7 @@ type result struct {
 	Rep           int
 	Spans         int
 	CPUSeconds    float64 // collector, first batch sent -> last kept span exported
+	Instructions  float64 `json:",omitempty"` // the same span of work, counted by callgrind
 	StartupCPU    float64 // collector, before the first batch
 	PeakRSSMiB    float64
 	WallSeconds   float64
@@ -121,6 +123,15 @@ type result struct {
 }
 
 func (r result) spansPerCPU() float64 { return float64(r.Spans) / r.CPUSeconds }
+
+// cost is the per-span measure of the stage table: CPU microseconds, or instructions under
+// callgrind.
+func (r result) cost() float64 {
+	if r.Instructions > 0 {
+		return r.Instructions / float64(r.Spans)
+	}
+	return 1e6 * r.CPUSeconds / float64(r.Spans)
+}
 
 func main() {
 	var o opts
@@ -139,10 +150,20 @@ func main() {
 	flag.StringVar(&sideList, "sides", "ours,contrib", "sides to run (a single side gives no ratios)")
 	flag.BoolVar(&o.stages, "stages", false, "also run the per-stage breakdown (one run per stage)")
 	flag.BoolVar(&o.keep, "keep", false, "keep each run's traces.jsonl")
+	flag.BoolVar(&o.callgrind, "callgrind", false, "count instructions (valgrind callgrind) instead of CPU time: stages and the redact variant, one run each, small workload")
 	flag.BoolVar(&o.smoke, "smoke", false, "correctness only: 8192 spans, one repetition, redact and noredact")
 	flag.Parse()
 	if o.smoke {
 		o.spans, o.reps, variantList = 8192, 1, "redact,noredact"
+	}
+	if o.callgrind {
+		// Instruction counts hardly vary from run to run; under callgrind a run is ~50x slower.
+		o.reps, o.stages, variantList = 1, true, "redact,noredact"
+		given := false
+		flag.Visit(func(f *flag.Flag) { given = given || f.Name == "spans" })
+		if !given {
+			o.spans = 4096
+		}
 	}
 	o.variants, o.sides = strings.Split(variantList, ","), strings.Split(sideList, ",")
 	ok, err := run(o)
@@ -303,7 +324,7 @@ func runOne(o opts, w *workload, cfg config, side, variant string, rep int, pace
 	r := result{Side: side, Variant: variant, Rep: rep, Spans: w.spans}
 	fail := func(err error) result { r.Err = err.Error(); return r }
 	name := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
 			return r
 		}
 		return -1
@@ -318,9 +339,14 @@ func runOne(o opts, w *workload, cfg config, side, variant string, rep int, pace
 		return fail(err)
 	}
 	runtime.GC() // the harness's own garbage never competes with the run
-	c, err := startCollector(o.bin, cfgPath, dir, o.decisionWait, o.samplePercent)
+	c, err := startCollector(o.bin, cfgPath, dir, o.decisionWait, o.samplePercent, o.callgrind)
 	if err != nil {
 		return fail(err)
+	}
+	if o.callgrind {
+		if err := c.instrument(true); err != nil {
+			return fail(err)
+		}
 	}
 	current.Store(c)
 	defer current.Store(nil)
@@ -366,6 +392,11 @@ func runOne(o opts, w *workload, cfg config, side, variant string, rep int, pace
 			return fail(fmt.Errorf("exported %v spans, expected %d; stuck for 30 s", sent, want))
 		}
 	}
+	if o.callgrind {
+		if err := c.instrument(false); err != nil {
+			return fail(err)
+		}
+	}
 	cpu1, err := procCPU(c.pid())
 	if err != nil {
 		return fail(err)
@@ -375,7 +406,18 @@ func runOne(o opts, w *workload, cfg config, side, variant string, rep int, pace
 		return fail(err)
 	}
 	r.CPUSeconds, r.PeakRSSMiB, r.WallSeconds = cpu1-cpu0, float64(hwm)/(1<<20), time.Since(t0).Seconds()
+	// Under callgrind the counts are written when the collector exits.
+	stop := func() error {
+		if err := c.stop(); err != nil || !o.callgrind {
+			return err
+		}
+		r.Instructions, err = callgrindTotal(filepath.Join(dir, "callgrind.out"))
+		return err
+	}
 	if !full {
+		if err := stop(); err != nil {
+			return fail(err)
+		}
 		return r
 	}
 	r.EarlyDecided = metric(self, "otelcol_processor_genai_tail_sampling_early_decisions") +
@@ -393,7 +435,7 @@ func runOne(o opts, w *workload, cfg config, side, variant string, rep int, pace
 			}
 		}
 	}
-	if err := c.stop(); err != nil {
+	if err := stop(); err != nil {
 		return fail(err)
 	}
 	out := filepath.Join(dir, "traces.jsonl")
@@ -537,6 +579,15 @@ func printTable(o opts, results []result) {
 		return out
 	}
 	fmt.Printf("\n%d spans a run, %d repetitions, medians [min-max]\n", results[0].Spans, o.reps)
+	if o.callgrind {
+		fmt.Println("| variant | ours instructions/span | contrib instructions/span | contrib / ours |")
+		fmt.Println("|---|---|---|---|")
+		for _, name := range o.variants {
+			oi, ois := stat(pick("ours", name), result.cost)
+			ci, cis := stat(pick("contrib", name), result.cost)
+			fmt.Printf("| %s | %s | %s | %.2fx |\n", name, ois, cis, ci/oi)
+		}
+	}
 	fmt.Println("| variant | ours spans/CPU-s | contrib spans/CPU-s | ratio | ours peak RSS MiB | contrib peak RSS MiB | ratio |")
 	fmt.Println("|---|---|---|---|---|---|---|")
 	for _, name := range o.variants {
@@ -592,7 +643,6 @@ func printTable(o opts, results []result) {
 // printStages: CPU microseconds per span of each cumulative stage (medians over the
 // repetitions), and what each stage adds to the one before it.
 func printStages(results, stageResults []result) {
-	perSpan := func(r result) float64 { return 1e6 * r.CPUSeconds / float64(r.Spans) }
 	median := func(rs []result, side, variant string) float64 {
 		var xs []result
 		for _, r := range rs {
@@ -600,14 +650,23 @@ func printStages(results, stageResults []result) {
 				xs = append(xs, r)
 			}
 		}
-		m, _ := stat(xs, perSpan)
+		m, _ := stat(xs, result.cost)
 		return m
 	}
-	fmt.Println("\nper-stage CPU (µs per span, median; each stage is the first pipeline cut after that component, into the debug exporter)")
-	fmt.Println("| side | pipeline | µs/span | adds |")
+	unit := "CPU µs"
+	if len(stageResults) > 0 && stageResults[0].Instructions > 0 {
+		unit = "instructions"
+	}
+	// Instruction counts are large numbers; CPU microseconds want a decimal.
+	f := "%.1f"
+	if unit == "instructions" {
+		f = "%.0f"
+	}
+	fmt.Printf("\nper-stage cost (%s per span, median; each stage is the first pipeline cut after that component, into the debug exporter)\n", unit)
+	fmt.Printf("| side | pipeline | %s/span | adds |\n", unit)
 	fmt.Println("|---|---|---|---|")
 	floor := median(stageResults, "floor", stages[0].name)
-	fmt.Printf("| both | %s | %.1f | |\n", stages[0].name, floor)
+	fmt.Printf("| both | %s | "+f+" | |\n", stages[0].name, floor)
 	for _, side := range []string{"ours", "contrib"} {
 		prev := floor
 		for _, s := range stages {
@@ -615,12 +674,12 @@ func printStages(results, stageResults []result) {
 				continue
 			}
 			if us := median(stageResults, side, s.name); us > 0 {
-				fmt.Printf("| %s | %s | %.1f | %+.1f |\n", side, s.name, us, us-prev)
+				fmt.Printf("| %s | %s | "+f+" | %+"+f[1:]+" |\n", side, s.name, us, us-prev)
 				prev = us
 			}
 		}
 		if full := median(results, side, "redact"); full > 0 {
-			fmt.Printf("| %s | full: + forward, sampler, file export (the redact runs) | %.1f | %+.1f |\n", side, full, full-prev)
+			fmt.Printf("| %s | full: + forward, sampler, file export (the redact runs) | "+f+" | %+"+f[1:]+" |\n", side, full, full-prev)
 		}
 	}
 }
