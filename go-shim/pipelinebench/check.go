@@ -25,6 +25,7 @@ type checks struct {
 	Incomplete                 int // kept with fewer or more spans than sent
 	SecretsUnmasked            int // a planted secret survives, whole, in the output
 	DecoysAltered              int // false positives: a look-alike was masked
+	IDsAltered                 int // of which provider response IDs (the rest: tracking numbers)
 	ChatSpans, ChatUnpriced    int // chat spans seen / without a cost
 	CostClassMismatch          int // kept traces whose summed cost disagrees with their design
 
@@ -150,6 +151,9 @@ func checkOutput(path string, w *workload) (checks, error) {
 			c.DecoysChecked++
 			if !found[ti.id+"/"+v] {
 				c.DecoysAltered++
+				if strings.Trim(v, "0123456789") != "" {
+					c.IDsAltered++
+				}
 			}
 		}
 	}

@@ -611,13 +611,14 @@ func printTable(o opts, results []result) {
 		fmt.Printf("  %s: %s\n", name, v.desc)
 	}
 	fmt.Println("\ncorrectness, every run (kept: traces kept / the policies' expected set; secrets: unmasked / planted in kept traces;")
-	fmt.Println("look-alikes: non-secrets altered (false positives) / checked; unpriced: chat spans without a cost / seen)")
+	fmt.Println("look-alikes: non-secrets altered (false positives) / checked, in all runs: Luhn-invalid tracking numbers and")
+	fmt.Println("provider response IDs; unpriced: chat spans without a cost / seen)")
 	fmt.Println("| variant | side | runs | kept | missing / extra | secrets unmasked | look-alikes altered | unpriced | early decisions | generator CPU |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for _, name := range o.variants {
 		for _, side := range o.sides {
 			rs := pick(side, name)
-			var n, kept, exp, miss, extra, sec, secN, dec, decN, unp, chat int
+			var n, kept, exp, miss, extra, sec, secN, dec, decN, ids, unp, chat int
 			var early, gen, coll float64
 			for _, r := range rs {
 				if r.Checks == nil {
@@ -628,14 +629,15 @@ func printTable(o opts, results []result) {
 				kept, exp = c.KeptTraces, c.ExpectedTraces
 				miss, extra = miss+c.MissingKept, extra+c.ExtraKept
 				sec, secN, dec, decN = sec+c.SecretsUnmasked, secN+c.SecretsChecked, dec+c.DecoysAltered, decN+c.DecoysChecked
+				ids += c.IDsAltered
 				unp, chat = unp+c.ChatUnpriced, chat+c.ChatSpans
 				early, gen, coll = max(early, r.EarlyDecided), gen+r.GenCPUSeconds, coll+r.CPUSeconds
 			}
 			if n == 0 {
 				continue
 			}
-			fmt.Printf("| %s | %s | %d | %d/%d | %d / %d | %d/%d | %d/%d | %d/%d | max %.0f | %.0f%% of the collector's |\n",
-				name, side, n, kept, exp, miss, extra, sec, secN, dec, decN, unp, chat, early, 100*gen/coll)
+			fmt.Printf("| %s | %s | %d | %d/%d | %d / %d | %d/%d | %d/%d (%d response IDs) | %d/%d | max %.0f | %.0f%% of the collector's |\n",
+				name, side, n, kept, exp, miss, extra, sec, secN, dec, decN, ids, unp, chat, early, 100*gen/coll)
 		}
 	}
 }
