@@ -58,14 +58,16 @@ var variants = []variant{
 	{name: "redact", desc: "full pipeline, redaction on (ours: config/collector.yaml as it is)",
 		ours: func(config) {}, contrib: func(config) {}},
 	{name: "noredact", desc: "redaction off on both sides (ours: genai redaction.enabled false)",
-		ours:    func(c config) { c.m("processors", "genai")["redaction"] = map[string]any{"enabled": false} },
+		ours:    noRedaction,
 		contrib: func(c config) { removeProcessor(c, "traces", "redaction") }, unredacted: true},
 	{name: "paced", desc: "full pipeline, redaction on, posted at a fixed rate (memory at equal load)",
 		ours: func(config) {}, contrib: func(config) {}, paced: true},
 }
 
-// stage is one step of the per-stage breakdown: the first pipeline cut down to a prefix of
-// its components, ending in the debug exporter (no sampling, no file).
+// stage is one step of the per-stage breakdown: the first pipeline cut down to some of its
+// components, ending in the debug exporter (no sampling, no file). Both sides add the same
+// kinds of work in the same order (cost, metrics, redaction), so each step is comparable and
+// the cheap steps are measured before the expensive redaction adds its noise.
 type stage struct {
 	side, name string
 	edit       func(config)
@@ -75,21 +77,23 @@ func debugOnly(c config, procs []string, exporters ...string) {
 	c.m("exporters")["debug"] = map[string]any{"verbosity": "basic"}
 	c.onlyPipelines("traces")
 	c.pipeline("traces", []string{"otlp"}, procs, append(exporters, "debug"))
+	for _, e := range exporters {
+		c.pipeline("metrics/"+e, []string{e}, nil, []string{"prometheus"})
+	}
+}
+
+func noRedaction(c config) {
+	c.m("processors", "genai")["redaction"] = map[string]any{"enabled": false}
 }
 
 var stages = []stage{
 	{"floor", "otlp -> debug", func(c config) { debugOnly(c, nil) }},
-	{"ours", "+ genai", func(c config) { debugOnly(c, []string{"genai"}) }},
-	{"ours", "+ genai_metrics", func(c config) {
-		debugOnly(c, []string{"genai"}, "genai_metrics")
-		c.pipeline("metrics/genai", []string{"genai_metrics"}, nil, []string{"prometheus"})
-	}},
-	{"contrib", "+ transform", func(c config) { debugOnly(c, []string{"transform/cost"}) }},
-	{"contrib", "+ redaction", func(c config) { debugOnly(c, []string{"transform/cost", "redaction"}) }},
-	{"contrib", "+ span_metrics", func(c config) {
-		debugOnly(c, []string{"transform/cost", "redaction"}, "span_metrics")
-		c.pipeline("metrics/spans", []string{"span_metrics"}, nil, []string{"prometheus"})
-	}},
+	{"ours", "+ genai cost (redaction off)", func(c config) { noRedaction(c); debugOnly(c, []string{"genai"}) }},
+	{"ours", "+ genai_metrics", func(c config) { noRedaction(c); debugOnly(c, []string{"genai"}, "genai_metrics") }},
+	{"ours", "+ genai redaction", func(c config) { debugOnly(c, []string{"genai"}, "genai_metrics") }},
+	{"contrib", "+ transform cost", func(c config) { debugOnly(c, []string{"transform/cost"}) }},
+	{"contrib", "+ span_metrics", func(c config) { debugOnly(c, []string{"transform/cost"}, "span_metrics") }},
+	{"contrib", "+ redaction", func(c config) { debugOnly(c, []string{"transform/cost", "redaction"}, "span_metrics") }},
 }
 
 type opts struct {
@@ -664,7 +668,7 @@ func printStages(results, stageResults []result) {
 	if unit == "instructions" {
 		f = "%.0f"
 	}
-	fmt.Printf("\nper-stage cost (%s per span, median; each stage is the first pipeline cut after that component, into the debug exporter)\n", unit)
+	fmt.Printf("\nper-stage cost (%s per span, median; each row: the first pipeline with the components so far, into the debug exporter)\n", unit)
 	fmt.Printf("| side | pipeline | %s/span | adds |\n", unit)
 	fmt.Println("|---|---|---|---|")
 	floor := median(stageResults, "floor", stages[0].name)
