@@ -380,8 +380,13 @@ func runOne(o opts, w *workload, cfg config, side, variant string, rep int, pace
 	}
 	var self string
 	last, lastChange := -1.0, time.Now()
+	// Each scrape costs the collector a little; under callgrind the wait is long, so ask less.
+	poll := 250 * time.Millisecond
+	if o.callgrind {
+		poll = 2 * time.Second
+	}
 	for {
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(poll)
 		if self, err = scrape(c.self); err != nil {
 			return fail(err)
 		}
