@@ -217,16 +217,17 @@ bench-pipeline: $(BENCH_BIN)
 	cd go-shim/pipelinebench && go build -o $(CURDIR)/$(PIPELINEBENCH) .
 	./$(PIPELINEBENCH) -bin $(BENCH_BIN) -spans $(BENCH_SPANS) -reps $(BENCH_REPS) $(BENCH_ARGS)
 
+# Its correctness checks alone, on a small workload (under a minute).
+bench-pipeline-smoke: $(BENCH_BIN)
+	cd go-shim/pipelinebench && go build -o $(CURDIR)/$(PIPELINEBENCH) .
+	./$(PIPELINEBENCH) -bin $(BENCH_BIN) -smoke -out build/bench-pipeline-smoke
+
 # Instruction counts instead of CPU time (steady on a busy machine): the stages and the redact /
-# noredact pipelines once each under valgrind's callgrind, on 4096 spans (about 15 minutes).
+# noredact pipelines once each under valgrind's callgrind (apt-get install valgrind), on 4096
+# spans (about 7 minutes).
 bench-pipeline-callgrind: $(BENCH_BIN)
 	cd go-shim/pipelinebench && go build -o $(CURDIR)/$(PIPELINEBENCH) .
 	./$(PIPELINEBENCH) -bin $(BENCH_BIN) -callgrind -out build/bench-pipeline-callgrind $(BENCH_ARGS)
-
-# Its correctness checks alone, on a small workload (about half a minute).
-bench-pipeline-smoke: $(BENCH_BIN)
-	cd go-shim/pipelinebench && go build -o $(CURDIR)/$(PIPELINEBENCH) .
-	./$(PIPELINEBENCH) -bin $(BENCH_BIN) -smoke
 
 # ---- hygiene ----
 fmt:
