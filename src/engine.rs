@@ -7,16 +7,14 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use opentelemetry_proto::tonic::trace::v1::TracesData;
 use prost::Message;
 
 use crate::config::EngineConfig;
 use crate::cost::{CostConfig, CostStage, CostStatus};
 use crate::edits::{self, Disposition, EditList, Target};
-use crate::facts::prost::{flat_refs, resource_facts, PreparedSpan};
-use crate::facts::{canon, FactsConfig};
+use crate::facts::{canon, FactsConfig, ResourceFacts, ScopeInput, SpanFacts, SpanInput};
 use crate::metrics::{span, Aggregator};
-use crate::otlp::decode_traces;
+use crate::otlp::{decode_traces, read_traces, to_owned_lossy, TracesRef};
 use crate::redact::{RedactionCounts, Redactor};
 use crate::sampling::Sampler;
 use crate::stats::{PricingGauges, Snapshot, Stats};
@@ -107,30 +105,44 @@ impl Engine {
 
     /// Runs the stages over one OTLP traces batch and returns the edit list for the caller.
     pub fn process(&self, batch: &[u8], now_unix_nano: u64) -> Result<Vec<u8>, EngineError> {
-        let mut td = match decode_traces(batch) {
-            Ok(td) => td,
+        // Read in place: anything pdata can hold reads (strings that are not UTF-8, any depth);
+        // only bytes that are not protobuf at all fail here.
+        let traces = match read_traces(batch) {
+            Ok(t) => t,
             Err(e) => {
                 Stats::add(&self.stats.batches_undecodable, 1);
                 return Err(EngineError::Decode(e.to_string()));
             }
         };
-        let edits = self.process_decoded(&td, now_unix_nano)?;
+        let edits = self.process_read(&traces, now_unix_nano)?;
         Stats::add(&self.stats.batches_processed, 1);
         let Some(sampler) = &self.sampler else {
             Stats::add(&self.stats.edits_emitted, edits.len() as u64);
             return Ok(edits.finish(Disposition::Forward));
         };
+        // The sampler still holds prost types. When prost refuses the bytes (a string that is
+        // not UTF-8, nesting past its limit) it gets a lossy copy (counted) instead.
+        let mut td = decode_traces(batch).unwrap_or_else(|_| {
+            Stats::add(&self.stats.batches_copied_lossily, 1);
+            to_owned_lossy(&traces)
+        });
         // The sampler keeps an owned copy: apply our own edits to it, then hold it.
         if !edits.is_empty() {
             let (_, list) = edits::decode(&edits.finish(Disposition::Forward))
                 .expect("an edit list we just encoded decodes");
-            edits::apply(&mut td, &list);
+            // A copy our edits cannot be applied to must not be held unredacted.
+            if !edits::apply(&mut td, &list) {
+                return Err(EngineError::Decode(
+                    "the held copy cannot take this batch's edits".into(),
+                ));
+            }
         }
         sampler.ingest(td, now_unix_nano);
         Ok(EditList::new().finish(Disposition::Held))
     }
 
-    fn process_decoded(&self, td: &TracesData, now: u64) -> Result<EditList, EngineError> {
+    /// One pass over the read batch: facts per span, then cost, metrics and redaction.
+    fn process_read(&self, traces: &TracesRef<'_>, now: u64) -> Result<EditList, EngineError> {
         let mut edits = EditList::new();
         self.maybe_reload_prices(now);
         let book = self.cost.as_ref().map(|c| c.book().snapshot());
@@ -149,31 +161,38 @@ impl Engine {
         let (mut spans, mut genai, mut inference) = (0u64, 0u64, 0u64);
         let mut statuses = [0u64; 4];
         let mut extra_dims = Vec::new();
-        for (rs_i, rs) in td.resource_spans.iter().enumerate() {
-            let resource_attrs = rs
-                .resource
-                .as_ref()
-                .map(|r| r.attributes.as_slice())
-                .unwrap_or(&[]);
-            let resource = resource_facts(resource_attrs, &self.facts);
-            for (ss_i, ss) in rs.scope_spans.iter().enumerate() {
-                let (scope_name, scope_version) = ss
-                    .scope
-                    .as_ref()
-                    .map_or(("", ""), |s| (s.name.as_str(), s.version.as_str()));
-                for (sp_i, span) in ss.spans.iter().enumerate() {
+        for rs in traces.resource_spans() {
+            let resource_attrs = rs.resource_attributes();
+            let resource = ResourceFacts::read(resource_attrs.iter().copied(), &self.facts);
+            for ss in rs.scope_spans() {
+                let scope = ScopeInput {
+                    name: ss.scope_name(),
+                    version: ss.scope_version(),
+                };
+                for span in ss.spans() {
                     spans += 1;
                     // Read once: cost and metrics below use these facts only.
-                    let prepared = PreparedSpan::new(span, scope_name, scope_version);
-                    let f = prepared.facts(&resource, &self.facts);
+                    let f = SpanFacts::read(
+                        SpanInput {
+                            name: span.name(),
+                            attributes: span.attributes().iter().copied(),
+                            scope,
+                            status_code: span.status().code,
+                            start_unix_nano: span.start_time_unix_nano(),
+                            end_unix_nano: span.end_time_unix_nano(),
+                        },
+                        &resource,
+                        &self.facts,
+                    );
                     if !f.is_genai() {
                         continue;
                     }
                     genai += 1;
+                    let (rs_i, ss_i, sp_i) = span.position();
                     let at = Target::Span {
-                        rs: rs_i as u32,
-                        ss: ss_i as u32,
-                        span: sp_i as u32,
+                        rs: rs_i,
+                        ss: ss_i,
+                        span: sp_i,
                     };
                     // The cost stage prices inference spans and writes their canonical names.
                     let summary = match (&self.cost, &book) {
@@ -198,8 +217,8 @@ impl Engine {
                     };
                     span::extra_dimensions(
                         dims,
-                        flat_refs(&span.attributes),
-                        flat_refs(resource_attrs),
+                        span.attributes().iter().copied(),
+                        resource_attrs.iter().copied(),
                         &mut extra_dims,
                     );
                     let record = span::call_record(
@@ -216,7 +235,7 @@ impl Engine {
         }
         if let Some(r) = &self.redactor {
             let mut counts = RedactionCounts::default();
-            r.redact_batch(td, &mut edits, &mut counts);
+            r.redact_batch(traces, &mut edits, &mut counts);
             if let Ok(mut total) = self.redaction_counts.lock() {
                 total.merge(&counts);
             }
@@ -339,7 +358,7 @@ mod tests {
     use crate::edits::{decode, Op};
     use crate::otlp::{find_str, kv_str};
     use opentelemetry_proto::tonic::resource::v1::Resource;
-    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, TracesData};
 
     fn batch(spans: Vec<Span>) -> Vec<u8> {
         TracesData {

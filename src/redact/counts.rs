@@ -25,6 +25,14 @@ pub struct RedactionCounts {
     pub values_truncated: u64,
     /// Status messages changed.
     pub status_messages_masked: u64,
+    /// Span, event and scope names in which something was masked.
+    pub names_masked: u64,
+    /// Values masked whole because their key is a sensitive key (`sensitive_keys`).
+    pub sensitive_values_masked: u64,
+    /// Numbers replaced because a detector matched their digits (card numbers).
+    pub numbers_masked: u64,
+    /// Values nested past the depth limit replaced whole because something matched in them.
+    pub nested_masked: u64,
     /// Matches replaced per built-in detector, indexed like [`detectors::names`].
     pub detections: [u64; detectors::COUNT],
 }
@@ -42,6 +50,10 @@ impl Default for RedactionCounts {
             content_hashed: 0,
             values_truncated: 0,
             status_messages_masked: 0,
+            names_masked: 0,
+            sensitive_values_masked: 0,
+            numbers_masked: 0,
+            nested_masked: 0,
             detections: [0; detectors::COUNT],
         }
     }
@@ -59,6 +71,10 @@ impl RedactionCounts {
         self.content_hashed += o.content_hashed;
         self.values_truncated += o.values_truncated;
         self.status_messages_masked += o.status_messages_masked;
+        self.names_masked += o.names_masked;
+        self.sensitive_values_masked += o.sensitive_values_masked;
+        self.numbers_masked += o.numbers_masked;
+        self.nested_masked += o.nested_masked;
         for (a, b) in self.detections.iter_mut().zip(o.detections.iter()) {
             *a += b;
         }
@@ -85,6 +101,13 @@ impl RedactionCounts {
             ("content_hashed".into(), self.content_hashed),
             ("values_truncated".into(), self.values_truncated),
             ("status_messages_masked".into(), self.status_messages_masked),
+            ("names_masked".into(), self.names_masked),
+            (
+                "sensitive_values_masked".into(),
+                self.sensitive_values_masked,
+            ),
+            ("numbers_masked".into(), self.numbers_masked),
+            ("nested_masked".into(), self.nested_masked),
         ];
         for (n, c) in detectors::names().zip(self.detections.iter()) {
             v.push((format!("detected.{n}"), *c));

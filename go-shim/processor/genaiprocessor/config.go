@@ -46,6 +46,9 @@ func (cfg *Config) Validate() error {
 		if _, err := json.Marshal(cfg.Redaction); err != nil {
 			return errors.New("redaction: not representable as JSON: " + err.Error())
 		}
+		if _, err := onErrorPolicy(cfg.Redaction); err != nil {
+			return err
+		}
 	}
 	return cfg.checkNumbers()
 }

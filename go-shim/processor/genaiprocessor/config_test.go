@@ -1,6 +1,8 @@
 package genaiprocessor
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -110,4 +112,18 @@ func TestValidateRefusesOutOfRangeNumbers(t *testing.T) {
 		Redaction: map[string]any{"max_value_bytes": 0, "content": map[string]any{"max_chars": 1}},
 	}
 	assert.NoError(t, ok.Validate())
+}
+
+// The Rust property tests (tests/redaction_props.rs) run the redaction block of the default
+// collector config from a JSON copy; this keeps the copy in step with config/collector.yaml.
+func TestDefaultCollectorRedactionMatchesTheTestFixture(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("..", "..", "..", "config", "collector.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub("processors::genai::redaction")
+	require.NoError(t, err)
+	got, err := json.Marshal(sub.ToStringMap())
+	require.NoError(t, err)
+	want, err := os.ReadFile(filepath.Join("..", "..", "..", "tests", "fixtures", "default_redaction.json"))
+	require.NoError(t, err)
+	assert.JSONEq(t, string(want), string(got), "update tests/fixtures/default_redaction.json")
 }
