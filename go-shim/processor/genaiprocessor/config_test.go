@@ -91,6 +91,10 @@ func TestValidateRefusesOutOfRangeNumbers(t *testing.T) {
 		{"fractional reload interval", &Config{Cost: map[string]any{"pricing": map[string]any{"reload_interval_seconds": 0.5}}},
 			"cost.pricing.reload_interval_seconds must be a whole number"},
 		{"pricing not a block", &Config{Cost: map[string]any{"pricing": "files.json"}}, "cost.pricing must be a block of keys"},
+		{"zero token ceiling", &Config{Cost: map[string]any{"max_tokens_per_call": 0}},
+			"cost.max_tokens_per_call must be between 1 and 1000000000000, got 0"},
+		{"token ceiling too high", &Config{Cost: map[string]any{"max_tokens_per_call": 2e12}},
+			"cost.max_tokens_per_call must be between 1 and 1000000000000"},
 		{"negative max_value_bytes", &Config{Redaction: map[string]any{"max_value_bytes": -10}},
 			"redaction.max_value_bytes must be 0 or more, got -10"},
 		{"max_value_bytes as text", &Config{Redaction: map[string]any{"max_value_bytes": "10KB"}},
@@ -104,7 +108,7 @@ func TestValidateRefusesOutOfRangeNumbers(t *testing.T) {
 		})
 	}
 	ok := &Config{
-		Cost:      map[string]any{"pricing": map[string]any{"reload_interval_seconds": 0}},
+		Cost:      map[string]any{"pricing": map[string]any{"reload_interval_seconds": 0}, "max_tokens_per_call": 1000},
 		Redaction: map[string]any{"max_value_bytes": 0, "content": map[string]any{"max_chars": 1}},
 	}
 	assert.NoError(t, ok.Validate())
