@@ -4,12 +4,15 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use tollbooth::pricing::{PriceBook, PricingOverrides};
+use tollbooth::pricing::{PriceBook, PricingConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files: Vec<PathBuf> = std::env::args().skip(1).map(PathBuf::from).collect();
     let t = Instant::now();
-    let book = PriceBook::load(&files, true, PricingOverrides::default())?;
+    let book = PriceBook::load(&PricingConfig {
+        files,
+        ..PricingConfig::default()
+    })?;
     let took = t.elapsed();
     for (name, version, models) in book.summary() {
         println!("{name} {version}: {models} models priced");

@@ -17,6 +17,9 @@ pub struct Usd(pub i128);
 
 impl Usd {
     pub const ZERO: Usd = Usd(0);
+    /// The factor 0.5, exactly: batch APIs bill half the standard rate where a table has
+    /// no batch price (docs/pricing.md, "Batch and service tiers").
+    pub const HALF: Usd = Usd(SCALE / 2);
 
     /// Parses a decimal string (`"1.25"`, `"2.5e-06"`, `"-3"`) and multiplies it by
     /// `10^shift` (use -6 to turn a per-million price into a per-token rate). Digits below
@@ -99,16 +102,26 @@ impl Usd {
         Usd(self.0.saturating_mul(i128::from(count)))
     }
 
-    /// Applies a multiplier given as an exact decimal amount (e.g. a discount of 0.9).
+    /// Applies a multiplier given as an exact decimal amount (a discount of 0.9, an uplift
+    /// of 1.1, a batch half): `self × factor`, rounded half away from zero at 1e-24.
+    /// Computed in 1e12 limbs so that small rates times factors near 1 do not overflow.
     pub fn scale_by(self, factor: Usd) -> Usd {
-        // (a * f) / 1e24 with rounding; split to avoid overflow on large amounts.
-        let (a, f) = (self.0, factor.0);
-        let hi = (a / SCALE).saturating_mul(f);
-        let lo = (a % SCALE).saturating_mul(f);
-        let q = lo / SCALE;
-        let r = lo % SCALE;
-        let round = if r.abs() * 2 >= SCALE { r.signum() } else { 0 };
-        Usd(hi.saturating_add(q).saturating_add(round))
+        const L: u128 = 1_000_000_000_000;
+        let neg = (self.0 < 0) != (factor.0 < 0);
+        let (a, f) = (self.0.unsigned_abs(), factor.0.unsigned_abs());
+        let (a1, a0, f1, f0) = (a / L, a % L, f / L, f % L);
+        // a·f / L² = a1·f1 + (a1·f0 + a0·f1) / L + a0·f0 / L²
+        let mid = a1.saturating_mul(f0).saturating_add(a0.saturating_mul(f1));
+        let low = (mid % L) * L + a0 * f0; // < 2·L²
+        let mut q = a1
+            .saturating_mul(f1)
+            .saturating_add(mid / L)
+            .saturating_add(low / (L * L));
+        if (low % (L * L)) * 2 >= L * L {
+            q = q.saturating_add(1);
+        }
+        let q = i128::try_from(q).unwrap_or(i128::MAX);
+        Usd(if neg { -q } else { q })
     }
 
     pub fn to_f64(self) -> f64 {
@@ -220,6 +233,17 @@ mod tests {
     fn scale_by_rounds() {
         let a = Usd::parse("10").unwrap();
         assert_eq!(a.scale_by(Usd::parse("0.9").unwrap()).to_string(), "9");
+        // Fractional amounts and per-token rates must not overflow the product.
+        let a = Usd::parse("3.5").unwrap();
+        assert_eq!(a.scale_by(Usd::parse("0.85").unwrap()).to_string(), "2.975");
+        let rate = Usd::parse("2.5e-6").unwrap();
+        assert_eq!(rate.scale_by(Usd::HALF).to_string(), "0.00000125");
+        assert_eq!(
+            rate.scale_by(Usd::parse("1.1").unwrap()).to_string(),
+            "0.00000275"
+        );
+        assert_eq!(Usd(1).scale_by(Usd::HALF), Usd(1));
+        assert_eq!(Usd(-3).scale_by(Usd::HALF), Usd(-2));
     }
 
     proptest! {
@@ -227,6 +251,15 @@ mod tests {
         fn display_parse_round_trip(v in -10i128.pow(30)..10i128.pow(30)) {
             let u = Usd(v);
             prop_assert_eq!(Usd::parse(&u.to_string()), Some(u));
+        }
+
+        #[test]
+        fn scale_by_is_the_rounded_exact_product(a in 0i128..10i128.pow(20), f in 0i128..10i128.pow(18), big in 0i128..10i128.pow(36)) {
+            // Small enough for a direct i128 product: the reference.
+            let want = (a * f + 5 * 10i128.pow(23)) / 10i128.pow(24);
+            prop_assert_eq!(Usd(a).scale_by(Usd(f)), Usd(want));
+            // A factor of one keeps any amount.
+            prop_assert_eq!(Usd(big).scale_by(Usd(10i128.pow(24))), Usd(big));
         }
 
         #[test]

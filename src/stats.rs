@@ -28,8 +28,12 @@ macro_rules! counters {
 counters! {
     /// Batches decoded and processed.
     batches_processed,
-    /// Batches that could not be decoded; the caller passed them on unchanged.
+    /// Batches that are not protobuf at all (nothing pdata writes); the caller drops them when
+    /// redaction is configured, and passes them on unchanged otherwise.
     batches_undecodable,
+    /// Batches prost refused (strings that are not UTF-8, very deep nesting): redaction read
+    /// them in place, the other stages read a lossy copy.
+    batches_copied_lossily,
     /// Spans seen in processed batches.
     spans_processed,
     /// Spans recognised as GenAI spans (any level).
@@ -59,4 +63,15 @@ impl Stats {
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
+}
+
+/// Pricing state that is not a counter, merged into the stats JSON at the top level: the
+/// lookup cache's size (bounded by `cost.pricing.cache_max_bytes`) and why the last
+/// pricing reload failed, naming the file (absent after a good reload).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct PricingGauges {
+    pub pricing_cache_entries: u64,
+    pub pricing_cache_bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pricing_last_reload_error: Option<String>,
 }

@@ -79,7 +79,7 @@ fn through(r: &Redactor, place: Place, s: &str) -> String {
         Place::Attribute => ("app.note", text),
     };
     let mut td = common::one_span(vec![kv_str(key, &value)]);
-    r.redact_owned(&mut td, &mut RedactionCounts::default());
+    common::redact_owned(r, &mut td, &mut RedactionCounts::default());
     let out = common::first_span_str(&td, key);
     match place {
         Place::Prompt => {

@@ -1,6 +1,6 @@
 //! The C ABI: what the Go collector component calls through cgo.
 //!
-//! Conventions, modelled on rustls-ffi (see shared/research/ffi-boundary.md §2.5–2.7, §6):
+//! Conventions, modelled on rustls-ffi (docs/boundary.md describes the boundary and its sources):
 //! - Every export runs inside [`boundary`], a `catch_unwind`: no panic ever crosses the ABI.
 //!   A caught panic returns [`TollboothStatus::Panic`] and the caller passes data on unchanged.
 //! - Every fallible export returns a numbered [`TollboothStatus`]; on failure a message is
@@ -22,7 +22,7 @@ use crate::engine::{Engine, EngineError};
 
 /// The ABI revision. Bump it on any change to a signature, a struct layout, a status value or
 /// the edit-list format; the Go side refuses to start on a mismatch.
-pub const TOLLBOOTH_ABI_VERSION: u32 = 3;
+pub const TOLLBOOTH_ABI_VERSION: u32 = 4;
 
 /// Result of every fallible export. Values are stable across releases of one ABI version.
 #[repr(C)]

@@ -1,17 +1,20 @@
-//! The price book: loaded tables, user overrides, lookup with a per-model cache, and reload.
+//! The price book: loaded tables, user overrides, cached lookup, and reload.
 //!
-//! Lookup is the expensive part (match rules, regexes, name rewrites), so its result is
-//! cached per distinct (provider, model, host); a repeat span costs one hash and a read lock.
-//! Reload swaps the whole state atomically and keeps the last good one when a file is bad.
+//! Lookup results are cached ([`super::cache`]) per distinct (provider, model, host,
+//! region); a repeat span costs one hash and a read lock. Reload swaps the whole state
+//! atomically and keeps the last good one when a file is bad. Matching rules:
+//! docs/pricing.md, "Matching a model".
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
 use serde::Deserialize;
 
+use super::cache::MatchCache;
+use super::config::{FineTuneFallback, PricingConfig};
 use super::names::{candidates, flat_provider_ok, provider_spec, MatchKind, ProviderSpec};
 use super::table::{Matcher, ModelEntry, ProviderTable, Source, SourceData};
 use super::{litellm, native};
@@ -20,7 +23,9 @@ use crate::money::Usd;
 /// The default table, built into the binary so air-gapped collectors price out of the box.
 pub const DEFAULT_TABLE: &str = include_str!("../../config/pricing/genai-prices.json");
 const DEFAULT_PATH: &str = "builtin:config/pricing/genai-prices.json";
-const CACHE_LIMIT: usize = 50_000;
+/// No real model, provider or host name is this long; longer ones are unpriced unlooked-up,
+/// so a hostile 1 MB name costs neither a lookup nor a cache entry.
+pub const MAX_NAME_BYTES: usize = 1024;
 
 /// User pricing rules; they win over every file.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -29,13 +34,41 @@ pub struct PricingOverrides {
     /// Custom or fine-tuned models in the native model format, optionally tied to a provider.
     #[serde(default)]
     pub models: Vec<CustomModel>,
-    /// Azure deployment (or any alias) → model name used for pricing, matched case-insensitively.
+    /// Azure deployment (or any alias) → the model used for pricing, matched
+    /// case-insensitively: a model name, or `{model, data_zone}`.
     #[serde(default)]
-    pub deployments: HashMap<String, String>,
+    pub deployments: HashMap<String, Deployment>,
     /// Negotiated discount as a multiplier on the computed cost, per provider (`*` = all),
     /// as a decimal string such as `"0.85"`.
     #[serde(default)]
     pub discounts: HashMap<String, String>,
+}
+
+/// What a deployment name stands for.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Deployment {
+    Model(String),
+    Detailed(DeploymentDoc),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentDoc {
+    pub model: String,
+    /// Azure deployment type's zone (`global`, `global-standard`, `us`, `eu`, `apac`,
+    /// `us-gov`): selects LiteLLM's `azure/<zone>/<model>` row.
+    #[serde(default)]
+    pub data_zone: Option<String>,
+}
+
+impl Deployment {
+    fn parts(&self) -> (&str, Option<&str>) {
+        match self {
+            Deployment::Model(m) => (m, None),
+            Deployment::Detailed(d) => (&d.model, d.data_zone.as_deref()),
+        }
+    }
 }
 
 /// One user-defined model.
@@ -60,6 +93,8 @@ pub struct Resolved {
     pub match_kind: MatchKind,
     /// Multiplier from the user's discounts (1 when none).
     pub discount: Option<Usd>,
+    /// A region- or zone-keyed row priced it (`bedrock/us-gov-west-1/…`, `azure/eu/…`).
+    pub regional: bool,
 }
 
 /// Loading or reloading failed; names the file and the problem.
@@ -73,35 +108,63 @@ impl std::fmt::Display for PricingError {
 }
 impl std::error::Error for PricingError {}
 
-struct CacheEntry {
-    provider: Box<str>,
-    model: Box<str>,
-    host: Box<str>,
-    hit: Option<Arc<Resolved>>,
-}
-
 /// One consistent generation of tables plus its lookup cache.
 pub struct BookState {
     /// Searched last to first: later files win. Overrides are separate and always first.
     sources: Vec<Source>,
     custom: Vec<(Option<String>, Matcher, Arc<ModelEntry>)>,
-    deployments: HashMap<String, String>,
+    /// Lower-cased deployment name → (model, data zone).
+    deployments: HashMap<String, (String, Option<String>)>,
     discounts: HashMap<String, Usd>,
-    cache: RwLock<HashMap<u64, Vec<CacheEntry>, BuildHasherDefault<KeyIsHash>>>,
+    fine_tune_fallback: FineTuneFallback,
+    cache: MatchCache,
 }
 
 /// The price tables used by the cost stage.
 pub struct PriceBook {
     state: RwLock<Arc<BookState>>,
-    files: Vec<PathBuf>,
-    include_default: bool,
-    overrides: PricingOverrides,
+    config: PricingConfig,
     stamps: Mutex<Vec<Option<(SystemTime, u64)>>>,
+    /// Why the last reload failed (names the file); cleared by a good reload.
+    last_error: Mutex<Option<String>>,
 }
 
 fn stamp(p: &PathBuf) -> Option<(SystemTime, u64)> {
     let m = std::fs::metadata(p).ok()?;
     Some((m.modified().ok()?, m.len()))
+}
+
+/// Reads a pricing file, refusing more than `cap` bytes without reading past it (a
+/// misconfigured `/dev/zero` or a runaway file fails fast instead of filling memory).
+pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, PricingError> {
+    let label = path.display();
+    let too_big = || {
+        PricingError(format!(
+            "pricing file {label}: larger than the {} cap (cost.pricing.max_file_bytes); raise the cap or check the path",
+            human_bytes(cap)
+        ))
+    };
+    let f = std::fs::File::open(path)
+        .map_err(|e| PricingError(format!("pricing file {label}: cannot read: {e}")))?;
+    if f.metadata().is_ok_and(|m| m.is_file() && m.len() > cap) {
+        return Err(too_big());
+    }
+    let mut buf = Vec::new();
+    f.take(cap.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(|e| PricingError(format!("pricing file {label}: cannot read: {e}")))?;
+    if buf.len() as u64 > cap {
+        return Err(too_big());
+    }
+    Ok(buf)
+}
+
+fn human_bytes(n: u64) -> String {
+    if n >= 1 << 20 && n % (1 << 20) == 0 {
+        format!("{} MiB", n >> 20)
+    } else {
+        format!("{n}-byte")
+    }
 }
 
 /// Parses one pricing file, native or LiteLLM, detected by content.
@@ -135,19 +198,14 @@ pub fn parse_file(bytes: &[u8], path: &str) -> Result<Source, PricingError> {
 
 impl PriceBook {
     /// Loads the built-in table (when `include_default`) then `files` in order; later win.
-    pub fn load(
-        files: &[PathBuf],
-        include_default: bool,
-        overrides: PricingOverrides,
-    ) -> Result<PriceBook, PricingError> {
-        let stamps: Vec<_> = files.iter().map(stamp).collect();
-        let state = build_state(files, include_default, &overrides)?;
+    pub fn load(config: &PricingConfig) -> Result<PriceBook, PricingError> {
+        let stamps: Vec<_> = config.files.iter().map(stamp).collect();
+        let state = build_state(config)?;
         Ok(PriceBook {
             state: RwLock::new(Arc::new(state)),
-            files: files.to_vec(),
-            include_default,
-            overrides,
+            config: config.clone(),
             stamps: Mutex::new(stamps),
+            last_error: Mutex::new(None),
         })
     }
 
@@ -156,29 +214,45 @@ impl PriceBook {
         sources: Vec<Source>,
         overrides: PricingOverrides,
     ) -> Result<PriceBook, PricingError> {
-        let state = state_from(sources, &overrides)?;
-        Ok(PriceBook {
-            state: RwLock::new(Arc::new(state)),
+        let config = PricingConfig {
             files: Vec::new(),
             include_default: false,
             overrides,
+            ..PricingConfig::default()
+        };
+        let state = state_from(sources, &config)?;
+        Ok(PriceBook {
+            state: RwLock::new(Arc::new(state)),
+            config,
             stamps: Mutex::new(Vec::new()),
+            last_error: Mutex::new(None),
         })
     }
 
     /// Re-reads the files when any modification time or size changed. `Ok(true)` = reloaded,
-    /// `Ok(false)` = unchanged (a few `stat` calls). On error the previous tables stay.
+    /// `Ok(false)` = unchanged (a few `stat` calls). On error the previous tables stay and
+    /// the error is kept for [`PriceBook::last_reload_error`].
     pub fn reload_if_changed(&self) -> Result<bool, PricingError> {
-        let now: Vec<_> = self.files.iter().map(stamp).collect();
+        let now: Vec<_> = self.config.files.iter().map(stamp).collect();
         let mut stamps = self.stamps.lock().unwrap_or_else(|e| e.into_inner());
         if *stamps == now {
             return Ok(false);
         }
         // Remember the stamps even on failure so a bad file is reported once, not every tick.
         *stamps = now;
-        let state = build_state(&self.files, self.include_default, &self.overrides)?;
-        *self.state.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(state);
+        let result = build_state(&self.config);
+        *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) =
+            result.as_ref().err().map(|e| e.0.clone());
+        *self.state.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(result?);
         Ok(true)
+    }
+
+    /// Why the last reload failed, naming the file; `None` after a good one.
+    pub fn last_reload_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The current tables; hold it for a batch so one batch sees one generation.
@@ -196,25 +270,20 @@ impl PriceBook {
     }
 }
 
-fn build_state(
-    files: &[PathBuf],
-    include_default: bool,
-    overrides: &PricingOverrides,
-) -> Result<BookState, PricingError> {
+fn build_state(config: &PricingConfig) -> Result<BookState, PricingError> {
     let mut sources = Vec::new();
-    if include_default {
+    if config.include_default {
         sources.push(parse_file(DEFAULT_TABLE.as_bytes(), DEFAULT_PATH)?);
     }
-    for f in files {
-        let label = f.display().to_string();
-        let bytes = std::fs::read(f)
-            .map_err(|e| PricingError(format!("pricing file {label}: cannot read: {e}")))?;
-        sources.push(parse_file(&bytes, &label)?);
+    for f in &config.files {
+        let bytes = read_capped(f, config.max_file_bytes)?;
+        sources.push(parse_file(&bytes, &f.display().to_string())?);
     }
-    state_from(sources, overrides)
+    state_from(sources, config)
 }
 
-fn state_from(sources: Vec<Source>, o: &PricingOverrides) -> Result<BookState, PricingError> {
+fn state_from(sources: Vec<Source>, config: &PricingConfig) -> Result<BookState, PricingError> {
+    let o = &config.overrides;
     let mut custom = Vec::new();
     for (i, c) in o.models.iter().enumerate() {
         let (m, e) = native::model(&c.model, false).map_err(|e| {
@@ -224,7 +293,7 @@ fn state_from(sources: Vec<Source>, o: &PricingOverrides) -> Result<BookState, P
             ))
         })?;
         let provider = c.provider.as_deref().map(|p| {
-            crate::genai::normalize_provider(p).map_or_else(|| p.to_lowercase(), str::to_string)
+            crate::facts::normalize_provider(p).map_or_else(|| p.to_lowercase(), str::to_string)
         });
         custom.push((provider, m, e));
     }
@@ -238,20 +307,30 @@ fn state_from(sources: Vec<Source>, o: &PricingOverrides) -> Result<BookState, P
         let key = if p == "*" {
             "*".to_string()
         } else {
-            crate::genai::normalize_provider(p).map_or_else(|| p.to_lowercase(), str::to_string)
+            crate::facts::normalize_provider(p).map_or_else(|| p.to_lowercase(), str::to_string)
         };
         discounts.insert(key, v);
+    }
+    let mut deployments = HashMap::new();
+    for (name, d) in &o.deployments {
+        let (model, zone) = d.parts();
+        if let Some(z) = zone.filter(|z| !super::inputs::is_zone(z)) {
+            return Err(PricingError(format!(
+                "pricing.overrides.deployments.{name}.data_zone: {z:?} is not a zone such as \"eu\", \"us\", \"global\" or \"global-standard\""
+            )));
+        }
+        deployments.insert(
+            name.to_lowercase(),
+            (model.to_string(), zone.map(str::to_lowercase)),
+        );
     }
     Ok(BookState {
         sources,
         custom,
-        deployments: o
-            .deployments
-            .iter()
-            .map(|(k, v)| (k.to_lowercase(), v.clone()))
-            .collect(),
+        deployments,
         discounts,
-        cache: RwLock::new(HashMap::default()),
+        fine_tune_fallback: config.fine_tune_fallback,
+        cache: MatchCache::new(config.cache_max_bytes),
     })
 }
 
@@ -263,59 +342,43 @@ fn fnv(h: u64, bytes: &[u8]) -> u64 {
     })
 }
 
-/// The cache key is already a hash: use it as is.
-#[derive(Default)]
-struct KeyIsHash(u64);
-
-impl Hasher for KeyIsHash {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// FNV-1a over the three keys (with separators): short strings, no DoS exposure (the map
-/// is bounded and cleared), and far cheaper than SipHash on the hot path.
-fn key_hash(provider: &str, model: &str, host: &str) -> u64 {
-    [provider, model, host]
-        .iter()
-        .fold(FNV_OFFSET, |h, part| fnv(fnv(h, part.as_bytes()), &[0xff]))
-}
-
 impl BookState {
     /// Finds the price entry for a span's provider (latest OTel spelling or as written),
-    /// model and server host. Cached: repeat keys take no allocation and run no regex.
-    pub fn lookup(&self, provider: &str, model: &str, host: &str) -> Option<Arc<Resolved>> {
-        let h = key_hash(provider, model, host);
+    /// model, server host and serving region. Cached: repeat keys take no allocation and
+    /// run no regex. Names longer than [`MAX_NAME_BYTES`] are unpriced.
+    pub fn lookup(
+        &self,
+        provider: &str,
+        model: &str,
+        host: &str,
+        region: Option<&str>,
+    ) -> Option<Arc<Resolved>> {
+        if [provider, model, host]
+            .iter()
+            .any(|s| s.len() > MAX_NAME_BYTES)
         {
-            let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
-            if let Some(list) = cache.get(&h) {
-                for e in list {
-                    if &*e.provider == provider && &*e.model == model && &*e.host == host {
-                        return e.hit.clone();
-                    }
-                }
-            }
+            return None;
         }
-        let hit = self.resolve(provider, model, host).map(Arc::new);
-        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
-        if cache.len() >= CACHE_LIMIT {
-            cache.clear();
+        let region = region.unwrap_or("");
+        let key = self.cache.key(&[provider, model, host, region]);
+        if let Some(hit) = self.cache.get(key) {
+            return hit;
         }
-        cache.entry(h).or_default().push(CacheEntry {
-            provider: provider.into(),
-            model: model.into(),
-            host: host.into(),
-            hit: hit.clone(),
-        });
+        let hit = self
+            .resolve(
+                provider,
+                model,
+                host,
+                Some(region).filter(|r| !r.is_empty()),
+            )
+            .map(Arc::new);
+        self.cache.insert(key, hit.clone());
         hit
+    }
+
+    /// (entries, bytes) of the lookup cache.
+    pub fn cache_usage(&self) -> (u64, u64) {
+        self.cache.usage()
     }
 
     /// True when the user mapped this model name (an Azure deployment) to a model.
@@ -338,28 +401,41 @@ impl BookState {
             .copied()
     }
 
-    /// The uncached lookup.
-    pub fn resolve(&self, provider: &str, model: &str, host: &str) -> Option<Resolved> {
+    /// The uncached lookup: user models, then each table from the last loaded to the
+    /// first, trying the strong names (exact, normalised) before the flagged fallbacks.
+    pub fn resolve(
+        &self,
+        provider: &str,
+        model: &str,
+        host: &str,
+        region: Option<&str>,
+    ) -> Option<Resolved> {
         let mut model_s = model.trim().to_string();
         let mut kind_floor = MatchKind::Exact;
-        if let Some(m) = self.deployments.get(&model_s.to_lowercase()) {
+        let mut region = region;
+        if let Some((m, zone)) = self.deployments.get(&model_s.to_lowercase()) {
             model_s = m.clone();
             kind_floor = MatchKind::Override;
+            if zone.is_some() {
+                region = zone.as_deref();
+            }
         }
-        let cands = candidates(&model_s);
+        let mut cands = candidates(&model_s);
+        if self.fine_tune_fallback == FineTuneFallback::Unpriced {
+            cands.retain(|c| c.1 != MatchKind::FineTuneBase);
+        }
         let discount = self.discount_for(provider);
-        let otel = crate::genai::normalize_provider(provider);
+        let otel = crate::facts::normalize_provider(provider);
         let spec = otel.and_then(provider_spec);
         let raw_lower = provider.to_lowercase();
 
         // User models first, on the exact and normalised names.
-        for (name, kind) in cands.iter().filter(|c| c.1 <= MatchKind::Normalized) {
+        for (name, _) in cands.iter().filter(|c| c.1 <= MatchKind::Normalized) {
             for (p, m, e) in &self.custom {
                 let provider_ok = p
                     .as_deref()
                     .is_none_or(|p| Some(p) == otel || p == raw_lower);
                 if provider_ok && m.matches(name) {
-                    let _ = kind;
                     return Some(Resolved {
                         entry: e.clone(),
                         source_name: "overrides".into(),
@@ -367,32 +443,31 @@ impl BookState {
                         price_entry: format!("overrides:{}", e.id).into(),
                         match_kind: MatchKind::Override,
                         discount,
+                        regional: false,
                     });
                 }
             }
         }
 
-        let strong: Vec<_> = cands
-            .iter()
-            .filter(|c| c.1 <= MatchKind::Normalized)
-            .collect();
-        let weak: Vec<_> = cands
-            .iter()
-            .filter(|c| c.1 > MatchKind::Normalized)
-            .collect();
+        let (strong, weak): (Vec<_>, Vec<_>) =
+            cands.iter().partition(|c| c.1 <= MatchKind::Normalized);
+        // A later file wins over an earlier one for any strong name: a LiteLLM file loaded
+        // after the default table prices `ft:gpt-4o-mini-…:org::id` by its `ft:` row even
+        // though a default rule matches the full name.
         for group in [strong, weak] {
             for fallback in [false, true] {
-                for (name, kind) in &group {
-                    for src in self.sources.iter().rev() {
+                for src in self.sources.iter().rev() {
+                    for (name, kind) in &group {
                         let found = match &src.data {
                             SourceData::Native(ps) => {
                                 find_native(ps, spec, &raw_lower, host, name, fallback)
+                                    .map(|(p, e)| (p, e, false))
                             }
                             SourceData::Flat(map) => {
-                                find_flat(map, spec, &raw_lower, name, fallback)
+                                find_flat(map, spec, &raw_lower, name, region, fallback)
                             }
                         };
-                        if let Some((prov, entry)) = found {
+                        if let Some((prov, entry, regional)) = found {
                             let mut k = (*kind).max(kind_floor);
                             if fallback {
                                 k = k.max(MatchKind::ProviderFallback);
@@ -404,6 +479,7 @@ impl BookState {
                                 source_version: src.version.as_str().into(),
                                 match_kind: k,
                                 discount,
+                                regional,
                             });
                         }
                     }
@@ -477,26 +553,37 @@ fn find_native(
         .find_map(scan)
 }
 
+/// Looks `name` up in a LiteLLM table; the bool is true when a region-keyed row answered.
 fn find_flat(
     map: &HashMap<String, super::table::FlatEntry>,
     spec: Option<ProviderSpec>,
     raw: &str,
     name: &str,
+    region: Option<&str>,
     fallback: bool,
-) -> Option<(String, Arc<ModelEntry>)> {
+) -> Option<(String, Arc<ModelEntry>, bool)> {
     let hit = |key: &str, ok: &dyn Fn(&str) -> bool| {
         map.get(key)
             .filter(|e| ok(&e.provider))
-            .map(|e| (e.provider.clone(), e.model.clone()))
+            .map(|e| (e.provider.clone(), e.model.clone(), false))
     };
     match spec {
-        Some(s) if !fallback => s.prefixes.iter().find_map(|p| {
-            if p.is_empty() {
-                hit(name, &|pr| flat_provider_ok(s.flat, pr))
-            } else {
-                hit(&format!("{p}{name}"), &|pr| flat_provider_ok(s.flat, pr))
+        Some(s) if !fallback => {
+            let ok = |pr: &str| flat_provider_ok(s.flat, pr);
+            // Where the call ran first: `bedrock/<region>/<id>`, `azure/<zone>/<model>`.
+            if let (Some(prefix), Some(r)) = (s.regional, region) {
+                if let Some(h) = hit(&format!("{prefix}{r}/{name}"), &ok) {
+                    return Some((h.0, h.1, true));
+                }
             }
-        }),
+            s.prefixes.iter().find_map(|p| {
+                if p.is_empty() {
+                    hit(name, &ok)
+                } else {
+                    hit(&format!("{p}{name}"), &ok)
+                }
+            })
+        }
         Some(s) => {
             if s.flat_fallback.is_empty() {
                 return None;
@@ -534,7 +621,18 @@ mod tests {
     use crate::pricing::{price, PriceContext, Tokens};
 
     fn default_book() -> PriceBook {
-        PriceBook::load(&[], true, PricingOverrides::default()).unwrap()
+        PriceBook::load(&PricingConfig::default()).unwrap()
+    }
+
+    fn book_with(
+        files: &[PathBuf],
+        overrides: PricingOverrides,
+    ) -> Result<PriceBook, PricingError> {
+        PriceBook::load(&PricingConfig {
+            files: files.to_vec(),
+            overrides,
+            ..PricingConfig::default()
+        })
     }
 
     fn cost(
@@ -544,7 +642,7 @@ mod tests {
         input: u64,
         output: u64,
     ) -> Option<(String, &'static str, String)> {
-        let r = b.lookup(provider, model, "")?;
+        let r = b.lookup(provider, model, "", None)?;
         let t = Tokens {
             input,
             output,
@@ -618,17 +716,19 @@ mod tests {
                 "discounts":{"openai":"0.5"}}"#,
         )
         .unwrap();
-        let b = PriceBook::load(&[], true, o).unwrap();
+        let b = book_with(&[], o).unwrap();
         let s = b.snapshot();
         let r = s
-            .lookup("openai", "ft:gpt-4o-2024-08-06:acme::x1", "")
+            .lookup("openai", "ft:gpt-4o-2024-08-06:acme::x1", "", None)
             .unwrap();
         assert_eq!(r.match_kind, MatchKind::Override);
         assert_eq!(r.discount, Usd::parse("0.5"));
-        let r = s.lookup("azure.ai.openai", "my-prod-gpt4o", "").unwrap();
+        let r = s
+            .lookup("azure.ai.openai", "my-prod-gpt4o", "", None)
+            .unwrap();
         assert!(r.match_kind >= MatchKind::Override);
         let bad: PricingOverrides = serde_json::from_str(r#"{"discounts":{"*":"cheap"}}"#).unwrap();
-        let e = PriceBook::load(&[], false, bad).err().unwrap();
+        let e = book_with(&[], bad).err().unwrap();
         assert!(e.0.contains("pricing.overrides.discounts.*"), "{e}");
         assert!(serde_json::from_str::<PricingOverrides>(r#"{"model":[]}"#).is_err());
         let typo = r#"{"models":[{"id":"x","prices":{"input_mtok":"1"},"bogus":1}]}"#;
@@ -645,9 +745,8 @@ mod tests {
         let f = dir.join("mine.json");
         let v1 = r#"{"tollbooth_pricing":1,"source":"mine","providers":[{"id":"openai","models":[{"id":"gpt-4o","prices":{"input_mtok":"1","output_mtok":"1"}}]}]}"#;
         std::fs::write(&f, v1).unwrap();
-        let b =
-            PriceBook::load(std::slice::from_ref(&f), true, PricingOverrides::default()).unwrap();
-        let r = b.snapshot().lookup("openai", "gpt-4o", "").unwrap();
+        let b = book_with(std::slice::from_ref(&f), PricingOverrides::default()).unwrap();
+        let r = b.snapshot().lookup("openai", "gpt-4o", "", None).unwrap();
         assert_eq!(&*r.price_entry, "mine:openai/gpt-4o");
         assert_eq!(b.reload_if_changed(), Ok(false));
         std::fs::write(&f, "{ not json").unwrap();
@@ -655,7 +754,7 @@ mod tests {
         assert!(e.0.contains("mine.json"), "{e}");
         assert_eq!(
             &*b.snapshot()
-                .lookup("openai", "gpt-4o", "")
+                .lookup("openai", "gpt-4o", "", None)
                 .unwrap()
                 .price_entry,
             "mine:openai/gpt-4o"
@@ -665,7 +764,7 @@ mod tests {
         assert_eq!(b.reload_if_changed(), Ok(true));
         assert_eq!(
             &*b.snapshot()
-                .lookup("openai", "gpt-4o", "")
+                .lookup("openai", "gpt-4o", "", None)
                 .unwrap()
                 .price_entry,
             "mine2:openai/gpt-4o"
@@ -682,21 +781,218 @@ mod tests {
         let b = PriceBook::from_sources(vec![src], PricingOverrides::default()).unwrap();
         let s = b.snapshot();
         let r = s
-            .lookup("aws.bedrock", "bedrock/us.anthropic.claude-sonnet-4-6", "")
+            .lookup(
+                "aws.bedrock",
+                "bedrock/us.anthropic.claude-sonnet-4-6",
+                "",
+                None,
+            )
             .unwrap();
         assert_eq!(
             &*r.price_entry,
             "litellm:bedrock_converse/us.anthropic.claude-sonnet-4-6"
         );
         assert!(s
-            .lookup("gcp.gemini", "models/gemini-2.5-pro", "")
+            .lookup("gcp.gemini", "models/gemini-2.5-pro", "", None)
             .is_some());
         assert!(s
-            .lookup("aws.bedrock", "eu.anthropic.claude-sonnet-4-6", "")
+            .lookup("aws.bedrock", "eu.anthropic.claude-sonnet-4-6", "", None)
             .is_none());
         assert!(parse_file(br#"{"a":1}"#, "odd.json")
             .unwrap_err()
             .0
             .contains("odd.json"));
+    }
+
+    /// A small LiteLLM file with the rows the regional and fine-tune rules need.
+    const LL: &[u8] = br#"{"sample_spec":{"litellm_provider":"x"},
+        "ft:gpt-4o-mini-2024-07-18":{"litellm_provider":"openai","input_cost_per_token":3e-07,"output_cost_per_token":1.2e-06,"cache_read_input_token_cost":1.5e-07},
+        "anthropic.claude-sonnet-4-5-20250929-v1:0":{"litellm_provider":"bedrock_converse","input_cost_per_token":3e-06,"output_cost_per_token":1.5e-05},
+        "bedrock/us-gov-west-1/anthropic.claude-sonnet-4-5-20250929-v1:0":{"litellm_provider":"bedrock","input_cost_per_token":3.6e-06,"output_cost_per_token":1.8e-05},
+        "azure/gpt-4o-2024-08-06":{"litellm_provider":"azure","input_cost_per_token":2.5e-06,"output_cost_per_token":1e-05},
+        "azure/eu/gpt-4o-2024-08-06":{"litellm_provider":"azure","input_cost_per_token":2.75e-06,"output_cost_per_token":1.1e-05}}"#;
+
+    fn with_litellm(config: PricingConfig) -> (PriceBook, PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "tollbooth-ll-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("model_prices.json");
+        std::fs::write(&f, LL).unwrap();
+        let b = PriceBook::load(&PricingConfig {
+            files: vec![f.clone()],
+            ..config
+        })
+        .unwrap();
+        (b, dir)
+    }
+
+    fn one_mtok(
+        s: &BookState,
+        provider: &str,
+        model: &str,
+        region: Option<&str>,
+    ) -> (String, String, bool) {
+        let r = s.lookup(provider, model, "", region).unwrap();
+        let t = Tokens {
+            input: 1_000_000,
+            cache_read: 500_000,
+            ..Default::default()
+        };
+        let c = price(&r.entry, t, 1_790_000_000, PriceContext::default());
+        (r.price_entry.to_string(), c.total.to_string(), r.regional)
+    }
+
+    #[test]
+    fn a_later_file_prices_a_fine_tune_by_its_ft_row() {
+        let (b, dir) = with_litellm(PricingConfig::default());
+        let s = b.snapshot();
+        // The default table's rule matches the full name but has no cache-read rate;
+        // LiteLLM's ft: row (loaded later) wins and bills the cached half at its rate.
+        let (e, c, _) = one_mtok(
+            &s,
+            "openai",
+            "ft:gpt-4o-mini-2024-07-18:acme:triage:AbC1",
+            None,
+        );
+        assert_eq!(
+            (e.as_str(), c.as_str()),
+            ("litellm:openai/ft:gpt-4o-mini-2024-07-18", "0.225")
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn region_and_zone_select_their_rows() {
+        let deployments = serde_json::from_str(
+            r#"{"eu-4o":{"model":"gpt-4o-2024-08-06","data_zone":"eu"},"plain-4o":"gpt-4o-2024-08-06"}"#,
+        )
+        .unwrap();
+        let (b, dir) = with_litellm(PricingConfig {
+            overrides: PricingOverrides {
+                deployments,
+                ..Default::default()
+            },
+            ..PricingConfig::default()
+        });
+        let s = b.snapshot();
+        let m = "anthropic.claude-sonnet-4-5-20250929-v1:0";
+        let gov = one_mtok(&s, "aws.bedrock", m, Some("us-gov-west-1"));
+        assert_eq!(gov.1, "3.6");
+        assert!(gov.2, "flagged regional");
+        let east = one_mtok(&s, "aws.bedrock", m, Some("us-east-1"));
+        assert_eq!((east.1.as_str(), east.2), ("3", false));
+        let eu = one_mtok(&s, "azure.ai.openai", "EU-4o", None);
+        assert_eq!(
+            (eu.0.as_str(), eu.1.as_str(), eu.2),
+            ("litellm:azure/azure/eu/gpt-4o-2024-08-06", "2.75", true)
+        );
+        assert_eq!(one_mtok(&s, "azure.ai.openai", "plain-4o", None).1, "2.5");
+        // A zone must look like one.
+        let bad =
+            serde_json::from_str(r#"{"x":{"model":"gpt-4o","data_zone":"eu/../../x"}}"#).unwrap();
+        let e = book_with(
+            &[],
+            PricingOverrides {
+                deployments: bad,
+                ..Default::default()
+            },
+        )
+        .err()
+        .unwrap();
+        assert!(e.0.contains("deployments.x.data_zone"), "{e}");
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn unknown_fine_tunes_follow_the_configured_fallback() {
+        let b = default_book();
+        let s = b.snapshot();
+        let r = s
+            .lookup(
+                "mistral_ai",
+                "ft:open-mistral-7b:587a6b29:20240514:7e773925",
+                "",
+                None,
+            )
+            .unwrap();
+        assert_eq!(r.match_kind, MatchKind::FineTuneBase);
+        let b = PriceBook::load(&PricingConfig {
+            fine_tune_fallback: FineTuneFallback::Unpriced,
+            ..PricingConfig::default()
+        })
+        .unwrap();
+        assert!(b
+            .snapshot()
+            .lookup(
+                "mistral_ai",
+                "ft:open-mistral-7b:587a6b29:20240514:7e773925",
+                "",
+                None
+            )
+            .is_none());
+    }
+
+    #[test]
+    fn hostile_names_are_unpriced_and_never_cached() {
+        let b = PriceBook::load(&PricingConfig {
+            cache_max_bytes: 64 * 1024,
+            ..PricingConfig::default()
+        })
+        .unwrap();
+        let s = b.snapshot();
+        let long = "x".repeat(1 << 20);
+        for i in 0..50 {
+            assert!(s
+                .lookup("openai", &format!("{long}{i}"), "", None)
+                .is_none());
+        }
+        assert_eq!(s.cache_usage(), (0, 0));
+        for i in 0..5000 {
+            s.lookup("openai", &format!("model-{i}"), "", None);
+            assert!(s.cache_usage().1 <= 64 * 1024);
+        }
+        assert!(s.lookup("openai", "gpt-4o", "", None).is_some());
+    }
+
+    #[test]
+    fn oversized_files_fail_fast_naming_the_file_and_the_cap() {
+        let e = PriceBook::load(&PricingConfig {
+            files: vec![PathBuf::from("/dev/zero")],
+            ..PricingConfig::default()
+        })
+        .err()
+        .unwrap();
+        assert!(
+            e.0.contains("/dev/zero") && e.0.contains("64 MiB") && e.0.contains("max_file_bytes"),
+            "{e}"
+        );
+        let dir = std::env::temp_dir().join(format!("tollbooth-cap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("big.json");
+        std::fs::write(&f, vec![b' '; 2048]).unwrap();
+        let e = read_capped(&f, 1024).unwrap_err();
+        assert!(e.0.contains("big.json") && e.0.contains("1024-byte"), "{e}");
+        assert_eq!(read_capped(&f, 4096).unwrap().len(), 2048);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn a_failed_reload_keeps_its_reason_until_a_good_one() {
+        let (b, dir) = with_litellm(PricingConfig::default());
+        let f = dir.join("model_prices.json");
+        std::fs::write(&f, "{ broken").unwrap();
+        assert!(b.reload_if_changed().is_err());
+        let e = b.last_reload_error().unwrap();
+        assert!(
+            e.contains("model_prices.json") && e.contains("not valid JSON"),
+            "{e}"
+        );
+        std::fs::write(&f, LL).unwrap();
+        assert_eq!(b.reload_if_changed(), Ok(true));
+        assert_eq!(b.last_reload_error(), None);
+        std::fs::remove_dir_all(dir).ok();
     }
 }

@@ -1,10 +1,12 @@
-//! Cost arithmetic (pricing-sources.md §6.3), exact and in spec token semantics.
+//! Cost arithmetic (docs/pricing.md, "Arithmetic"), exact and in OTel token semantics.
 //!
 //! The long-context tier is chosen once from total input including cache and applies to
 //! every class; cache writes with a 1-hour TTL use their own rate; reasoning is a part of
-//! output and billed once, at the reasoning rate when the model has one.
+//! output and billed once, at the reasoning rate when the model has one. Batch calls on an
+//! entry without batch prices pay half of every standard rate; uplifts multiply the total.
 
-use super::table::{ModelEntry, Price, PriceContext, Unit};
+use super::inputs::{canonical_tier, PriceContext};
+use super::table::{ModelEntry, Price, Unit, Uplift};
 use crate::money::Usd;
 
 /// Tokens to price, inclusive: `input` ⊇ cache read + write, `output` ⊇ reasoning.
@@ -38,15 +40,29 @@ pub struct Breakdown {
     pub long_context: bool,
     /// Input or output tokens had no rate at all (billed at 0 for that class; flagged).
     pub rate_missing: bool,
+    /// A batch call on an entry without batch prices: half of every standard rate.
+    pub batch_halved: bool,
+    /// The product of the uplifts that applied (residency, regional endpoint, geo, speed).
+    pub uplift: Option<Usd>,
 }
 
 /// Prices `t` with `entry` at `unix_secs` in `ctx`. Token counts that contradict each other
 /// (cache larger than input) are clamped so nothing is billed twice.
 pub fn price(entry: &ModelEntry, t: Tokens, unix_secs: i64, ctx: PriceContext<'_>) -> Breakdown {
-    let (set, variant_missing) = entry.resolve_refs(unix_secs, ctx);
+    let sel = entry.resolve_refs(unix_secs, ctx);
+    let set = sel.units;
     let inc = entry.tier_inclusive;
     let total_in = t.input;
-    let rate = |p: Option<&Price>| p.map(|p| p.at(total_in, inc));
+    let rate = |p: Option<&Price>| {
+        p.map(|p| {
+            let r = p.at(total_in, inc);
+            if sel.batch_halved {
+                r.scale_by(Usd::HALF)
+            } else {
+                r
+            }
+        })
+    };
     let long_context = set.iter().flatten().any(|p| {
         p.tiers
             .iter()
@@ -78,11 +94,12 @@ pub fn price(entry: &ModelEntry, t: Tokens, unix_secs: i64, ctx: PriceContext<'_
     let reasoning = t.reasoning.min(t.output);
     let reasoning_rate = rate(set[Unit::Reasoning as usize]).unwrap_or(output_rate);
 
-    let b_input = input_rate.times(uncached);
-    let b_cr = cr_rate.times(cache_read);
-    let b_cw = cw_rate.times(w5m) + cw1h_rate.times(w1h);
-    let b_out = output_rate.times(t.output - reasoning);
-    let b_reason = reasoning_rate.times(reasoning);
+    let up = |x: Usd| sel.uplift.map_or(x, |f| x.scale_by(f));
+    let b_input = up(input_rate.times(uncached));
+    let b_cr = up(cr_rate.times(cache_read));
+    let b_cw = up(cw_rate.times(w5m) + cw1h_rate.times(w1h));
+    let b_out = up(output_rate.times(t.output - reasoning));
+    let b_reason = up(reasoning_rate.times(reasoning));
     Breakdown {
         input: b_input,
         cache_read: b_cr,
@@ -91,19 +108,28 @@ pub fn price(entry: &ModelEntry, t: Tokens, unix_secs: i64, ctx: PriceContext<'_
         reasoning: b_reason,
         total: b_input + b_cr + b_cw + b_out + b_reason,
         cache_rate_defaulted: defaulted,
-        variant_missing,
+        variant_missing: sel.variant_missing,
         long_context,
         rate_missing,
+        batch_halved: sel.batch_halved,
+        uplift: sel.uplift,
     }
 }
 
+/// The prices that apply to one request, borrowed from its entry.
+pub struct Selected<'e> {
+    pub units: [Option<&'e Price>; 6],
+    /// The service tier asked for has no price of its own.
+    pub variant_missing: bool,
+    /// Batch without batch prices: rates are halved.
+    pub batch_halved: bool,
+    pub uplift: Option<Usd>,
+}
+
 impl ModelEntry {
-    /// Like [`ModelEntry::resolve`] but borrowing: no allocation on the hot path.
-    pub fn resolve_refs(
-        &self,
-        unix_secs: i64,
-        ctx: PriceContext<'_>,
-    ) -> ([Option<&Price>; 6], bool) {
+    /// The prices for a request at `unix_secs` in `ctx`: the dated base, then every
+    /// matching variant unit by unit, then the uplifts. Borrowing: no allocation.
+    pub fn resolve_refs(&self, unix_secs: i64, ctx: PriceContext<'_>) -> Selected<'_> {
         let base = self
             .prices
             .iter()
@@ -116,15 +142,17 @@ impl ModelEntry {
                 *o = p.as_ref();
             }
         }
-        let tier = ctx.service_tier.map(super::table::canonical_tier);
-        let mut wanted = tier.is_some_and(|t| t != "default") as u8 + ctx.batch as u8;
+        let reported = ctx.service_tier.map(canonical_tier);
+        let batch = ctx.is_batch();
+        let (mut tier_found, mut batch_found) = (false, false);
         for v in &self.variants {
             if !v.constraint.as_ref().is_none_or(|c| c.active(unix_secs)) {
                 continue;
             }
             let ok = v.when.iter().all(|(k, val)| match k.as_str() {
-                "service_tier" => tier == Some(super::table::canonical_tier(val)),
-                "processing" => ctx.batch && val == "batch",
+                "service_tier" => reported == Some(canonical_tier(val)),
+                "processing" => batch && val == "batch",
+                "speed" => ctx.speed == Some(val.as_str()),
                 _ => false,
             });
             if ok {
@@ -133,10 +161,41 @@ impl ModelEntry {
                         *o = p.as_ref();
                     }
                 }
-                wanted = wanted.saturating_sub(v.when.len() as u8);
+                for (k, _) in &v.when {
+                    tier_found |= k == "service_tier";
+                    batch_found |= k == "processing";
+                }
             }
         }
-        (out, wanted > 0)
+        let uplift = self
+            .uplifts
+            .iter()
+            .filter_map(|u| match u {
+                Uplift::Residency(zone, f) => {
+                    ctx.data_residency
+                        .is_some_and(|z| z.eq_ignore_ascii_case(zone))
+                }
+                .then_some(*f),
+                Uplift::VertexRegional(f) => ctx
+                    .vertex_location
+                    .is_some_and(|l| !l.eq_ignore_ascii_case("global"))
+                    .then_some(*f),
+                Uplift::Geo(geo, f) => ctx
+                    .inference_geo
+                    .is_some_and(|g| g.eq_ignore_ascii_case(geo))
+                    .then_some(*f),
+                Uplift::Speed(speed, f) => ctx
+                    .speed
+                    .is_some_and(|s| s.eq_ignore_ascii_case(speed))
+                    .then_some(*f),
+            })
+            .reduce(|a, b| a.scale_by(b));
+        Selected {
+            units: out,
+            variant_missing: ctx.tier().is_some() && !tier_found,
+            batch_halved: batch && !batch_found,
+            uplift,
+        }
     }
 }
 
@@ -162,6 +221,7 @@ mod tests {
             }],
             variants: vec![],
             tier_inclusive: false,
+            uplifts: vec![],
         }
     }
 
@@ -301,16 +361,68 @@ mod tests {
         );
         let flex = PriceContext {
             service_tier: Some("flex"),
-            batch: false,
+            ..Default::default()
         };
         assert_eq!(price(&e, t, after, flex).total.to_string(), "9");
         let prio = PriceContext {
             service_tier: Some("priority"),
-            batch: false,
+            ..Default::default()
         };
         let b = price(&e, t, after, prio);
         assert!(b.variant_missing);
         assert_eq!(b.total.to_string(), "10");
+        // No batch price: half of every standard rate, flagged.
+        let batch = PriceContext {
+            service_tier: Some("batch"),
+            ..Default::default()
+        };
+        let b = price(&e, t, after, batch);
+        assert!(b.batch_halved && !b.variant_missing);
+        assert_eq!(b.total.to_string(), "5");
+        // A batch price of its own wins, unit by unit.
+        let mut half_in = PriceSet::default();
+        half_in.set(Unit::Input, Price::flat(usd("1.5")));
+        e.variants.push(Variant {
+            when: vec![("processing".into(), "batch".into())],
+            constraint: None,
+            prices: half_in,
+        });
+        let b = price(&e, t, after, batch);
+        assert!(!b.batch_halved);
+        assert_eq!(b.total.to_string(), "9.5");
+    }
+
+    #[test]
+    fn uplifts_multiply_every_class_when_the_call_matches() {
+        let mut e = sonnet();
+        e.uplifts = vec![
+            Uplift::Residency("eu".into(), Usd::parse("1.1").unwrap()),
+            Uplift::Geo("us".into(), Usd::parse("1.1").unwrap()),
+            Uplift::VertexRegional(Usd::parse("1.1").unwrap()),
+        ];
+        let t = Tokens {
+            input: 100_000,
+            cache_read: 50_000,
+            output: 100_000,
+            ..Default::default()
+        };
+        let plain = price(&e, t, 0, PriceContext::default());
+        assert_eq!(plain.total.to_string(), "1.665");
+        assert_eq!(plain.uplift, None);
+        let eu = PriceContext {
+            data_residency: Some("eu"),
+            ..Default::default()
+        };
+        let b = price(&e, t, 0, eu);
+        assert_eq!(b.total.to_string(), "1.8315");
+        assert_eq!(b.cache_read.to_string(), "0.0165");
+        let both = PriceContext {
+            data_residency: Some("eu"),
+            inference_geo: Some("US"),
+            vertex_location: Some("global"),
+            ..Default::default()
+        };
+        assert_eq!(price(&e, t, 0, both).total.to_string(), "2.01465");
     }
 
     mod props {

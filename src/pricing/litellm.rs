@@ -1,9 +1,11 @@
 //! LiteLLM's `model_prices_and_context_window.json`, read as it is.
 //!
-//! Its flat field grammar `<base>[_above_<N>[k]_tokens][_<tier>]` (pricing-sources.md §1.2) is
-//! translated into our model: `_above_` → cliff tiers, `_priority`/`_flex`/… → service-tier
-//! variants, `_batches` → the batch variant, `tiered_pricing` ranges → tiers. Floats become
-//! exact decimals through their shortest text. Non-token units are not billed.
+//! Its flat field grammar `<base>[_above_<N>[k]_tokens][_<tier>]` (docs/pricing.md, "LiteLLM's
+//! file") is translated into our model: `_above_` → cliff tiers, `_priority`/`_flex`/… →
+//! service-tier variants, `_batches` → the batch variant, `tiered_pricing` ranges → tiers,
+//! residency/regional/geo/speed multipliers → uplifts. Each variant is built so that it bills
+//! what LiteLLM's own cost function bills for that row. Floats become exact decimals through
+//! their shortest text. Non-token units are not billed.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,7 +14,7 @@ use serde_json::{Map, Value};
 
 use super::table::{
     Constraint, Dated, FlatEntry, ModelEntry, OffPeakRule, Price, PriceSet, Source, SourceData,
-    Unit, Variant,
+    Unit, Uplift, Variant,
 };
 use crate::money::Usd;
 
@@ -32,8 +34,8 @@ const BASES: &[(&str, Unit)] = &[
 /// Per unit: the base rate and the `_above_` tier rates, as read.
 type RawUnits = [(Option<Usd>, Vec<(u64, Usd)>); 6];
 
+/// Suffix → the service tier it prices. `_batches` is read separately ([`batch_variant`]).
 const TIERS: &[(&str, &str, &str)] = &[
-    ("batches", "processing", "batch"),
     ("priority", "service_tier", "priority"),
     ("flex", "service_tier", "flex"),
     ("balanced", "service_tier", "balanced"),
@@ -113,7 +115,11 @@ fn suffix(rest: &str) -> Option<(Option<u64>, Option<&'static str>)> {
                 Some(i) => (&t[..i], &t[i..]),
                 None => (t, ""),
             };
-            tier = Some(TIERS.iter().find(|x| x.0 == name)?.0);
+            tier = Some(if name == "batches" {
+                "batches"
+            } else {
+                TIERS.iter().find(|x| x.0 == name)?.0
+            });
             s = rest;
         }
     }
@@ -137,7 +143,8 @@ fn entry(key: &str, o: &Map<String, Value>, provider: &str) -> Option<ModelEntry
             None => slot.0 = Some(r),
         }
     }
-    let mut standard = build(sets.remove("").unwrap_or_default(), true);
+    let std_raw = sets.remove("").unwrap_or_default();
+    let mut standard = build(std_raw.clone(), true);
     if let Some(ranges) = o.get("tiered_pricing").and_then(|t| t.as_array()) {
         standard = from_ranges(ranges)?;
     }
@@ -162,7 +169,7 @@ fn entry(key: &str, o: &Map<String, Value>, provider: &str) -> Option<ModelEntry
     let mut variants = Vec::new();
     for (name, cond, val) in TIERS {
         if let Some(units) = sets.remove(name) {
-            let ps = build(units, false);
+            let ps = tier_variant(units, &std_raw);
             if !ps.is_empty() {
                 variants.push(Variant {
                     when: vec![(cond.to_string(), val.to_string())],
@@ -172,12 +179,144 @@ fn entry(key: &str, o: &Map<String, Value>, provider: &str) -> Option<ModelEntry
             }
         }
     }
+    let batch = batch_variant(sets.remove("batches").unwrap_or_default(), &std_raw);
+    if !batch.is_empty() {
+        variants.push(Variant {
+            when: vec![("processing".into(), "batch".into())],
+            constraint: None,
+            prices: batch,
+        });
+    }
     Some(ModelEntry {
         id: key.to_string(),
         prices,
         variants,
         tier_inclusive: provider == "xai",
+        uplifts: uplifts(o),
     })
+}
+
+/// Multipliers on the whole cost: OpenAI residency (`regional_processing_uplift_multiplier_eu`),
+/// Vertex non-global endpoints (`regional_endpoint_uplift_multiplier`), and Anthropic's
+/// `provider_specific_entry` (`{"us": 1.1, "fast": 2}`: inference geo and speed).
+fn uplifts(o: &Map<String, Value>) -> Vec<Uplift> {
+    let mut out = Vec::new();
+    for zone in ["eu", "us"] {
+        if let Some(f) = o
+            .get(&format!("regional_processing_uplift_multiplier_{zone}"))
+            .and_then(rate)
+        {
+            out.push(Uplift::Residency(zone.into(), f));
+        }
+    }
+    if let Some(f) = o.get("regional_endpoint_uplift_multiplier").and_then(rate) {
+        out.push(Uplift::VertexRegional(f));
+    }
+    if let Some(m) = o.get("provider_specific_entry").and_then(|v| v.as_object()) {
+        for (k, v) in m {
+            let Some(f) = v.as_f64().and_then(|f| Usd::from_f64(f, 0)) else {
+                continue;
+            };
+            out.push(if k == "fast" {
+                Uplift::Speed(k.clone(), f)
+            } else {
+                Uplift::Geo(k.clone(), f)
+            });
+        }
+    }
+    out
+}
+
+/// A service-tier variant as LiteLLM bills it: a unit the tier prices keeps the standard
+/// `_above_` rates the tier does not restate; reasoning follows the tier's output rate.
+fn tier_variant(mut units: RawUnits, std: &RawUnits) -> PriceSet {
+    // A cache class priced only above a threshold bills at the tier's own input rate below it.
+    let input = units[Unit::Input as usize].0;
+    for u in [Unit::CacheRead, Unit::CacheWrite] {
+        let (std_base, std_tiers) = &std[u as usize];
+        if std_base.is_none() && !std_tiers.is_empty() && units[u as usize].0.is_none() {
+            units[u as usize].0 = input;
+        }
+    }
+    for (i, (base, tiers)) in units.iter_mut().enumerate() {
+        if base.is_none() && !tiers.is_empty() {
+            *base = std[i].0;
+        }
+        if base.is_some() {
+            for &(start, r) in &std[i].1 {
+                if !tiers.iter().any(|t| t.0 == start) {
+                    tiers.push((start, r));
+                }
+            }
+        }
+    }
+    let mut ps = build(units, false);
+    if ps.get(Unit::Reasoning).is_none() {
+        if let Some(out) = ps.get(Unit::Output).cloned() {
+            ps.set(Unit::Reasoning, out);
+        }
+    }
+    ps
+}
+
+/// The batch variant as LiteLLM's batch cost function bills the row. With a batch input
+/// rate, a class without a batch rate of its own is billed as input (cache reads, writes) or
+/// at half the standard rate (output); without one, every class pays half its flat
+/// standard rate and 1-hour writes pay the 5-minute rate. Reasoning bills as output.
+fn batch_variant(b: RawUnits, std: &RawUnits) -> PriceSet {
+    let half = |u: Unit| std[u as usize].0.map(|r| r.scale_by(Usd::HALF));
+    let mut ps = PriceSet::default();
+    let with_tiers = |base: Option<Usd>, u: Unit| {
+        base.map(|base| {
+            let mut tiers = b[u as usize].1.clone();
+            tiers.sort_by_key(|t| t.0);
+            Price { base, tiers }
+        })
+    };
+    let output = with_tiers(
+        b[Unit::Output as usize].0.or_else(|| half(Unit::Output)),
+        Unit::Output,
+    );
+    match with_tiers(b[Unit::Input as usize].0, Unit::Input) {
+        Some(input) => {
+            // A class with no flat batch rate starts from the batch input price.
+            let or_input = |u: Unit, fallback: &Price| {
+                let mut p = fallback.clone();
+                if let Some(base) = b[u as usize].0 {
+                    p.base = base;
+                    p.tiers.clear();
+                }
+                for &(start, r) in &b[u as usize].1 {
+                    p.tiers.retain(|t| t.0 != start);
+                    p.tiers.push((start, r));
+                }
+                p.tiers.sort_by_key(|t| t.0);
+                p
+            };
+            ps.set(Unit::CacheRead, or_input(Unit::CacheRead, &input));
+            let cw = or_input(Unit::CacheWrite, &input);
+            ps.set(Unit::CacheWrite1h, or_input(Unit::CacheWrite1h, &cw));
+            ps.set(Unit::CacheWrite, cw);
+            ps.set(Unit::Input, input);
+        }
+        None => {
+            if let Some(i) = half(Unit::Input) {
+                ps.set(Unit::Input, Price::flat(i));
+            }
+            if let Some(r) = half(Unit::CacheRead) {
+                ps.set(Unit::CacheRead, Price::flat(r));
+            }
+            if let Some(w) = half(Unit::CacheWrite).or_else(|| half(Unit::Input)) {
+                ps.set(Unit::CacheWrite, Price::flat(w));
+                ps.set(Unit::CacheWrite1h, Price::flat(w));
+            }
+        }
+    }
+    if let Some(out) = output {
+        ps.set(Unit::Reasoning, out.clone());
+        ps.set(Unit::Output, out);
+    }
+    ps
 }
 
 /// LiteLLM `off_peak_pricing`: `{<rate keys>, windows: [{hours_utc, weekdays}], weekday_timezone?}`.
@@ -332,7 +471,7 @@ mod tests {
         let input = g.prices[0].prices.get(Unit::Input).unwrap();
         assert_eq!(input.at(200_000, false), Usd::parse("1.25e-6").unwrap());
         assert_eq!(input.at(200_001, false), Usd::parse("2.5e-6").unwrap());
-        assert_eq!(g.variants.len(), 1);
+        assert_eq!(g.variants.len(), 2, "priority and batch");
         let q = &m["qwen-plus"].model;
         let out = q.prices[0].prices.get(Unit::Output).unwrap();
         assert_eq!(out.at(300_000, false), Usd::parse("3.6e-6").unwrap());
@@ -357,8 +496,8 @@ mod tests {
         assert!(!m.contains_key("odd"), "unknown calendars stay unpriced");
         let e = &m["deepseek-v4-pro"].model;
         let rate = |t: i64| {
-            let (set, _) = e.resolve_refs(t, Default::default());
-            set[Unit::Input as usize].unwrap().base
+            let sel = e.resolve_refs(t, Default::default());
+            sel.units[Unit::Input as usize].unwrap().base
         };
         let monday = 4 * 86_400; // 1970-01-05
         assert_eq!(rate(monday + 12 * 3600), Usd::parse("1.32e-6").unwrap());

@@ -1,4 +1,5 @@
-//! Model-name normalisation and provider mapping for price lookup (pricing-sources.md §6.2).
+//! Model-name normalisation and provider mapping for price lookup (docs/pricing.md,
+//! "Matching a model").
 //!
 //! The exact string is always tried first; each rewrite only after a miss. Rewrites that can
 //! change the price (a dropped geo prefix, a dropped date) are flagged, never silent.
@@ -16,6 +17,9 @@ pub enum MatchKind {
     GeoFallback,
     /// A pure date suffix was dropped: the alias's price may differ from the snapshot's.
     DateFallback,
+    /// A fine-tune no table prices, billed at its base model's price
+    /// (`pricing.fine_tune_fallback: base`); the real fine-tune rate is usually higher.
+    FineTuneBase,
 }
 
 impl MatchKind {
@@ -27,6 +31,7 @@ impl MatchKind {
             MatchKind::ProviderFallback => "provider_fallback",
             MatchKind::GeoFallback => "geo_fallback",
             MatchKind::DateFallback => "date_fallback",
+            MatchKind::FineTuneBase => "fine_tune_base",
         }
     }
 }
@@ -42,6 +47,8 @@ pub struct ProviderSpec {
     pub prefixes: &'static [&'static str],
     /// Cross-provider fallback (flagged): LiteLLM providers and prefixes.
     pub flat_fallback: &'static [&'static str],
+    /// LiteLLM key prefix of region-keyed rows (`bedrock/<region>/…`, `azure/<zone>/…`).
+    pub regional: Option<&'static str>,
 }
 
 /// Maps an OTel provider name (latest spelling) to table providers.
@@ -52,6 +59,11 @@ pub fn provider_spec(otel: &str) -> Option<ProviderSpec> {
             flat,
             prefixes,
             flat_fallback,
+            regional: match otel {
+                "aws.bedrock" => Some("bedrock/"),
+                "azure.ai.openai" => Some("azure/"),
+                _ => None,
+            },
         })
     };
     match otel {
@@ -202,7 +214,12 @@ pub fn candidates(model: &str) -> Vec<(String, MatchKind)> {
 
     let mut s = exact.clone();
     // Bedrock ARNs: the model id is the last path segment (opaque for application profiles).
+    // A custom (fine-tuned) model names its base: `…:custom-model/<base id>/<job>`.
+    let mut fine_tune_base = None;
     if s.starts_with("arn:") {
+        if let Some((_, rest)) = s.split_once(":custom-model/") {
+            fine_tune_base = rest.split('/').next().map(str::to_string);
+        }
         if let Some((_, last)) = s.rsplit_once('/') {
             s = last.to_string();
         }
@@ -250,11 +267,14 @@ pub fn candidates(model: &str) -> Vec<(String, MatchKind)> {
             head.to_string()
         };
     }
-    // Fine-tunes: `ft:<base>:org:suffix:id` → `ft:<base>`; Azure `<base>.ft-<job>`.
+    // Fine-tunes: `ft:<base>:org:suffix:id` → `ft:<base>` (OpenAI, Mistral); Azure
+    // `<base>.ft-<job>`. LiteLLM keys a fine-tune row as `ft:<base>`.
     if let Some(rest) = s.strip_prefix("ft:") {
-        let base = rest.split(':').next().unwrap_or(rest);
+        let base = rest.split(':').next().unwrap_or(rest).to_string();
         s = format!("ft:{base}");
+        fine_tune_base = Some(base);
     } else if let Some(i) = s.find(".ft-") {
+        fine_tune_base = Some(s[..i].to_string());
         s = format!("ft:{}", &s[..i]);
     }
     if let Some(rest) = s.strip_prefix("gpt-35-") {
@@ -281,6 +301,12 @@ pub fn candidates(model: &str) -> Vec<(String, MatchKind)> {
     for c in &strong {
         if let Some(d) = strip_date(c) {
             push(&mut out, d, MatchKind::DateFallback);
+        }
+    }
+    // Last: a fine-tune's base model, and that base without a pure date.
+    if let Some(base) = fine_tune_base.filter(|b| !b.is_empty()) {
+        for (c, _) in candidates(&base) {
+            push(&mut out, &c, MatchKind::FineTuneBase);
         }
     }
     out
@@ -344,6 +370,17 @@ mod tests {
             "ft:gpt-4o-2024-08-06"
         );
         assert_eq!(names("gpt-35-turbo")[1].0, "gpt-3.5-turbo");
+        // A fine-tune falls back to its base model last, flagged.
+        let c = names("ft:gpt-4o-mini-2024-07-18:acme:triage:AbC123");
+        assert_eq!(c[1], ("ft:gpt-4o-mini-2024-07-18".into(), "normalized"));
+        assert!(c.contains(&("gpt-4o-mini-2024-07-18".into(), "fine_tune_base")));
+        assert_eq!(c.last().unwrap(), &("gpt-4o-mini".into(), "fine_tune_base"));
+        let c = names("ft:open-mistral-7b:587a6b29:20240514:7e773925");
+        assert!(c.contains(&("open-mistral-7b".into(), "fine_tune_base")));
+        let c = names(
+            "arn:aws:bedrock:us-east-1:1:custom-model/amazon.titan-text-express-v1:0:8k/ab12",
+        );
+        assert!(c.contains(&("amazon.titan-text-express-v1:0".into(), "fine_tune_base")));
         let c = names("gpt-4o-2024-08-06");
         assert_eq!(c.last().unwrap(), &("gpt-4o".into(), "date_fallback"));
         // Only a pure date is ever dropped.

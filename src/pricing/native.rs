@@ -189,6 +189,7 @@ pub fn model(m: &ModelDoc, tier_inclusive: bool) -> Result<(Matcher, Arc<ModelEn
             prices,
             variants,
             tier_inclusive: m.tier_inclusive.unwrap_or(tier_inclusive),
+            uplifts: Vec::new(),
         }),
     ))
 }

@@ -1,8 +1,8 @@
 //! The in-memory price model shared by every file format.
 //!
-//! Shaped like genai-prices (shared/research/pricing-sources.md §2.2): per-token rates with
-//! cliff tiers keyed on total input, dated price changes, and context variants (service tier,
-//! batch) that override unit by unit.
+//! Shaped like genai-prices (docs/pricing.md, "The price model"): per-token rates with
+//! cliff tiers keyed on total input, dated price changes, context variants (service tier,
+//! batch) that override unit by unit, and uplifts that multiply the whole cost.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -157,22 +157,22 @@ pub struct ModelEntry {
     pub variants: Vec<Variant>,
     /// Tier thresholds compare with `>=` (xAI) instead of `>`.
     pub tier_inclusive: bool,
+    /// Multipliers on the whole cost, selected by where or how the call ran.
+    pub uplifts: Vec<Uplift>,
 }
 
-/// The request facts that select prices.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct PriceContext<'a> {
-    pub service_tier: Option<&'a str>,
-    pub batch: bool,
-}
-
-/// `fast` bills as `priority` at OpenAI (LiteLLM maps it the same way).
-pub fn canonical_tier(t: &str) -> &str {
-    match t {
-        "fast" => "priority",
-        "standard" | "on_demand" | "auto" => "default",
-        other => other,
-    }
+/// A multiplier on the whole cost (LiteLLM's residency, regional-endpoint and
+/// `provider_specific_entry` fields), as an exact decimal factor (`1.1`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Uplift {
+    /// OpenAI data residency (`eu`, `us`), from a regional API host.
+    Residency(String, Usd),
+    /// Any Vertex AI location other than `global`.
+    VertexRegional(Usd),
+    /// Anthropic `inference_geo` (`us`).
+    Geo(String, Usd),
+    /// Anthropic `speed` (`fast`).
+    Speed(String, Usd),
 }
 
 /// A genai-prices match rule, compiled.

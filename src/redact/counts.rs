@@ -88,6 +88,14 @@ pub struct RedactionCounts {
     pub values_truncated: u64,
     /// Status messages changed.
     pub status_messages_masked: u64,
+    /// Span, event and scope names in which something was masked.
+    pub names_masked: u64,
+    /// Values masked whole because their key is a sensitive key (`sensitive_keys`).
+    pub sensitive_values_masked: u64,
+    /// Numbers replaced because a detector matched their digits (card numbers).
+    pub numbers_masked: u64,
+    /// Values nested past the depth limit replaced whole because something matched in them.
+    pub nested_masked: u64,
     /// Matches replaced per built-in detector and secret rule.
     pub detections: Detections,
 }
@@ -104,6 +112,10 @@ impl RedactionCounts {
         self.content_hashed += o.content_hashed;
         self.values_truncated += o.values_truncated;
         self.status_messages_masked += o.status_messages_masked;
+        self.names_masked += o.names_masked;
+        self.sensitive_values_masked += o.sensitive_values_masked;
+        self.numbers_masked += o.numbers_masked;
+        self.nested_masked += o.nested_masked;
         self.detections.merge(&o.detections);
     }
 
@@ -126,6 +138,13 @@ impl RedactionCounts {
             ("content_hashed".into(), self.content_hashed),
             ("values_truncated".into(), self.values_truncated),
             ("status_messages_masked".into(), self.status_messages_masked),
+            ("names_masked".into(), self.names_masked),
+            (
+                "sensitive_values_masked".into(),
+                self.sensitive_values_masked,
+            ),
+            ("numbers_masked".into(), self.numbers_masked),
+            ("nested_masked".into(), self.nested_masked),
         ];
         for (n, c) in self.detections.iter() {
             v.push((format!("detected.{n}"), c));

@@ -362,26 +362,20 @@ impl Detectors {
     /// Replaces every detected secret or personal datum in `text`; `None` when nothing was
     /// found. `counts` is bumped under the name each mask carries.
     ///
-    /// When a built-in hit gave way to an overlapping one, the output is looked at again
-    /// (a secret that only shows once its neighbour is masked), so one call reaches the fixed
-    /// point and redaction is idempotent. Otherwise one pass is the fixed point: masks
-    /// (`<REDACTED:...>`) hold no character that any pattern's match could span.
+    /// The output is looked at again (a secret that only appears once its neighbour is
+    /// masked), so one call reaches the fixed point and redaction is idempotent.
     pub fn redact(&self, text: &str, key: &HmacKey, counts: &mut Detections) -> Option<String> {
-        let (mut out, mut again) = self.pass(text, key, counts)?;
+        let mut out = self.pass(text, key, counts)?;
         for _ in 0..3 {
-            if !again {
-                break;
-            }
             match self.pass(&out, key, counts) {
-                Some((next, more)) => (out, again) = (next, more),
+                Some(next) => out = next,
                 None => break,
             }
         }
         Some(out)
     }
 
-    /// One scan and replace; the flag says whether an overlapped hit was dropped.
-    fn pass(&self, text: &str, key: &HmacKey, counts: &mut Detections) -> Option<(String, bool)> {
+    fn pass(&self, text: &str, key: &HmacKey, counts: &mut Detections) -> Option<String> {
         let mut hits = Vec::new();
         if let Some(set) = &self.set {
             let matched = set.matches(text);
@@ -450,7 +444,6 @@ impl Detectors {
         let mut out = String::with_capacity(text.len());
         let mut last = 0;
         let mut i = 0;
-        let mut dropped = false;
         while i < hits.len() {
             // A secret rule's hit and the hits it overlaps are one mask over their union,
             // named by the best-ranked. Built-in hits that overlap only built-in hits keep
@@ -462,7 +455,6 @@ impl Detectors {
                 let h = hits[i];
                 i += 1;
                 if !has_rule && !h.is_rule() {
-                    dropped = true;
                     continue;
                 }
                 has_rule = true;
@@ -495,7 +487,7 @@ impl Detectors {
             last = end;
         }
         out.push_str(&text[last..]);
-        Some((out, dropped))
+        Some(out)
     }
 }
 

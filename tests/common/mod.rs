@@ -1,6 +1,9 @@
-//! Fake, pattern-valid secrets made at test time, so no committed file carries a token that
-//! secret scanners (or people) would mistake for a real one.
+//! Shared by the integration tests: fake, pattern-valid secrets made at test time (so no
+//! committed file carries a token that secret scanners, or people, would mistake for a real
+//! one), small batches, redaction run as the collector runs it, and raw batches ([`raw`]).
 #![allow(dead_code)]
+
+pub mod raw;
 
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, TracesData};
@@ -165,4 +168,24 @@ pub fn first_span_str(td: &TracesData, key: &str) -> String {
     )
     .unwrap_or_default()
     .to_string()
+}
+
+/// Redacts an owned batch as the collector does: encode, read in place, apply the edit list
+/// (what Go does to its pdata). Panics if the edits do not apply.
+pub fn redact_owned(
+    r: &tollbooth::redact::Redactor,
+    td: &mut TracesData,
+    counts: &mut tollbooth::redact::RedactionCounts,
+) {
+    use prost::Message;
+    use tollbooth::edits::{self, Disposition, EditList};
+    let bytes = td.encode_to_vec();
+    let traces = tollbooth::otlp::read_traces(&bytes).expect("a batch prost encoded reads");
+    let mut list = EditList::new();
+    r.redact_batch(&traces, &mut list, counts);
+    let (_, ops) = edits::decode(&list.finish(Disposition::Forward)).expect("edits decode");
+    assert!(
+        edits::apply(td, &ops),
+        "edits address the batch they came from"
+    );
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -73,8 +74,8 @@ func (cfg *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("dimensions[%d].name must not be empty", i))
 		}
 	}
-	if e := cfg.Histogram.Exponential; e != nil && e.MaxSize <= 0 {
-		errs = append(errs, errors.New("histogram.exponential.max_size must be positive (for example 160)"))
+	if e := cfg.Histogram.Exponential; e != nil && (e.MaxSize < 2 || e.MaxSize > math.MaxUint32) {
+		errs = append(errs, fmt.Errorf("histogram.exponential.max_size must be at least 2 (for example 160), got %d", e.MaxSize))
 	}
 	return errors.Join(errs...)
 }

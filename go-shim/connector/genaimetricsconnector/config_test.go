@@ -27,6 +27,10 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "invalid"), wantErr: "metrics_flush_interval must be positive"},
 		{id: component.NewIDWithName(metadata.Type, "full"), want: 30 * time.Second},
 		{id: component.NewIDWithName(metadata.Type, "bad_temporality"), wantErr: "aggregation_temporality must be cumulative or delta"},
+		// The engine needs at least 2 buckets; Validate refuses 1 before the engine is created.
+		{id: component.NewIDWithName(metadata.Type, "one_bucket"), wantErr: "histogram.exponential.max_size must be at least 2"},
+		{id: component.NewIDWithName(metadata.Type, "negative_limit"), wantErr: "aggregation_cardinality_limit must be positive"},
+		{id: component.NewIDWithName(metadata.Type, "negative_limit"), wantErr: "metrics_expiration must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {

@@ -2,9 +2,9 @@
 
 package engine
 
+// Where the header and the static library come from is decided by the link_*.go files.
+
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../../include
-#cgo LDFLAGS: ${SRCDIR}/lib/libtollbooth.a -ldl -lm -lpthread
 #cgo noescape tollbooth_engine_process
 #cgo noescape tollbooth_validate_traces
 #cgo nocallback tollbooth_validate_traces
@@ -39,7 +39,8 @@ func ABIVersion() uint32 { return uint32(C.tollbooth_abi_version()) }
 // New creates an engine from its JSON configuration (src/config.rs).
 func New(configJSON []byte, now time.Time) (*Engine, error) {
 	if got, want := ABIVersion(), uint32(C.TOLLBOOTH_ABI_VERSION); got != want {
-		return nil, fmt.Errorf("tollbooth: linked Rust library has ABI version %d, this Go code expects %d: rebuild both with `make dist`", got, want)
+		return nil, fmt.Errorf("tollbooth: linked Rust library has ABI version %d, this Go code expects %d (library %s): "+
+			"in a source build run `make dist`; a stale prebuilt archive is rebuilt by `make lib-release` (`make check-lib` detects it)", got, want, libHash)
 	}
 	var handle *C.TollboothEngine
 	var errBuf C.TollboothBuf

@@ -8,8 +8,8 @@ import (
 
 // ErrCgoRequired is returned by New in a build without cgo.
 var ErrCgoRequired = errors.New("tollbooth components need a cgo-enabled collector build: " +
-	"set `dist.cgo_enabled: true` in the ocb manifest (ocb builds with CGO_ENABLED=0 otherwise) " +
-	"and build the Rust library first (`make dist` does both)")
+	"set `dist.cgo_enabled: true` in the ocb manifest (ocb builds with CGO_ENABLED=0 otherwise); " +
+	"on linux/amd64 the module carries the engine prebuilt, elsewhere build it from source (README: Build from source)")
 
 // Status mirrors TollboothStatus in include/tollbooth.h.
 type Status int
@@ -72,6 +72,12 @@ type Stats struct {
 	CostProviderReported uint64 `json:"cost_provider_reported"`
 	PricingReloads       uint64 `json:"pricing_reloads"`
 	PricingReloadErrors  uint64 `json:"pricing_reload_errors"`
+
+	// Pricing gauges: the model-lookup cache's size (bounded by cost.pricing.cache_max_bytes)
+	// and why the last pricing reload failed, naming the file (empty after a good reload).
+	PricingCacheEntries    uint64 `json:"pricing_cache_entries"`
+	PricingCacheBytes      uint64 `json:"pricing_cache_bytes"`
+	PricingLastReloadError string `json:"pricing_last_reload_error,omitempty"`
 
 	// Redaction holds the redaction counters ("spans_dropped", "detected.email", ...) when
 	// redaction is configured.

@@ -2,7 +2,8 @@
 
 package engine
 
-// LibHash identifies the linked Rust library build (zz_libhash.go, written by make).
+// LibHash identifies the linked Rust library build: in a source build (tollbooth_source tag)
+// the hash make writes to zz_libhash.go, otherwise "prebuilt" (libhash_prebuilt.go).
 //
 // It also makes the library's hash part of this package's compiled output: Go decides whether
 // to relink a binary from its dependencies' compiled contents, and an unused constant compiles

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"go.opentelemetry.io/collector/component"
+
+	"github.com/tollbooth-dev/tollbooth/go-shim/internal/confcheck"
 )
 
 // Config is the `genai` processor's YAML configuration.
@@ -44,8 +46,37 @@ func (cfg *Config) Validate() error {
 		if _, err := json.Marshal(cfg.Redaction); err != nil {
 			return errors.New("redaction: not representable as JSON: " + err.Error())
 		}
+		if _, err := onErrorPolicy(cfg.Redaction); err != nil {
+			return err
+		}
 	}
-	return nil
+	return cfg.checkNumbers()
+}
+
+// checkNumbers range-checks the numeric keys of the cost and redaction blocks, which are
+// passed to the engine as they are, so that `otelcol validate` names an out-of-range value.
+// The engine parses both blocks when the processor is created and names unknown keys and
+// values it cannot use (bad regexes, unreadable pricing files, unknown detectors).
+func (cfg *Config) checkNumbers() error {
+	var c confcheck.Checker
+	if pricing := c.Sub(cfg.Cost, "cost", "pricing"); pricing != nil {
+		c.Number(pricing, "cost.pricing", "reload_interval_seconds",
+			confcheck.NonNegativeInt.With("how often pricing files are checked for changes, e.g. 60; 0 turns reloading off"))
+		c.Number(pricing, "cost.pricing", "max_file_bytes",
+			confcheck.PositiveInt.With("largest pricing file read, e.g. 67108864 (64 MiB)"))
+		c.Number(pricing, "cost.pricing", "cache_max_bytes",
+			confcheck.PositiveInt.With("byte budget of the model lookup cache, e.g. 8388608 (8 MiB)"))
+	}
+	// src/facts: above this many tokens in one count, a call is implausible (flagged, not priced).
+	c.Number(cfg.Cost, "cost", "max_tokens_per_call",
+		confcheck.Range{Min: 1, Max: 1e12, Integer: true}.With("tokens per call above which counts are implausible, e.g. 100000000"))
+	c.Number(cfg.Redaction, "redaction", "max_value_bytes",
+		confcheck.NonNegativeInt.With("longest string value kept, e.g. 10240; 0 turns truncation off"))
+	if content := c.Sub(cfg.Redaction, "redaction", "content"); content != nil {
+		c.Number(content, "redaction.content", "max_chars",
+			confcheck.PositiveInt.With("characters kept per text by the truncate policy, e.g. 1000"))
+	}
+	return c.Err()
 }
 
 // enabled reports whether a section is configured and not switched off.

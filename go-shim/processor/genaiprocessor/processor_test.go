@@ -4,7 +4,10 @@ package genaiprocessor
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,6 +18,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaiprocessor/internal/metadata"
 	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaiprocessor/internal/metadatatest"
@@ -72,6 +77,9 @@ func TestCostIsWrittenOnModelCalls(t *testing.T) {
 	chat.CopyTo(unknown)
 	unknown.Attributes().PutStr("gen_ai.request.model", "acme-llm-9000")
 	require.NoError(t, consume(context.Background(), td))
+	// Two distinct models were looked up: the pricing cache reports them.
+	metadatatest.AssertEqualProcessorGenaiPricingCacheEntries(t, tel,
+		[]metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp())
 	spans := sink.AllTraces()[0].ResourceSpans().At(0).ScopeSpans().At(0).Spans()
 	attrs := spans.At(1).Attributes()
 	status, _ := attrs.Get("tollbooth.cost.status")
@@ -130,19 +138,63 @@ func TestWriteLatestNamesOff(t *testing.T) {
 	assert.False(t, ok)
 }
 
-// Invariant 1 and the issue's fail-open case: invalid UTF-8 that pdata carries but prost
-// refuses. The batch must reach the next consumer unchanged, and be counted.
-func TestUndecodableBatchPassesThroughUnchangedAndCounted(t *testing.T) {
-	sink, tel, consume := newTestProcessor(t, &Config{WriteLatestNames: true})
-	in := batch("caf\xe9 \xff")
-	want := ptrace.NewTraces()
-	in.CopyTo(want)
+// Issue 9: bytes that are not UTF-8 in one span (pdata carries them, a strict decoder refuses
+// them) no longer switch the engine off for the batch: every span is enriched and redacted,
+// the invalid value holding a secret is masked, a clean invalid value is left as it was, and
+// nothing fails open or is dropped.
+func TestInvalidUTF8BatchIsEnrichedAndRedacted(t *testing.T) {
+	sink, tel, consume := newTestProcessor(t, &Config{WriteLatestNames: true,
+		Redaction: map[string]any{"allow_all_keys": true, "detectors": []any{"email"}}})
+	in := batch("caf\xe9 \xff mail jane.doe@example.com")
+	get := in.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
+	get.SetName("GET /users/bob@example.org")
+	get.Attributes().PutStr("note", "\xff only invalid bytes")
 	require.NoError(t, consume(context.Background(), in))
 	require.Len(t, sink.AllTraces(), 1)
-	assert.Equal(t, want, sink.AllTraces()[0])
-	reason := attribute.NewSet(attribute.String("reason", "undecodable"))
-	metadatatest.AssertEqualProcessorGenaiBatchesFailedOpen(t, tel,
-		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: reason}}, metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualProcessorGenaiSpansFailedOpen(t, tel,
-		[]metricdata.DataPoint[int64]{{Value: 2, Attributes: reason}}, metricdatatest.IgnoreTimestamp())
+	spans := sink.AllTraces()[0].ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+	require.Equal(t, 2, spans.Len())
+	assert.Equal(t, "GET /users/<REDACTED:email>", spans.At(0).Name())
+	note, _ := spans.At(0).Attributes().Get("note")
+	assert.Equal(t, "\xff only invalid bytes", note.Str(), "nothing to mask: left as sent")
+	chat := spans.At(1).Attributes()
+	prompt, _ := chat.Get("gen_ai.prompt.0.content")
+	assert.Equal(t, "caf\uFFFD \uFFFD mail <REDACTED:email>", prompt.Str())
+	provider, _ := chat.Get("gen_ai.provider.name")
+	assert.Equal(t, "anthropic", provider.Str(), "enriched too")
+	for _, m := range []string{"otelcol_processor_genai_batches_failed_open", "otelcol_processor_genai_batches_dropped"} {
+		_, err := tel.GetMetric(m)
+		assert.Error(t, err, "%s must not move", m)
+	}
+}
+
+// A pricing file that breaks after start keeps the last good table, and the warning says
+// which file and why (the reason travels in the engine stats).
+func TestPricingReloadWarningNamesTheFileAndTheReason(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "prices.json")
+	good := `{"tollbooth_pricing":1,"source":"mine","providers":[{"id":"anthropic","models":[` +
+		`{"id":"acme-llm-9000","prices":{"input_mtok":"1","output_mtok":"1"}}]}]}`
+	require.NoError(t, os.WriteFile(file, []byte(good), 0o600))
+	core, logs := observer.New(zap.WarnLevel)
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	set := metadatatest.NewSettings(tel)
+	set.Logger = zap.New(core)
+	cfg := &Config{Cost: map[string]any{"pricing": map[string]any{
+		"files": []any{file}, "reload_interval_seconds": 1}}}
+	proc, err := createTracesProcessor(context.Background(), set, cfg, new(consumertest.TracesSink))
+	require.NoError(t, err)
+	require.NoError(t, proc.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, proc.Shutdown(context.Background())) })
+
+	require.NoError(t, os.WriteFile(file, []byte("{ not json"), 0o600))
+	// The engine looks at its files at most once per reload interval (1 s).
+	time.Sleep(1100 * time.Millisecond)
+	require.NoError(t, proc.ConsumeTraces(context.Background(), batch("hello")))
+
+	warnings := logs.FilterMessageSnippet("could not be reloaded").All()
+	require.Len(t, warnings, 1)
+	reason := warnings[0].ContextMap()["error"]
+	assert.Contains(t, reason, "prices.json")
+	assert.Contains(t, reason, "not valid JSON")
 }

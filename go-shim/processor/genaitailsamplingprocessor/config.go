@@ -2,12 +2,13 @@ package genaitailsamplingprocessor // import "github.com/tollbooth-dev/tollbooth
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/tollbooth-dev/tollbooth/go-shim/internal/confcheck"
 )
 
 // defaultMaxBufferedBytes mirrors the Rust default (src/sampling/config.rs); it is only used
@@ -60,12 +61,16 @@ func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
 	return nil
 }
 
-// Validate checks what Go reads; the engine validates the sampling keys at creation.
+// Validate checks what Go reads and range-checks every numeric sampling key (validate.go), so
+// `otelcol validate` refuses an out-of-range value naming the key. The engine parses the
+// sampling keys again at creation and names unknown keys, bad types and cross-field mistakes.
 func (cfg *Config) Validate() error {
+	var c confcheck.Checker
 	if cfg.ReleaseInterval <= 0 {
-		return errors.New("release_interval must be greater than 0 (for example 100ms)")
+		c.Failf("release_interval", "must be greater than 0 (for example 100ms)")
 	}
-	return nil
+	checkSampling(&c, cfg.Sampling)
+	return c.Err()
 }
 
 // engineJSON is the JSON the Rust engine parses (src/config.rs): no normalisation edits

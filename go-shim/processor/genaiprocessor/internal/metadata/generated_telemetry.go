@@ -3,10 +3,12 @@
 package metadata
 
 import (
+	"context"
 	"errors"
 	"sync"
 
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/embedded"
 	"go.opentelemetry.io/otel/trace"
 
 	"go.opentelemetry.io/collector/component"
@@ -26,12 +28,16 @@ type TelemetryBuilder struct {
 	meter                             metric.Meter
 	mu                                sync.Mutex
 	registrations                     []metric.Registration
+	ProcessorGenaiBatchesDropped      metric.Int64Counter
 	ProcessorGenaiBatchesFailedOpen   metric.Int64Counter
 	ProcessorGenaiCostCalls           metric.Int64Counter
 	ProcessorGenaiEditsApplied        metric.Int64Counter
+	ProcessorGenaiPricingCacheBytes   metric.Int64ObservableGauge
+	ProcessorGenaiPricingCacheEntries metric.Int64ObservableGauge
 	ProcessorGenaiPricingReloadErrors metric.Int64Counter
 	ProcessorGenaiPricingReloads      metric.Int64Counter
 	ProcessorGenaiRedactions          metric.Int64Counter
+	ProcessorGenaiSpansDropped        metric.Int64Counter
 	ProcessorGenaiSpansFailedOpen     metric.Int64Counter
 	ProcessorGenaiSpansRecognized     metric.Int64Counter
 }
@@ -45,6 +51,46 @@ type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
 
 func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
+}
+
+// RegisterProcessorGenaiPricingCacheBytesCallback sets callback for observable ProcessorGenaiPricingCacheBytes metric.
+func (builder *TelemetryBuilder) RegisterProcessorGenaiPricingCacheBytesCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ProcessorGenaiPricingCacheBytes, obs: o})
+		return nil
+	}, builder.ProcessorGenaiPricingCacheBytes)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterProcessorGenaiPricingCacheEntriesCallback sets callback for observable ProcessorGenaiPricingCacheEntries metric.
+func (builder *TelemetryBuilder) RegisterProcessorGenaiPricingCacheEntriesCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ProcessorGenaiPricingCacheEntries, obs: o})
+		return nil
+	}, builder.ProcessorGenaiPricingCacheEntries)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+type observerInt64 struct {
+	embedded.Int64Observer
+	inst metric.Int64Observable
+	obs  metric.Observer
+}
+
+func (oi *observerInt64) Observe(value int64, opts ...metric.ObserveOption) {
+	oi.obs.ObserveInt64(oi.inst, value, opts...)
 }
 
 // Shutdown unregister all registered callbacks for async instruments.
@@ -65,9 +111,15 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ProcessorGenaiBatchesDropped, err = builder.meter.Int64Counter(
+		"otelcol_processor_genai_batches_dropped",
+		metric.WithDescription("Batches dropped because redaction could not run on them (redaction.on_error is drop, the default). [Development]"),
+		metric.WithUnit("{batches}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ProcessorGenaiBatchesFailedOpen, err = builder.meter.Int64Counter(
 		"otelcol_processor_genai_batches_failed_open",
-		metric.WithDescription("Batches passed on unchanged because the engine could not process them (fail-open). [Development]"),
+		metric.WithDescription("Batches passed on unchanged because the engine could not process them (fail-open; with redaction only under redaction.on_error pass). [Development]"),
 		metric.WithUnit("{batches}"),
 	)
 	errs = errors.Join(errs, err)
@@ -81,6 +133,18 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_processor_genai_edits_applied",
 		metric.WithDescription("Attribute edits the engine returned and the processor applied. [Development]"),
 		metric.WithUnit("{edits}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiPricingCacheBytes, err = builder.meter.Int64ObservableGauge(
+		"otelcol_processor_genai_pricing_cache_bytes",
+		metric.WithDescription("Memory of the pricing model-lookup cache (bounded by cost.pricing.cache_max_bytes). [Development]"),
+		metric.WithUnit("By"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiPricingCacheEntries, err = builder.meter.Int64ObservableGauge(
+		"otelcol_processor_genai_pricing_cache_entries",
+		metric.WithDescription("Model lookups held by the pricing cache. [Development]"),
+		metric.WithUnit("{entries}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ProcessorGenaiPricingReloadErrors, err = builder.meter.Int64Counter(
@@ -99,6 +163,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_processor_genai_redactions",
 		metric.WithDescription("Redaction counters by rule or detector (values masked per detector, keys removed, spans dropped, ...). [Development]"),
 		metric.WithUnit("{values}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiSpansDropped, err = builder.meter.Int64Counter(
+		"otelcol_processor_genai_spans_dropped",
+		metric.WithDescription("Spans in batches dropped because redaction could not run on them. [Development]"),
+		metric.WithUnit("{spans}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ProcessorGenaiSpansFailedOpen, err = builder.meter.Int64Counter(

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
@@ -19,14 +20,27 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	require.NoError(t, tb.RegisterProcessorGenaiPricingCacheBytesCallback(func(_ context.Context, observer metric.Int64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
+	require.NoError(t, tb.RegisterProcessorGenaiPricingCacheEntriesCallback(func(_ context.Context, observer metric.Int64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
+	tb.ProcessorGenaiBatchesDropped.Add(context.Background(), 1)
 	tb.ProcessorGenaiBatchesFailedOpen.Add(context.Background(), 1)
 	tb.ProcessorGenaiCostCalls.Add(context.Background(), 1)
 	tb.ProcessorGenaiEditsApplied.Add(context.Background(), 1)
 	tb.ProcessorGenaiPricingReloadErrors.Add(context.Background(), 1)
 	tb.ProcessorGenaiPricingReloads.Add(context.Background(), 1)
 	tb.ProcessorGenaiRedactions.Add(context.Background(), 1)
+	tb.ProcessorGenaiSpansDropped.Add(context.Background(), 1)
 	tb.ProcessorGenaiSpansFailedOpen.Add(context.Background(), 1)
 	tb.ProcessorGenaiSpansRecognized.Add(context.Background(), 1)
+	AssertEqualProcessorGenaiBatchesDropped(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiBatchesFailedOpen(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
@@ -36,6 +50,12 @@ func TestSetupTelemetry(t *testing.T) {
 	AssertEqualProcessorGenaiEditsApplied(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorGenaiPricingCacheBytes(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorGenaiPricingCacheEntries(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiPricingReloadErrors(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
@@ -43,6 +63,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiRedactions(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorGenaiSpansDropped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiSpansFailedOpen(t, testTel,
