@@ -37,6 +37,7 @@ export CGO_ENABLED := 1
 
 .PHONY: help run dist dist-bench rust lib lib-release check-lib e2e-prebuilt header check-header test test-rust test-go test-go-nocgo \
         test-e2e test-e2e-bench test-rules test-dashboard test-oracle prometheus update-prices \
+        update-secret-rules \
         bench bench-sampling bench-pipeline bench-pipeline-smoke bench-pipeline-callgrind fmt lint generate tools venv venv-instr clean
 
 help:
@@ -186,6 +187,11 @@ test-oracle:
 # Regenerates config/pricing/genai-prices.json from the pinned genai-prices package.
 update-prices:
 	tools/update-prices.sh
+
+# Refreshes config/secret-rules/ (gitleaks' rule file, licence, source) and gitleaks' own
+# examples (tests/fixtures/gitleaks/) from the pinned gitleaks Go module.
+update-secret-rules:
+	tools/update-secret-rules.sh
 
 # End-to-end tests that need the bench distribution (contrib tail_sampling and load_balancing
 # beside ours): two-tier scale-out, equivalence with contrib, the tail-sampling example.

@@ -119,6 +119,13 @@ fn redactor(json: &str) -> Redactor {
     Redactor::new(&RedactionConfig::from_json(json.as_bytes()).unwrap()).unwrap()
 }
 
+/// The genai processor's redaction block in config/collector.yaml, as JSON.
+fn default_config() -> String {
+    let yaml: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(include_str!("../config/collector.yaml")).unwrap();
+    serde_json::to_string(&yaml["processors"]["genai"]["redaction"]).unwrap()
+}
+
 fn bench(c: &mut Criterion) {
     let td = batch();
     let bytes = td.encode_to_vec();
@@ -144,7 +151,15 @@ fn bench(c: &mut Criterion) {
             r#"{"allow_all_keys": true, "detectors": ["secrets"], "content": {"policy": "hash"}, "hmac_key": "0123456789abcdef0123456789abcdef"}"#,
         ),
     ];
-    for (name, cfg) in configs {
+    let default = default_config();
+    let with_defaults = [
+        ("default_config", default.as_str()),
+        (
+            "secret_rules_only",
+            r#"{"allow_all_keys": true, "secret_rules": {}}"#,
+        ),
+    ];
+    for (name, cfg) in configs.iter().chain(&with_defaults) {
         let r = redactor(cfg);
         g.bench_function(format!("{name}/edits"), |b| {
             b.iter(|| {

@@ -234,6 +234,11 @@ impl Engine {
             }
         }
         if let Some(r) = &self.redactor {
+            // Changed rule files are re-read at most once per interval; a bad one keeps the
+            // last good rules and shows in the status (stats_json).
+            if let Some(rules) = r.secret_rules() {
+                let _ = rules.reload_if_due(now);
+            }
             let mut counts = RedactionCounts::default();
             r.redact_batch(traces, &mut edits, &mut counts);
             if let Ok(mut total) = self.redaction_counts.lock() {
@@ -338,6 +343,10 @@ impl Engine {
                     .collect();
                 v["redaction"] = pairs.into();
             }
+        }
+        if let Some(rules) = self.redactor.as_ref().and_then(|r| r.secret_rules()) {
+            v["secret_rules"] =
+                serde_json::to_value(rules.status()).expect("plain struct serialises");
         }
         serde_json::to_vec(&v).expect("a JSON value serialises")
     }
@@ -634,6 +643,44 @@ mod tests {
             names.contains(&"tollbooth.genai.unpriced_requests"),
             "{names:?}"
         );
+    }
+
+    #[test]
+    fn secret_rules_mask_named_count_and_report_status() {
+        let cfg = EngineConfig::from_json(
+            br#"{"redaction": {"allow_all_keys": true, "secret_rules": {}}}"#,
+        )
+        .unwrap();
+        let engine = Engine::new(cfg, 0).unwrap();
+        let token = format!("ghp_{}", "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xYz1A2");
+        let td = applied(
+            &engine,
+            vec![span(
+                "chat",
+                vec![kv_str(
+                    "gen_ai.prompt.0.content",
+                    &format!("use {token} please"),
+                )],
+            )],
+        );
+        let attrs = &td.resource_spans[0].scope_spans[0].spans[0].attributes;
+        assert_eq!(
+            find_str(attrs, "gen_ai.prompt.0.content"),
+            Some("use <REDACTED:github-pat> please")
+        );
+        let stats: serde_json::Value = serde_json::from_slice(&engine.stats_json(0)).unwrap();
+        assert_eq!(stats["redaction"]["detected.github-pat"], 1, "{stats}");
+        let rules = &stats["secret_rules"];
+        assert!(rules["rules"].as_u64().unwrap() > 200, "{rules}");
+        assert!(rules["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["id"] == "pkcs12-file"));
+        assert!(rules["bundled_source"]
+            .as_str()
+            .unwrap()
+            .contains("gitleaks"));
     }
 
     /// 1-hour cache writes are a subset of the cache writes: counted once in the token metric.

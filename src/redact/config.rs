@@ -163,6 +163,9 @@ pub struct RedactionConfig {
     pub max_value_bytes: usize,
     #[serde(default)]
     pub drop_spans: DropSpansConfig,
+    /// Secret rules in gitleaks' format (bundled rules plus files); absent = off.
+    #[serde(default)]
+    pub secret_rules: Option<super::secret_rules::SecretRulesConfig>,
     /// Keys whose string, bytes, array and map values are masked whole whatever they hold
     /// (see `keys`); `[]` turns the rule off.
     #[serde(default = "default_sensitive_keys")]

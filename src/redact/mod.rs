@@ -48,6 +48,7 @@ pub mod detectors;
 pub mod hashing;
 pub mod keys;
 pub mod nested;
+pub mod secret_rules;
 pub mod text;
 
 use std::collections::HashSet;
@@ -61,6 +62,7 @@ pub use counts::RedactionCounts;
 use detectors::Detectors;
 use hashing::HmacKey;
 use keys::SensitiveKeys;
+use secret_rules::SecretRules;
 use text::lossy;
 
 /// Compiled size limits for user regexes: a hostile pattern fails at start instead of
@@ -197,7 +199,12 @@ impl Redactor {
             allowed_values: compile("allowed_values", &c.allowed_values)?,
             redact_all_types: c.redact_all_types,
             hash_function: c.hash_function,
-            detectors: Detectors::new(&c.detectors, &c.detector_replacements, &key)?,
+            detectors: Detectors::with_rules(
+                &c.detectors,
+                &c.detector_replacements,
+                &key,
+                c.secret_rules.as_ref().map(SecretRules::load).transpose()?,
+            )?,
             key,
             summary: c.summary,
             content: c.content.clone(),
@@ -214,6 +221,11 @@ impl Redactor {
                     p.contains('^') || p.contains('$') || p.contains("\\A") || p.contains("\\z")
                 }),
         })
+    }
+
+    /// The secret rules, when configured: the engine reloads them and reports their status.
+    pub fn secret_rules(&self) -> Option<&SecretRules> {
+        self.detectors.secret_rules()
     }
 
     /// Parses the JSON block and compiles it.

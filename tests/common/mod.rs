@@ -146,6 +146,30 @@ pub fn one_span(attrs: Vec<KeyValue>) -> TracesData {
     }
 }
 
+/// The `redaction` block of the genai processor in config/collector.yaml, as the Go side
+/// hands it to the engine: what `make run` and the end-to-end tests use.
+pub fn default_redaction_config() -> tollbooth::redact::RedactionConfig {
+    let yaml: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(include_str!("../../config/collector.yaml")).unwrap();
+    let block = &yaml["processors"]["genai"]["redaction"];
+    assert!(
+        !block.is_null(),
+        "config/collector.yaml has no genai redaction block"
+    );
+    let json = serde_json::to_string(block).unwrap();
+    tollbooth::redact::RedactionConfig::from_json(json.as_bytes()).unwrap()
+}
+
+/// One string attribute of the first span, after redaction.
+pub fn first_span_str(td: &TracesData, key: &str) -> String {
+    tollbooth::otlp::find_str(
+        &td.resource_spans[0].scope_spans[0].spans[0].attributes,
+        key,
+    )
+    .unwrap_or_default()
+    .to_string()
+}
+
 /// Redacts an owned batch as the collector does: encode, read in place, apply the edit list
 /// (what Go does to its pdata). Panics if the edits do not apply.
 pub fn redact_owned(
