@@ -15,9 +15,29 @@ import (
 // to report the configured budget as a gauge when the key is absent.
 const defaultMaxBufferedBytes = 256 << 20
 
+// Release limits (README "Releases"): every ConsumeTraces call this processor makes downstream
+// carries at most this many spans and encoded bytes, so one release never exceeds an OTLP/gRPC
+// backend's default 4 MiB message limit.
+const (
+	defaultReleaseMaxSpans = 8192
+	defaultReleaseMaxBytes = 2 << 20
+	minReleaseMaxBytes     = 64 << 10
+	maxReleaseMaxBytes     = 64 << 20
+	maxReleaseMaxSpans     = 1 << 20
+)
+
+// ReleaseConfig bounds each batch sent downstream.
+type ReleaseConfig struct {
+	// MaxSpans is the most spans in one downstream call. Default 8192.
+	MaxSpans int `mapstructure:"max_spans"`
+	// MaxBytes is the most OTLP protobuf bytes in one downstream call (a single span larger than
+	// this is sent alone). Default 2 MiB, half of gRPC's default 4 MiB receive limit.
+	MaxBytes int `mapstructure:"max_bytes"`
+}
+
 // Config is the `genai_tail_sampling` processor's YAML configuration.
 //
-// Only ReleaseInterval is read by Go. Every other key (contrib tail_sampling's schema
+// Only ReleaseInterval and Release are read by Go. Every other key (contrib tail_sampling's schema
 // unchanged - decision_wait, num_traces, decision_cache, policies, ... - plus
 // max_buffered_bytes and the genai_* policy types) is captured as-is and handed to the Rust
 // engine as JSON, which validates it and names any bad key; the processor fails to be created
@@ -27,6 +47,10 @@ type Config struct {
 	// Decisions are due on the engine's clock (decision_wait from the first span); this only
 	// bounds how late a due trace is forwarded. Default 100ms.
 	ReleaseInterval time.Duration `mapstructure:"release_interval"`
+
+	// Release bounds every downstream call (whole traces per call when they fit; a larger trace
+	// is split across calls).
+	Release ReleaseConfig `mapstructure:"release"`
 
 	// Sampling holds every other key, passed to the engine unchanged.
 	Sampling map[string]any `mapstructure:",remain"`
@@ -49,14 +73,18 @@ func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
 	}
 	var goKeys struct {
 		ReleaseInterval time.Duration `mapstructure:"release_interval"`
+		Release         ReleaseConfig `mapstructure:"release"`
 	}
 	goKeys.ReleaseInterval = cfg.ReleaseInterval
+	goKeys.Release = cfg.Release
 	if err := conf.Unmarshal(&goKeys, confmap.WithIgnoreUnused()); err != nil {
 		return err
 	}
 	cfg.ReleaseInterval = goKeys.ReleaseInterval
+	cfg.Release = goKeys.Release
 	rest := conf.ToStringMap()
 	delete(rest, "release_interval")
+	delete(rest, "release")
 	cfg.Sampling = rest
 	return nil
 }
@@ -69,6 +97,11 @@ func (cfg *Config) Validate() error {
 	if cfg.ReleaseInterval <= 0 {
 		c.Failf("release_interval", "must be greater than 0 (for example 100ms)")
 	}
+	release := map[string]any{"max_spans": cfg.Release.MaxSpans, "max_bytes": cfg.Release.MaxBytes}
+	c.Number(release, "release", "max_spans", confcheck.Range{Min: 1, Max: maxReleaseMaxSpans, Integer: true,
+		Hint: "spans per downstream call, for example 8192"})
+	c.Number(release, "release", "max_bytes", confcheck.Range{Min: minReleaseMaxBytes, Max: maxReleaseMaxBytes, Integer: true,
+		Hint: "encoded bytes per downstream call, for example 2097152; keep it under the exporter's and backend's message limit (gRPC: 4 MiB)"})
 	checkSampling(&c, cfg.Sampling)
 	return c.Err()
 }

@@ -21,7 +21,10 @@ func NewFactory() processor.Factory {
 }
 
 func createDefaultConfig() component.Config {
-	return &Config{ReleaseInterval: 100 * time.Millisecond}
+	return &Config{
+		ReleaseInterval: 100 * time.Millisecond,
+		Release:         ReleaseConfig{MaxSpans: defaultReleaseMaxSpans, MaxBytes: defaultReleaseMaxBytes},
+	}
 }
 
 func createTracesProcessor(_ context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {

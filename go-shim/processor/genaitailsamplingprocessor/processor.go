@@ -33,6 +33,7 @@ type tailSampler struct {
 	telemetry *metadata.TelemetryBuilder
 	interval  time.Duration
 	maxBytes  int64
+	limits    chunkLimits
 	marshaler ptrace.ProtoMarshaler
 
 	// stats is the last sampling snapshot, refreshed after every release; the async
@@ -44,8 +45,9 @@ type tailSampler struct {
 	shutdownOnce sync.Once
 	stop         chan struct{}
 	done         chan struct{}
-	// releaseMu serialises releases so the final flush cannot race a tick.
+	// releaseMu serialises releases so the final flush cannot race a tick; it guards refused.
 	releaseMu sync.Mutex
+	refused   refusedReleases
 }
 
 var _ processor.Traces = (*tailSampler)(nil)
@@ -75,6 +77,7 @@ func newTailSampler(set processor.Settings, cfg *Config, next consumer.Traces) (
 		telemetry: tb,
 		interval:  cfg.ReleaseInterval,
 		maxBytes:  cfg.maxBufferedBytes(),
+		limits:    chunkLimits{maxSpans: cfg.Release.MaxSpans, maxBytes: cfg.Release.MaxBytes},
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
 	}
@@ -145,14 +148,16 @@ func (p *tailSampler) failOpen(ctx context.Context, td ptrace.Traces, reason str
 	return p.next.ConsumeTraces(ctx, td)
 }
 
-// release collects the decided-and-kept traces and sends them on. The engine's buffer is
-// copied into Go memory before decoding and freed when the engine call returns.
+// release collects the decided-and-kept traces and sends them on in chunks within
+// release.max_spans and release.max_bytes (release.go). The engine's buffer is copied into Go
+// memory before decoding and freed when the engine call returns.
 func (p *tailSampler) release(ctx context.Context, flushAll bool) {
 	p.releaseMu.Lock()
 	defer p.releaseMu.Unlock()
 	started := time.Now()
 	var out ptrace.Traces
 	var have bool
+	var encodedSize int
 	err := p.engine.Release(started, flushAll, func(b []byte) error {
 		if len(b) == 0 {
 			return nil
@@ -162,7 +167,7 @@ func (p *tailSampler) release(ctx context.Context, flushAll bool) {
 		if err != nil {
 			return err
 		}
-		out, have = td, true
+		out, have, encodedSize = td, true, len(b)
 		return nil
 	})
 	p.telemetry.ProcessorGenaiTailSamplingReleaseDuration.Record(ctx, time.Since(started).Seconds())
@@ -174,10 +179,8 @@ func (p *tailSampler) release(ctx context.Context, flushAll bool) {
 		return
 	}
 	p.refreshStats()
-	if have && out.SpanCount() > 0 {
-		if err := p.next.ConsumeTraces(ctx, out); err != nil {
-			p.logger.Warn("next consumer rejected sampled traces", zap.Int("spans", out.SpanCount()), zap.Error(err))
-		}
+	if have {
+		p.forward(ctx, out, encodedSize, flushAll)
 	}
 }
 

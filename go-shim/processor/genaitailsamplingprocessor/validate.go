@@ -22,6 +22,11 @@ func checkSampling(c *confcheck.Checker, s map[string]any) {
 		c.Number(dc, "decision_cache", "sampled_cache_size", confcheck.NonNegativeInt.With("0 turns the cache off"))
 		c.Number(dc, "decision_cache", "non_sampled_cache_size", confcheck.NonNegativeInt.With("0 turns the cache off"))
 	}
+	if v, ok := s["block_on_overflow"]; ok && v == true {
+		c.Failf("block_on_overflow", "true is not supported: ingest never blocks here; over num_traces or "+
+			"max_buffered_bytes the oldest traces are decided early (counted in early_decisions), never dropped "+
+			"undecided. Remove the key or set it to false")
+	}
 	checkPolicies(c, s, "", "policies")
 }
 

@@ -118,3 +118,11 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		assert.Contains(t, err.Error(), key)
 	}
 }
+
+func TestBlockOnOverflowTrueIsRefused(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Sampling = map[string]any{"block_on_overflow": true, "policies": []any{map[string]any{"name": "k", "type": "always_sample"}}}
+	require.ErrorContains(t, cfg.Validate(), "block_on_overflow true is not supported")
+	cfg.Sampling["block_on_overflow"] = false
+	require.NoError(t, cfg.Validate())
+}

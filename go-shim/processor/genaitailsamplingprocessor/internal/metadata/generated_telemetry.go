@@ -40,11 +40,13 @@ type TelemetryBuilder struct {
 	ProcessorGenaiTailSamplingMemoryBytes          metric.Int64ObservableGauge
 	ProcessorGenaiTailSamplingPolicyTraces         metric.Int64ObservableCounter
 	ProcessorGenaiTailSamplingPolicyTracesKept     metric.Int64ObservableCounter
+	ProcessorGenaiTailSamplingReleaseBatches       metric.Int64Counter
 	ProcessorGenaiTailSamplingReleaseDuration      metric.Float64Histogram
 	ProcessorGenaiTailSamplingReleaseFailures      metric.Int64Counter
 	ProcessorGenaiTailSamplingSpans                metric.Int64ObservableCounter
 	ProcessorGenaiTailSamplingSpansBuffered        metric.Int64ObservableGauge
 	ProcessorGenaiTailSamplingSpansFailedOpen      metric.Int64Counter
+	ProcessorGenaiTailSamplingSpansReleaseFailed   metric.Int64Counter
 	ProcessorGenaiTailSamplingTraces               metric.Int64ObservableCounter
 	ProcessorGenaiTailSamplingTracesBuffered       metric.Int64ObservableGauge
 }
@@ -385,6 +387,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{traces}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiTailSamplingReleaseBatches, err = builder.meter.Int64Counter(
+		"otelcol_processor_genai_tail_sampling_release_batches",
+		metric.WithDescription("Downstream calls made to send released traces, each within release.max_spans and release.max_bytes. [Development]"),
+		metric.WithUnit("{batches}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ProcessorGenaiTailSamplingReleaseDuration, err = builder.meter.Float64Histogram(
 		"otelcol_processor_genai_tail_sampling_release_duration",
 		metric.WithDescription("Time spent in one release call (deciding due traces and encoding the kept ones). [Development]"),
@@ -413,6 +421,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.ProcessorGenaiTailSamplingSpansFailedOpen, err = builder.meter.Int64Counter(
 		"otelcol_processor_genai_tail_sampling_spans_failed_open",
 		metric.WithDescription("Spans in batches passed on unsampled because the engine could not take them. [Development]"),
+		metric.WithUnit("{spans}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiTailSamplingSpansReleaseFailed, err = builder.meter.Int64Counter(
+		"otelcol_processor_genai_tail_sampling_spans_release_failed",
+		metric.WithDescription("Released (sampled) spans the next consumer refused; the other batches of the same release are still sent. [Development]"),
 		metric.WithUnit("{spans}"),
 	)
 	errs = errors.Join(errs, err)

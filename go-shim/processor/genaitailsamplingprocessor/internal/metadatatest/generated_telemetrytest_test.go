@@ -81,9 +81,11 @@ func TestSetupTelemetry(t *testing.T) {
 		return nil
 	}))
 	tb.ProcessorGenaiTailSamplingBatchesFailedOpen.Add(context.Background(), 1)
+	tb.ProcessorGenaiTailSamplingReleaseBatches.Add(context.Background(), 1)
 	tb.ProcessorGenaiTailSamplingReleaseDuration.Record(context.Background(), 1)
 	tb.ProcessorGenaiTailSamplingReleaseFailures.Add(context.Background(), 1)
 	tb.ProcessorGenaiTailSamplingSpansFailedOpen.Add(context.Background(), 1)
+	tb.ProcessorGenaiTailSamplingSpansReleaseFailed.Add(context.Background(), 1)
 	AssertEqualProcessorGenaiTailSamplingBatchesFailedOpen(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
@@ -120,6 +122,9 @@ func TestSetupTelemetry(t *testing.T) {
 	AssertEqualProcessorGenaiTailSamplingPolicyTracesKept(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorGenaiTailSamplingReleaseBatches(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiTailSamplingReleaseDuration(t, testTel,
 		[]metricdata.HistogramDataPoint[float64]{{}}, metricdatatest.IgnoreValue(),
 		metricdatatest.IgnoreTimestamp())
@@ -133,6 +138,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiTailSamplingSpansFailedOpen(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorGenaiTailSamplingSpansReleaseFailed(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiTailSamplingTraces(t, testTel,
