@@ -29,6 +29,10 @@ pub struct EngineConfig {
     /// engine holds nothing. Kept raw so the sampler's own parser names the offending key.
     #[serde(default)]
     pub sampling: Option<serde_json::Value>,
+    /// Exactly-once accounting of calls reported by more than one span (engines that price
+    /// or count calls).
+    #[serde(default)]
+    pub dedupe: crate::dedupe::DedupeConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,9 +1,17 @@
 //! The cost stage: canonical usage + price book → span edits and a per-call summary.
 //!
 //! Only inference spans are priced (agent and SDK wrapper spans repeat their children's
-//! usage). An unknown model is written as `status=unpriced`, never as $0. A cost the span
-//! already carries (OpenLIT, Logfire, OpenInference, OpenRouter) stays authoritative; ours
-//! is written next to it under the Tollbooth prefix.
+//! usage). An unknown model is written as `status=unpriced`, never as $0.
+//!
+//! Which figure a call is accounted at (`gen_ai.usage.cost`, and what the metrics sum), with
+//! `tollbooth.cost.source` naming where it came from:
+//! 1. `provider`: the provider's own bill, reported on the span (OpenRouter);
+//! 2. `price_book`: our price for the usage;
+//! 3. `instrumentation`: an instrumentation's in-process estimate, only when we have no price.
+//!
+//! An instrumentation's estimate (OpenLIT, logfire/pydantic-ai, LiteLLM, Langfuse) is never
+//! taken as the bill, and a reported 0 is never taken at all: it is kept for comparison as
+//! `tollbooth.cost.reported` (docs/pricing.md, "Reported costs").
 
 use std::sync::Arc;
 
@@ -133,10 +141,17 @@ pub struct ScopeRef<'a> {
 /// The outcome written to `<prefix>.status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CostStatus {
+    /// Accounted at our price.
     Priced,
+    /// Usage but no price, and no estimate either: counted, never $0.
     Unpriced,
     NoUsage,
+    /// Accounted at the provider's own bill (ours beside it as `tollbooth.cost.total`).
     ProviderReported,
+    /// No price of ours; accounted at the instrumentation's non-zero estimate.
+    Estimated,
+    /// Another span of a call already accounted (src/dedupe/): no cost, not counted.
+    Duplicate,
 }
 
 impl CostStatus {
@@ -146,8 +161,37 @@ impl CostStatus {
             CostStatus::Unpriced => "unpriced",
             CostStatus::NoUsage => "no_usage",
             CostStatus::ProviderReported => "provider_reported",
+            CostStatus::Estimated => "estimated",
+            CostStatus::Duplicate => "duplicate",
         }
     }
+}
+
+/// Where the accounted figure came from (`tollbooth.cost.source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CostSource {
+    Provider,
+    PriceBook,
+    Instrumentation,
+}
+
+impl CostSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CostSource::Provider => "provider",
+            CostSource::PriceBook => "price_book",
+            CostSource::Instrumentation => "instrumentation",
+        }
+    }
+}
+
+/// The figure a call is accounted at: written as the cost attribute and summed by metrics.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Accounted {
+    pub usd: f64,
+    /// Exact when it is our price; reported figures are floats on the wire.
+    pub exact: Option<Usd>,
+    pub source: CostSource,
 }
 
 /// The cost stage's verdict on one inference span; everything else about the call is in
@@ -160,11 +204,20 @@ pub struct CallSummary {
     pub cost: Option<Usd>,
     /// A cost the span carried itself.
     pub reported_cost_usd: Option<f64>,
+    /// What the call is accounted at; `None` when unpriced, without usage or a duplicate.
+    pub accounted: Option<Accounted>,
     pub status: CostStatus,
     pub match_kind: Option<MatchKind>,
     pub price_entry: Option<Arc<str>>,
     /// The span had been enriched already (an upstream Tollbooth); no edits were written.
     pub already_enriched: bool,
+}
+
+/// One inference span assessed by [`CostStage::assess`], not yet written.
+#[derive(Debug, Clone)]
+pub struct Assessed {
+    pub summary: CallSummary,
+    priced: Option<(Arc<Resolved>, Breakdown)>,
 }
 
 struct Names {
@@ -176,7 +229,10 @@ struct Names {
     reasoning: String,
     total: String,
     source: String,
-    source_version: String,
+    price_source: String,
+    price_source_version: String,
+    reported: String,
+    reported_key: String,
     price_entry: String,
     matched: String,
     status: String,
@@ -207,7 +263,10 @@ impl CostStage {
             reasoning: n("reasoning"),
             total: n("total"),
             source: n("source"),
-            source_version: n("source_version"),
+            price_source: n("price_source"),
+            price_source_version: n("price_source_version"),
+            reported: n("reported"),
+            reported_key: n("reported_key"),
             price_entry: n("price_entry"),
             matched: n("match"),
             status: n("status"),
@@ -250,15 +309,53 @@ impl CostStage {
         at: Target,
         edits: &mut EditList,
     ) -> Option<CallSummary> {
+        let a = self.assess(book, f)?;
+        self.write_assessed(f, &a, at, edits);
+        Some(a.summary)
+    }
+
+    /// Prices one span from its facts without writing anything, so exactly-once accounting
+    /// can judge it first. `None` for spans that are not model calls.
+    pub fn assess(&self, book: &BookState, f: &SpanFacts<'_>) -> Option<Assessed> {
         if !f.is_inference() {
             return None;
         }
         let (mut summary, priced) = self.price(book, f);
         summary.already_enriched = f.upstream.enriched();
-        if !summary.already_enriched {
-            self.write(f, &summary, priced.as_ref(), at, edits);
+        Some(Assessed { summary, priced })
+    }
+
+    /// Writes an assessed span's usage, status and cost (nothing when an upstream Tollbooth
+    /// already did).
+    pub fn write_assessed(&self, f: &SpanFacts<'_>, a: &Assessed, at: Target, edits: &mut EditList) {
+        if !a.summary.already_enriched {
+            self.write(f, &a.summary, a.priced.as_ref(), at, edits);
         }
-        Some(summary)
+    }
+
+    /// Marks an assessed span as a duplicate of a call already accounted: its usage is
+    /// written as for any span, but no cost; a cost attribute it carried moves to
+    /// `tollbooth.cost.reported`, so nothing downstream sums it again.
+    pub fn write_duplicate(
+        &self,
+        f: &SpanFacts<'_>,
+        a: &Assessed,
+        at: Target,
+        edits: &mut EditList,
+    ) {
+        if a.summary.already_enriched {
+            return;
+        }
+        let s = CallSummary {
+            status: CostStatus::Duplicate,
+            accounted: None,
+            cost: None,
+            ..a.summary.clone()
+        };
+        self.write(f, &s, None, at, edits);
+        if f.reported_cost.is_some_and(|r| r.key == self.names.cost) {
+            edits.delete(at, &self.names.cost);
+        }
     }
 
     /// [`CostStage::enrich`] for a prost-decoded span (tests, benches, tools): reads its
@@ -288,15 +385,44 @@ impl CostStage {
             tokens: Tokens::default(),
             cost: None,
             reported_cost_usd: reported,
+            accounted: None,
             status: CostStatus::NoUsage,
             match_kind: None,
             price_entry: None,
             already_enriched: false,
         };
+        // What the provider billed, when the span says so; a 0 is never a bill.
+        let bill = f
+            .reported_cost
+            .filter(|c| c.usd > 0.0 && c.provider)
+            .map(|c| c.usd);
+        let estimate = f
+            .reported_cost
+            .filter(|c| c.usd > 0.0 && !c.provider)
+            .map(|c| c.usd);
+        let reported_only = |s: &mut CallSummary| {
+            if let Some(usd) = bill {
+                s.status = CostStatus::ProviderReported;
+                s.accounted = Some(Accounted {
+                    usd,
+                    exact: None,
+                    source: CostSource::Provider,
+                });
+            } else if let Some(usd) = estimate {
+                s.status = CostStatus::Estimated;
+                s.accounted = Some(Accounted {
+                    usd,
+                    exact: None,
+                    source: CostSource::Instrumentation,
+                });
+            }
+        };
         let Some(usage) = f.usage() else {
             // Negative or implausible counts leave the call with no usable usage at all.
-            if f.sanity == TokenSanity::Ok && reported.is_some() {
-                s.status = CostStatus::ProviderReported;
+            // Without usage, only the provider's own bill is accounted: an estimate of a call
+            // we cannot see would be a guess about a guess.
+            if f.sanity == TokenSanity::Ok && bill.is_some() {
+                reported_only(&mut s);
             }
             return (s, None);
         };
@@ -324,11 +450,8 @@ impl CostStage {
             .or_else(|| response.and_then(lookup))
             .or_else(|| request.and_then(lookup));
         let Some(r) = hit else {
-            s.status = if reported.is_some() {
-                CostStatus::ProviderReported
-            } else {
-                CostStatus::Unpriced
-            };
+            s.status = CostStatus::Unpriced;
+            reported_only(&mut s);
             return (s, None);
         };
         let when = if f.start_unix_nano > 0 {
@@ -344,11 +467,15 @@ impl CostStage {
         s.cost = Some(total);
         s.match_kind = Some(r.match_kind);
         s.price_entry = Some(r.price_entry.clone());
-        s.status = if reported.is_some() {
-            CostStatus::ProviderReported
-        } else {
-            CostStatus::Priced
-        };
+        s.status = CostStatus::Priced;
+        s.accounted = Some(Accounted {
+            usd: total.to_f64(),
+            exact: Some(total),
+            source: CostSource::PriceBook,
+        });
+        if bill.is_some() {
+            reported_only(&mut s);
+        }
         (s, Some((r, b)))
     }
 
@@ -388,8 +515,16 @@ impl CostStage {
                         nonzero(t.reasoning),
                     ),
                 ];
+                // A count in the spec's name but not the spec's meaning (OpenLIT's Anthropic
+                // input leaves cache out) is corrected in place, so every reader downstream,
+                // the metrics connector included, sees the counts that were priced; the flags
+                // say so.
+                let corrected = |bit: u8| {
+                    (bit == canon::INPUT && f.inclusion.input_was_exclusive)
+                        || (bit == canon::OUTPUT && f.inclusion.output_was_exclusive)
+                };
                 for (bit, key, v) in ints {
-                    if f.present & bit == 0 {
+                    if f.present & bit == 0 || corrected(bit) {
                         if let Some(v) = v {
                             edits.set_int(at, key, v.min(i64::MAX as u64) as i64);
                         }
@@ -409,24 +544,32 @@ impl CostStage {
             flags[0] = name;
             k = 1;
         }
-        if let (Some(total), Some((r, b))) = (s.cost, priced) {
-            match f.reported_cost {
-                Some(rep) => {
-                    if !rep.in_cost_attribute() {
-                        edits.set_double(at, &n.cost, rep.usd);
-                    }
-                    edits.set_double(at, &n.total, total.to_f64());
-                }
-                None => edits.set_double(at, &n.cost, total.to_f64()),
+        // A figure the span carried that is not what we account: kept for comparison.
+        if let Some(rep) = f.reported_cost {
+            let accounted_here = s
+                .accounted
+                .is_some_and(|a| a.source != CostSource::PriceBook);
+            if !accounted_here {
+                edits.set_double(at, &n.reported, rep.usd);
+                edits.set_str(at, &n.reported_key, rep.key);
             }
+        }
+        if let Some(acc) = s.accounted {
+            edits.set_double(at, &n.cost, acc.usd);
+            edits.set_str(at, &n.source, acc.source.as_str());
+            if let (Some(total), CostSource::Provider) = (s.cost, acc.source) {
+                edits.set_double(at, &n.total, total.to_f64());
+            }
+        }
+        if let (Some(_), Some((r, b))) = (s.cost, priced) {
             let scale = |x: Usd| r.discount.map_or(x, |d| x.scale_by(d)).to_f64();
             edits.set_double(at, &n.input, scale(b.input));
             edits.set_double(at, &n.output, scale(b.output));
             edits.set_double(at, &n.cache_read, scale(b.cache_read));
             edits.set_double(at, &n.cache_write, scale(b.cache_write));
             edits.set_double(at, &n.reasoning, scale(b.reasoning));
-            edits.set_str(at, &n.source, &r.source_name);
-            edits.set_str(at, &n.source_version, &r.source_version);
+            edits.set_str(at, &n.price_source, &r.source_name);
+            edits.set_str(at, &n.price_source_version, &r.source_version);
             edits.set_str(at, &n.price_entry, &r.price_entry);
             edits.set_str(at, &n.matched, r.match_kind.as_str());
             let usage_flags = [
@@ -544,7 +687,7 @@ mod tests {
                 "genai-prices:openai/gpt-4o".into()
             ))
         );
-        assert!(get(&ops, "tollbooth.cost.source_version").is_some());
+        assert!(get(&ops, "tollbooth.cost.price_source_version").is_some());
     }
 
     #[test]
@@ -572,40 +715,146 @@ mod tests {
         );
     }
 
+    fn double(key: &str, v: f64) -> KeyValue {
+        KeyValue {
+            key: key.into(),
+            value: Some(opentelemetry_proto::tonic::common::v1::AnyValue {
+                value: Some(
+                    opentelemetry_proto::tonic::common::v1::any_value::Value::DoubleValue(v),
+                ),
+            }),
+        }
+    }
+
+    fn sonnet(extra: Vec<KeyValue>) -> Vec<KeyValue> {
+        let mut v = vec![
+            kv_str("gen_ai.system", "anthropic"),
+            kv_str("gen_ai.operation.name", "chat"),
+            kv_str("gen_ai.response.model", "claude-sonnet-4-5-20250929"),
+            kv_int("gen_ai.usage.input_tokens", 1000),
+            kv_int("gen_ai.usage.cache_read.input_tokens", 2000),
+            kv_int("gen_ai.usage.output_tokens", 100),
+            kv_str("gen_ai.sdk.version", "1.45.0"),
+        ];
+        v.extend(extra);
+        v
+    }
+
+    /// An instrumentation's own figure (OpenLIT's 0, pydantic-ai's estimate) is kept for
+    /// comparison and never taken as the bill: ours is the accounted cost.
     #[test]
-    fn provider_reported_cost_is_kept_and_ours_written_alongside() {
-        let (s, ops) = run(
-            vec![
-                kv_str("gen_ai.system", "anthropic"),
-                kv_str("gen_ai.operation.name", "chat"),
-                kv_str("gen_ai.response.model", "claude-sonnet-4-5-20250929"),
-                kv_int("gen_ai.usage.input_tokens", 1000),
-                kv_int("gen_ai.usage.cache_read.input_tokens", 2000),
-                kv_int("gen_ai.usage.output_tokens", 100),
-                kv_str("gen_ai.sdk.version", "1.45.0"),
-                KeyValue {
-                    key: "gen_ai.usage.cost".into(),
-                    value: Some(opentelemetry_proto::tonic::common::v1::AnyValue {
-                        value: Some(
-                            opentelemetry_proto::tonic::common::v1::any_value::Value::DoubleValue(
-                                0.0051,
-                            ),
-                        ),
-                    }),
-                },
-            ],
-            "openlit.otel.tracing",
-        );
+    fn instrumentation_estimates_and_zeros_are_not_the_bill() {
+        for reported in [0.0, 0.0051, 0.9] {
+            let (s, ops) = run(
+                sonnet(vec![double("gen_ai.usage.cost", reported)]),
+                "openlit.otel.tracing",
+            );
+            let s = s.unwrap();
+            assert_eq!(s.status, CostStatus::Priced);
+            // OpenLIT's Anthropic input excludes cache: 1000 uncached*3 + 2000*0.3 + 100*15 per M.
+            assert_eq!(s.tokens.input, 3000);
+            // The span's own input count is corrected to what was priced.
+            assert_eq!(
+                get(&ops, "gen_ai.usage.input_tokens"),
+                Some(&Op::SetInt("gen_ai.usage.input_tokens".into(), 3000))
+            );
+            assert_eq!(s.cost.unwrap().to_string(), "0.0051");
+            let acc = s.accounted.unwrap();
+            assert_eq!((acc.usd, acc.source), (0.0051, CostSource::PriceBook));
+            assert_eq!(
+                get(&ops, "gen_ai.usage.cost"),
+                Some(&Op::SetDouble("gen_ai.usage.cost".into(), 0.0051))
+            );
+            assert_eq!(
+                get(&ops, "tollbooth.cost.source"),
+                Some(&Op::SetStr(
+                    "tollbooth.cost.source".into(),
+                    "price_book".into()
+                ))
+            );
+            assert_eq!(
+                get(&ops, "tollbooth.cost.reported"),
+                Some(&Op::SetDouble("tollbooth.cost.reported".into(), reported))
+            );
+            assert!(
+                matches!(get(&ops, "tollbooth.cost.flags"), Some(Op::SetStr(_, f)) if f.contains("input_excluded_cache"))
+            );
+        }
+    }
+
+    /// The provider's own bill (OpenRouter) is the accounted figure; ours sits beside it.
+    #[test]
+    fn a_provider_bill_is_accounted_and_ours_written_alongside() {
+        let (s, ops) = run(sonnet(vec![double("gen_ai.usage.total_cost", 0.006)]), "x");
         let s = s.unwrap();
         assert_eq!(s.status, CostStatus::ProviderReported);
-        // OpenLIT's Anthropic input excludes cache: 1000 uncached*3 + 2000*0.3 + 100*15 per M.
-        assert_eq!(s.tokens.input, 3000);
-        assert_eq!(s.cost.unwrap().to_string(), "0.0051");
-        assert!(get(&ops, "gen_ai.usage.cost").is_none());
-        assert!(get(&ops, "tollbooth.cost.total").is_some());
-        assert!(
-            matches!(get(&ops, "tollbooth.cost.flags"), Some(Op::SetStr(_, f)) if f.contains("input_excluded_cache"))
+        assert_eq!(s.accounted.unwrap().source, CostSource::Provider);
+        assert_eq!(
+            get(&ops, "gen_ai.usage.cost"),
+            Some(&Op::SetDouble("gen_ai.usage.cost".into(), 0.006))
         );
+        assert!(get(&ops, "tollbooth.cost.total").is_some());
+        assert!(get(&ops, "tollbooth.cost.reported").is_none());
+        // A provider's 0 is no bill either.
+        let (s, _) = run(sonnet(vec![double("gen_ai.usage.total_cost", 0.0)]), "x");
+        assert_eq!(s.unwrap().status, CostStatus::Priced);
+    }
+
+    /// With no price of ours, a non-zero estimate is accounted, and says so.
+    #[test]
+    fn an_estimate_is_used_only_without_a_price() {
+        let attrs = vec![
+            kv_str("gen_ai.provider.name", "openai"),
+            kv_str("gen_ai.operation.name", "chat"),
+            kv_str("gen_ai.request.model", "totally-new-model"),
+            kv_int("gen_ai.usage.input_tokens", 10),
+            kv_int("gen_ai.usage.output_tokens", 10),
+        ];
+        let mut with = attrs.clone();
+        with.push(double("operation.cost", 0.25));
+        let (s, ops) = run(with, "pydantic-ai");
+        let s = s.unwrap();
+        assert_eq!(s.status, CostStatus::Estimated);
+        assert_eq!(
+            get(&ops, "tollbooth.cost.source"),
+            Some(&Op::SetStr(
+                "tollbooth.cost.source".into(),
+                "instrumentation".into()
+            ))
+        );
+        let mut zero = attrs;
+        zero.push(double("gen_ai.usage.cost", 0.0));
+        let (s, ops) = run(zero, "openlit.otel.tracing");
+        assert_eq!(s.unwrap().status, CostStatus::Unpriced, "never $0");
+        assert!(get(&ops, "gen_ai.usage.cost").is_none());
+    }
+
+    /// LiteLLM's cached and reasoning counts live in JSON (or Python-literal) strings.
+    #[test]
+    fn litellm_usage_objects_give_cached_and_reasoning_tokens() {
+        let base = || {
+            vec![
+                kv_str("gen_ai.system", "openai"),
+                kv_str("gen_ai.operation.name", "chat"),
+                kv_str("gen_ai.request.model", "o3-mini"),
+                kv_str("gen_ai.response.model", "o3-mini-2025-01-31"),
+                kv_int("gen_ai.usage.input_tokens", 2006),
+                kv_int("gen_ai.usage.output_tokens", 913),
+                double("gen_ai.cost.total_cost", 0.0051678),
+            ]
+        };
+        let mut literal = base();
+        literal.push(kv_str("metadata.usage_object", "{'completion_tokens': 913, 'prompt_tokens': 2006, 'completion_tokens_details': {'reasoning_tokens': 768, 'text_tokens': None}, 'prompt_tokens_details': {'audio_tokens': 0, 'cached_tokens': 1920}}"));
+        let mut json = base();
+        json.push(kv_str("hidden_params", r#"{"response_cost": 0.0051678, "usage_object": {"prompt_tokens_details": {"cached_tokens": 1920}, "completion_tokens_details": {"reasoning_tokens": 768}}}"#));
+        for attrs in [literal, json] {
+            let (s, _) = run(attrs, "litellm");
+            let s = s.unwrap();
+            assert_eq!((s.tokens.cache_read, s.tokens.reasoning), (1920, 768));
+            // 86 x 1.1 + 1920 x 0.55 + 913 x 4.4 per million: LiteLLM's own figure, ours.
+            assert_eq!(s.cost.unwrap().to_string(), "0.0051678");
+            assert_eq!(s.status, CostStatus::Priced);
+        }
     }
 
     #[test]

@@ -4,17 +4,23 @@
 //! work runs on the calling thread with no lock; the metrics aggregator sits behind a mutex
 //! that is held only to bump a few counters per batch.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use prost::Message;
 
 use crate::config::EngineConfig;
-use crate::cost::{CostConfig, CostStage, CostStatus};
+use crate::cost::{Assessed, CostConfig, CostStage, CostStatus};
+use crate::dedupe::identity::detail_score;
+use crate::dedupe::{CallIdentity, Deduper, Verdict};
 use crate::edits::{self, Disposition, EditList, Target};
-use crate::facts::{canon, FactsConfig, ResourceFacts, ScopeInput, SpanFacts, SpanInput};
+use crate::facts::{
+    canon, FactsConfig, ResourceFacts, ScopeInput, SpanFacts, SpanInput,
+    UpstreamStatus,
+};
 use crate::metrics::{span, Aggregator};
-use crate::otlp::{decode_traces, read_traces, to_owned_lossy, TracesRef};
+use crate::otlp::{decode_traces, read_traces, to_owned_lossy, KeyValueRef, TracesRef};
 use crate::redact::{RedactionCounts, Redactor};
 use crate::sampling::Sampler;
 use crate::stats::{PricingGauges, Snapshot, Stats};
@@ -53,6 +59,8 @@ pub struct Engine {
     redaction_counts: Mutex<RedactionCounts>,
     /// Tail sampler: when present the engine keeps every batch and gives back what it samples.
     sampler: Option<Sampler>,
+    /// Exactly-once accounting, for engines that price or count calls.
+    dedupe: Option<Deduper>,
 }
 
 impl Engine {
@@ -90,7 +98,11 @@ impl Engine {
             ),
             None => None,
         };
+        config.dedupe.validate()?;
+        let dedupe = (config.dedupe.enabled && (cost.is_some() || metrics.is_some()))
+            .then(|| Deduper::new(&config.dedupe));
         Ok(Engine {
+            dedupe,
             config,
             stats: Stats::default(),
             metrics,
@@ -158,12 +170,16 @@ impl Engine {
             ),
             None => None,
         };
-        let (mut spans, mut genai, mut inference) = (0u64, 0u64, 0u64);
-        let mut statuses = [0u64; 4];
-        let mut extra_dims = Vec::new();
+        let (mut spans, mut genai) = (0u64, 0u64);
+        // Inference spans are judged together (exactly-once), then written and counted.
+        let mut calls: Vec<InferenceSpan<'_, '_>> = Vec::new();
         for rs in traces.resource_spans() {
             let resource_attrs = rs.resource_attributes();
             let resource = ResourceFacts::read(resource_attrs.iter().copied(), &self.facts);
+            let service: Cow<'_, str> = match &resource.service {
+                Some(s) => s.clone(),
+                None => Cow::Borrowed("unknown_service"),
+            };
             for ss in rs.scope_spans() {
                 let scope = ScopeInput {
                     name: ss.scope_name(),
@@ -194,14 +210,13 @@ impl Engine {
                         ss: ss_i,
                         span: sp_i,
                     };
-                    // The cost stage prices inference spans and writes their canonical names.
-                    let summary = match (&self.cost, &book) {
-                        (Some(c), Some(b)) => c.enrich(b, &f, at, &mut edits),
+                    // The cost stage prices inference spans; it writes after the judgement.
+                    let assessed = match (&self.cost, &book) {
+                        (Some(c), Some(b)) => c.assess(b, &f),
                         _ => None,
                     };
-                    if let Some(sum) = &summary {
-                        statuses[status_slot(sum.status)] += 1;
-                    } else if self.config.normalize.write_latest_names
+                    if assessed.is_none()
+                        && self.config.normalize.write_latest_names
                         && f.present & canon::PROVIDER == 0
                     {
                         if let Some(p) = f.provider {
@@ -211,27 +226,71 @@ impl Engine {
                     if !f.is_inference() {
                         continue;
                     }
-                    inference += 1;
-                    let (Some(m), Some(dims)) = (&self.metrics, &dimensions) else {
-                        continue;
-                    };
-                    span::extra_dimensions(
-                        dims,
-                        span.attributes().iter().copied(),
-                        resource_attrs.iter().copied(),
-                        &mut extra_dims,
-                    );
-                    let record = span::call_record(
-                        resource.service_name(),
-                        &f,
-                        summary.as_ref(),
-                        &extra_dims,
-                    );
-                    m.lock()
-                        .map_err(|_| EngineError::Poisoned)?
-                        .record(&record, now);
+                    calls.push(InferenceSpan {
+                        at,
+                        service: service.clone(),
+                        span_attrs: span.attributes(),
+                        resource_attrs,
+                        span_id: span.span_id(),
+                        trace_id: span.trace_id(),
+                        is_root: span.parent_span_id().is_empty(),
+                        facts: f,
+                        assessed,
+                    });
                 }
             }
+        }
+        let verdicts = self.judge(&calls, now);
+        let mut statuses = [0u64; STATUSES];
+        let (mut duplicates, mut no_usage) = (0u64, 0u64);
+        let mut extra_dims = Vec::new();
+        for (c, verdict) in calls.iter().zip(verdicts) {
+            let duplicate = verdict == Verdict::Duplicate;
+            if let (Some(stage), Some(a)) = (&self.cost, &c.assessed) {
+                if duplicate {
+                    stage.write_duplicate(&c.facts, a, c.at, &mut edits);
+                } else {
+                    stage.write_assessed(&c.facts, a, c.at, &mut edits);
+                }
+                let status = if duplicate {
+                    CostStatus::Duplicate
+                } else {
+                    a.summary.status
+                };
+                statuses[status as usize] += 1;
+            }
+            if duplicate {
+                duplicates += 1;
+                continue;
+            }
+            let (Some(m), Some(dims)) = (&self.metrics, &dimensions) else {
+                continue;
+            };
+            span::extra_dimensions(
+                dims,
+                c.span_attrs.iter().copied(),
+                c.resource_attrs.iter().copied(),
+                &mut extra_dims,
+            );
+            let record = span::call_record(
+                &c.service,
+                &c.facts,
+                c.assessed.as_ref().map(|a| &a.summary),
+                &extra_dims,
+            );
+            // A span without usage is a request only when it failed: otherwise it is a log
+            // line or a wrapper (logfire's streamed-call span), and the call is counted where
+            // its usage is.
+            if record.input_tokens.is_none()
+                && record.output_tokens.is_none()
+                && record.error_type.is_none()
+            {
+                no_usage += 1;
+                continue;
+            }
+            m.lock()
+                .map_err(|_| EngineError::Poisoned)?
+                .record(&record, now);
         }
         if let Some(r) = &self.redactor {
             // Changed rule files are re-read at most once per interval; a bad one keeps the
@@ -247,12 +306,50 @@ impl Engine {
         }
         Stats::add(&self.stats.spans_processed, spans);
         Stats::add(&self.stats.genai_spans, genai);
-        Stats::add(&self.stats.genai_inference_spans, inference);
-        Stats::add(&self.stats.cost_priced, statuses[0]);
-        Stats::add(&self.stats.cost_unpriced, statuses[1]);
-        Stats::add(&self.stats.cost_no_usage, statuses[2]);
-        Stats::add(&self.stats.cost_provider_reported, statuses[3]);
+        Stats::add(&self.stats.genai_inference_spans, calls.len() as u64);
+        Stats::add(&self.stats.duplicate_calls, duplicates);
+        Stats::add(&self.stats.uncounted_without_usage, no_usage);
+        let st = &self.stats;
+        for (counter, status) in [
+            (&st.cost_priced, CostStatus::Priced),
+            (&st.cost_unpriced, CostStatus::Unpriced),
+            (&st.cost_no_usage, CostStatus::NoUsage),
+            (&st.cost_provider_reported, CostStatus::ProviderReported),
+            (&st.cost_estimated, CostStatus::Estimated),
+        ] {
+            Stats::add(counter, statuses[status as usize]);
+        }
         Ok(edits)
+    }
+
+    /// Exactly-once: which inference spans report a call already counted. A span an
+    /// upstream Tollbooth judged keeps that judgement; spans without usage are never
+    /// duplicates (nothing of theirs is counted anyway).
+    fn judge(&self, calls: &[InferenceSpan<'_, '_>], now: u64) -> Vec<Verdict> {
+        let mut verdicts = vec![Verdict::First; calls.len()];
+        let mut fresh: Vec<(usize, CallIdentity<'_>)> = Vec::new();
+        for (i, c) in calls.iter().enumerate() {
+            match c.facts.upstream.status {
+                Some(UpstreamStatus::Duplicate) => {
+                    verdicts[i] = Verdict::Duplicate;
+                    continue;
+                }
+                Some(_) => continue,
+                None => {}
+            }
+            if self.dedupe.is_some() {
+                if let Some(id) = identity(c) {
+                    fresh.push((i, id));
+                }
+            }
+        }
+        if let (Some(d), false) = (&self.dedupe, fresh.is_empty()) {
+            let ids: Vec<CallIdentity<'_>> = fresh.iter().map(|(_, id)| id.clone()).collect();
+            for ((i, _), v) in fresh.iter().zip(d.judge(&ids, now)) {
+                verdicts[*i] = v;
+            }
+        }
+        verdicts
     }
 
     /// Re-reads changed pricing files at most once per configured interval, on the calling
@@ -289,9 +386,20 @@ impl Engine {
     }
 
     /// Returns the aggregated metrics as OTLP `MetricsData` bytes (empty when nothing to send).
+    /// A sampling engine returns instead the cost of each run decided since the last call
+    /// (src/sampling/trace_cost.rs), for its component's histogram.
     pub fn collect_metrics(&self, now_unix_nano: u64) -> Result<Vec<u8>, EngineError> {
         let Some(m) = &self.metrics else {
-            return Ok(Vec::new());
+            let Some(s) = &self.sampler else {
+                return Ok(Vec::new());
+            };
+            let runs = s.take_run_costs();
+            if runs.is_empty() {
+                return Ok(Vec::new());
+            }
+            return Ok(
+                crate::sampling::trace_cost::runs_to_metrics(runs, now_unix_nano).encode_to_vec(),
+            );
         };
         // Only the copy is taken under the lock; encoding happens after it is released.
         let snapshot = m
@@ -331,6 +439,13 @@ impl Engine {
                 o.extend(g);
             }
         }
+        if let (Some(d), Some(o)) = (&self.dedupe, v.as_object_mut()) {
+            if let serde_json::Value::Object(w) =
+                serde_json::to_value(d.stats()).expect("plain struct serialises")
+            {
+                o.extend(w);
+            }
+        }
         if let Some(s) = &self.sampler {
             v["sampling"] = serde_json::to_value(s.stats()).expect("plain struct serialises");
         }
@@ -352,13 +467,50 @@ impl Engine {
     }
 }
 
-fn status_slot(s: CostStatus) -> usize {
-    match s {
-        CostStatus::Priced => 0,
-        CostStatus::Unpriced => 1,
-        CostStatus::NoUsage => 2,
-        CostStatus::ProviderReported => 3,
-    }
+/// Number of [`CostStatus`] values (a per-batch tally is indexed by the enum).
+const STATUSES: usize = 6;
+
+/// One inference span of the batch, between reading and writing.
+struct InferenceSpan<'t, 'a> {
+    at: Target,
+    service: Cow<'a, str>,
+    span_attrs: &'t [KeyValueRef<'a>],
+    resource_attrs: &'t [KeyValueRef<'a>],
+    span_id: &'a [u8],
+    trace_id: &'a [u8],
+    is_root: bool,
+    facts: SpanFacts<'a>,
+    /// What the cost stage made of it (when this engine prices).
+    assessed: Option<Assessed>,
+}
+
+/// The call's identity for exactly-once accounting; `None` without usage.
+fn identity<'c>(c: &'c InferenceSpan<'_, '_>) -> Option<CallIdentity<'c>> {
+    let f = &c.facts;
+    let u = f.usage()?;
+    let response_id = f.response_id.as_deref();
+    let has_duration = f.end_unix_nano > f.start_unix_nano;
+    Some(CallIdentity {
+        service: &c.service,
+        provider: f.provider_name(),
+        model: f.model(),
+        response_id,
+        input_tokens: u.input.unwrap_or(0),
+        output_tokens: u.output.unwrap_or(0),
+        detail: detail_score(
+            response_id.is_some(),
+            u.cache_read,
+            u.cache_write,
+            u.cache_write_1h,
+            u.reasoning,
+            has_duration,
+        ),
+        start_ns: f.start_unix_nano,
+        end_ns: f.end_unix_nano,
+        span_id: c.span_id,
+        trace_id: c.trace_id,
+        is_root: c.is_root,
+    })
 }
 
 #[cfg(test)]
@@ -461,6 +613,9 @@ mod tests {
         ok.end_time_unix_nano = 1_250_000_000;
         let mut failed = ok.clone();
         failed.attributes.push(kv_str("error.type", "timeout"));
+        // Another call (later): the same usage at the same time would be one call reported twice.
+        failed.start_time_unix_nano += 10_000_000_000;
+        failed.end_time_unix_nano += 10_000_000_000;
         failed.attributes.retain(|kv| kv.key != "tenant.id");
         let agent = span(
             "invoke_agent",
@@ -506,7 +661,13 @@ mod tests {
     #[test]
     fn metrics_only_when_configured() {
         let plain = Engine::new(EngineConfig::default(), 0).unwrap();
-        let b = batch(vec![span("chat", vec![kv_str("gen_ai.system", "openai")])]);
+        let b = batch(vec![span(
+            "chat",
+            vec![
+                kv_str("gen_ai.system", "openai"),
+                crate::otlp::kv_int("gen_ai.usage.input_tokens", 5),
+            ],
+        )]);
         plain.process(&b, 0).unwrap();
         assert!(plain.collect_metrics(1).unwrap().is_empty());
         let cfg = EngineConfig::from_json(br#"{"metrics": {}}"#).unwrap();
@@ -681,6 +842,166 @@ mod tests {
             .as_str()
             .unwrap()
             .contains("gitleaks"));
+    }
+
+    fn requests_metric(engine: &Engine) -> i64 {
+        use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point, MetricsData};
+        let md = MetricsData::decode(engine.collect_metrics(9).unwrap().as_slice()).unwrap();
+        let Some(m) = md
+            .resource_metrics
+            .iter()
+            .flat_map(|r| &r.scope_metrics)
+            .flat_map(|s| &s.metrics)
+            .find(|m| m.name == crate::metrics::REQUESTS)
+        else {
+            return 0;
+        };
+        let Some(metric::Data::Sum(sum)) = &m.data else {
+            panic!("requests is a sum")
+        };
+        sum.data_points
+            .iter()
+            .map(|p| match p.value {
+                Some(number_data_point::Value::AsInt(v)) => v,
+                Some(number_data_point::Value::AsDouble(v)) => v as i64,
+                None => 0,
+            })
+            .sum()
+    }
+
+    fn timed(mut s: Span, id: u8, start_ms: u64, end_ms: u64) -> Span {
+        s.span_id = vec![id; 8];
+        s.trace_id = vec![id; 16];
+        s.start_time_unix_nano = 1_790_000_000_000_000_000 + start_ms * 1_000_000;
+        s.end_time_unix_nano = 1_790_000_000_000_000_000 + end_ms * 1_000_000;
+        s
+    }
+
+    fn status_of(td: &TracesData, i: usize) -> Option<String> {
+        let spans: Vec<&Span> = td
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .flat_map(|s| &s.spans)
+            .collect();
+        find_str(&spans[i].attributes, "tollbooth.cost.status").map(str::to_string)
+    }
+
+    /// Two spans of one call, in different batches and traces (OpenInference LangChain over
+    /// OpenAI): the first is priced and counted, the second kept as a duplicate without cost.
+    #[test]
+    fn a_call_reported_twice_is_priced_and_counted_once() {
+        let cfg = EngineConfig::from_json(br#"{"cost": {}, "metrics": {}}"#).unwrap();
+        let engine = Engine::new(cfg, 0).unwrap();
+        let mut inner = chat_span("gpt-4o", 1000, 100);
+        inner
+            .attributes
+            .push(kv_str("gen_ai.response.model", "gpt-4o-2024-08-06"));
+        let first = applied(&engine, vec![timed(inner, 1, 20, 900)]);
+        assert_eq!(status_of(&first, 0).as_deref(), Some("priced"));
+        let mut outer = chat_span("gpt-4o", 1000, 100);
+        outer
+            .attributes
+            .push(crate::otlp::kv_str("gen_ai.usage.cost", "0"));
+        let second = applied(&engine, vec![timed(outer, 2, 0, 950)]);
+        assert_eq!(status_of(&second, 0).as_deref(), Some("duplicate"));
+        let attrs = &second.resource_spans[0].scope_spans[0].spans[0].attributes;
+        assert!(
+            crate::otlp::find(attrs, "gen_ai.usage.cost").is_none(),
+            "{attrs:?}"
+        );
+        assert!(crate::otlp::find(attrs, "tollbooth.cost.reported").is_some());
+        assert_eq!(requests_metric(&engine), 1);
+        let s = engine.stats();
+        assert_eq!((s.cost_priced, s.duplicate_calls), (1, 1));
+        let stats: serde_json::Value = serde_json::from_slice(&engine.stats_json(0)).unwrap();
+        assert_eq!(stats["dedupe_window_entries"], 1, "{stats}");
+        assert!(stats["dedupe_window_bytes"].as_u64().unwrap() > 0);
+        // A later, separate call with the same usage is a call of its own.
+        let later = applied(
+            &engine,
+            vec![timed(chat_span("gpt-4o", 1000, 100), 3, 60_000, 61_000)],
+        );
+        assert_eq!(status_of(&later, 0).as_deref(), Some("priced"));
+        assert_eq!(requests_metric(&engine), 2);
+    }
+
+    /// In one batch the span with more usage detail is the call, whatever the order.
+    #[test]
+    fn within_a_batch_the_richer_span_is_the_call() {
+        for flip in [false, true] {
+            let cfg = EngineConfig::from_json(br#"{"cost": {}}"#).unwrap();
+            let engine = Engine::new(cfg, 0).unwrap();
+            let plain = timed(chat_span("gpt-4o", 1000, 100), 1, 0, 1000);
+            let mut rich = timed(chat_span("gpt-4o", 1000, 100), 2, 10, 990);
+            rich.attributes.push(crate::otlp::kv_int(
+                "gen_ai.usage.cache_read.input_tokens",
+                800,
+            ));
+            rich.attributes
+                .push(kv_str("gen_ai.response.id", "chatcmpl-1"));
+            let spans = if flip {
+                vec![rich, plain]
+            } else {
+                vec![plain, rich]
+            };
+            let td = applied(&engine, spans);
+            let (rich_i, plain_i) = if flip { (0, 1) } else { (1, 0) };
+            assert_eq!(status_of(&td, rich_i).as_deref(), Some("priced"));
+            assert_eq!(status_of(&td, plain_i).as_deref(), Some("duplicate"));
+        }
+    }
+
+    /// The connector's engine follows the processor's judgement, and a span without usage
+    /// (a log line, a wrapper) is not a request unless it failed.
+    #[test]
+    fn metrics_follow_upstream_duplicates_and_skip_spans_without_usage() {
+        let pricing = Engine::new(EngineConfig::from_json(br#"{"cost": {}}"#).unwrap(), 0).unwrap();
+        let a = timed(chat_span("gpt-4o", 1000, 100), 1, 0, 1000);
+        let b = timed(chat_span("gpt-4o", 1000, 100), 2, 5, 995);
+        let enriched = applied(&pricing, vec![a, b]);
+        let counting =
+            Engine::new(EngineConfig::from_json(br#"{"metrics": {}}"#).unwrap(), 0).unwrap();
+        counting.process(&enriched.encode_to_vec(), 1).unwrap();
+        let wrapper = span(
+            "Chat Completion with 'gpt-4o'",
+            vec![
+                kv_str("gen_ai.system", "openai"),
+                kv_str("gen_ai.operation.name", "chat"),
+                kv_str("gen_ai.request.model", "gpt-4o"),
+            ],
+        );
+        let mut failed = wrapper.clone();
+        failed
+            .attributes
+            .push(kv_str("error.type", "RateLimitError"));
+        counting.process(&batch(vec![wrapper, failed]), 2).unwrap();
+        assert_eq!(
+            requests_metric(&counting),
+            2,
+            "one call, one failed request"
+        );
+        let s = counting.stats();
+        assert_eq!((s.duplicate_calls, s.uncounted_without_usage), (1, 1));
+    }
+
+    #[test]
+    fn dedupe_can_be_turned_off_and_its_config_is_checked() {
+        let cfg =
+            EngineConfig::from_json(br#"{"cost": {}, "dedupe": {"enabled": false}}"#).unwrap();
+        let engine = Engine::new(cfg, 0).unwrap();
+        let td = applied(
+            &engine,
+            vec![
+                timed(chat_span("gpt-4o", 1000, 100), 1, 0, 1000),
+                timed(chat_span("gpt-4o", 1000, 100), 2, 0, 1000),
+            ],
+        );
+        assert_eq!(status_of(&td, 1).as_deref(), Some("priced"));
+        let cfg =
+            EngineConfig::from_json(br#"{"cost": {}, "dedupe": {"max_entries": 0}}"#).unwrap();
+        let err = Engine::new(cfg, 0).err().unwrap();
+        assert!(err.contains("dedupe.max_entries"), "{err}");
     }
 
     /// 1-hour cache writes are a subset of the cache writes: counted once in the token metric.

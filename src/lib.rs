@@ -22,6 +22,7 @@
 
 pub mod config;
 pub mod cost;
+pub mod dedupe;
 pub mod edits;
 pub mod engine;
 pub mod facts;

@@ -51,8 +51,16 @@ counters! {
     cost_unpriced,
     /// Inference spans with no token usage to price.
     cost_no_usage,
-    /// Inference spans that carried a provider-reported cost (kept; ours written beside it).
+    /// Inference spans accounted at the provider's own reported bill (ours written beside it).
     cost_provider_reported,
+    /// Inference spans we could not price, accounted at the instrumentation's estimate.
+    cost_estimated,
+    /// Inference spans that report a call another span already reported (exactly-once
+    /// accounting): kept, marked `tollbooth.cost.status=duplicate`, neither priced nor counted.
+    duplicate_calls,
+    /// Inference spans without usage and without an error: not counted as requests (log
+    /// spans, wrappers whose call is reported with its usage elsewhere).
+    uncounted_without_usage,
     /// Pricing tables reloaded after their files changed.
     pricing_reloads,
     /// Pricing reloads that failed (the last good table stayed in use).

@@ -33,9 +33,16 @@ pub enum Text {
     UpstreamStatus,
     /// The batch-API marker (`cost.pricing.batch_attribute`).
     Batch,
+    /// The provider's id for the response (exactly-once accounting, src/dedupe/).
+    ResponseId,
+    /// OpenInference's `llm.invocation_parameters` JSON (its `"model"` is the requested one).
+    InvocationParameters,
+    /// LiteLLM's `hidden_params` and `metadata.usage_object`: cached and reasoning counts.
+    LiteLlmHiddenParams,
+    LiteLlmUsageObject,
 }
 
-pub const TEXT_FACTS: usize = Text::Batch as usize + 1;
+pub const TEXT_FACTS: usize = Text::LiteLlmUsageObject as usize + 1;
 
 /// Token counts, in the spelling's own semantics (inclusion rules apply later).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,8 +67,10 @@ pub enum Field {
     Count(Count),
     TtftSeconds,
     TtftMillis,
-    /// A cost the span already carries, in USD.
+    /// A cost the span already carries, in USD, computed by an instrumentation (an estimate).
     Cost,
+    /// A cost the provider itself billed (OpenRouter), in USD: preferred over any estimate.
+    ProviderCost,
     /// The cost our own cost stage computed when a provider cost was already there.
     UpstreamTotal,
     HttpStatus,
@@ -132,7 +141,18 @@ pub const ALIASES: &[Alias] = &[
     row("gen_ai.response.model", F::Text(T::ResponseModel), 0),
     row("llm.response.model", F::Text(T::ResponseModel), 0),
     row("ai.response.model", F::Text(T::ResponseModel), 0),
+    // OpenInference: the dated model the response names; the requested one is in the
+    // invocation parameters.
     row("llm.model_name", F::ModelName, 0),
+    row(
+        "llm.invocation_parameters",
+        F::Text(T::InvocationParameters),
+        0,
+    ),
+    row("gen_ai.response.id", F::Text(T::ResponseId), 0),
+    row("ai.response.id", F::Text(T::ResponseId), 0),
+    row("hidden_params", F::Text(T::LiteLlmHiddenParams), 0),
+    row("metadata.usage_object", F::Text(T::LiteLlmUsageObject), 0),
     row(
         "langfuse.observation.model.name",
         F::Text(T::LangfuseModel),
@@ -309,7 +329,9 @@ pub const ALIASES: &[Alias] = &[
     row(COST_KEY, F::Cost, 0),
     row("llm.cost.total", F::Cost, 0),
     row("operation.cost", F::Cost, 0),
-    row("gen_ai.usage.total_cost", F::Cost, 0),
+    row("gen_ai.cost.total_cost", F::Cost, 0),
+    // OpenRouter reports what it billed: the only provider bill seen on spans so far.
+    row("gen_ai.usage.total_cost", F::ProviderCost, 0),
     row("gen_ai.usage.cost.amount", F::Cost, 0),
     row("gen_ai.usage.cost_usd", F::Cost, 0),
     // Service tier (`auto` is skipped: it is not the tier that was billed).

@@ -105,3 +105,47 @@ mod tests {
         );
     }
 }
+
+/// The `"model"` string of OpenInference's `llm.invocation_parameters` JSON, borrowed from it
+/// (a value with escapes is not read).
+pub fn invocation_model(json: &[u8]) -> Option<&[u8]> {
+    const KEY: &[u8] = b"\"model\"";
+    let at = json.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let rest = json[at..].trim_ascii_start().strip_prefix(b":")?;
+    let body = rest.trim_ascii_start().strip_prefix(b"\"")?;
+    let end = body.iter().position(|&b| b == b'"')?;
+    let v = &body[..end];
+    (!v.is_empty() && !v.contains(&b'\\')).then_some(v)
+}
+
+/// Cached, cache-write and reasoning counts from a LiteLLM usage object: `hidden_params` is
+/// JSON with the object under `usage_object`; `metadata.usage_object` is the same object
+/// written as a Python literal (single quotes, `None`). Counts only, so the literal is read
+/// as JSON after swapping its spellings; a string with a double quote in it is not tried.
+pub fn litellm_usage_object(blob: &str) -> Option<(Option<i64>, Option<i64>, Option<i64>)> {
+    if !blob.contains("_tokens") {
+        return None;
+    }
+    let v: Value = match serde_json::from_str(blob) {
+        Ok(v) => v,
+        Err(_) if !blob.contains('"') => serde_json::from_str(
+            &blob
+                .replace('\'', "\"")
+                .replace("None", "null")
+                .replace("True", "true")
+                .replace("False", "false"),
+        )
+        .ok()?,
+        Err(_) => return None,
+    };
+    let u = v
+        .get("usage_object")
+        .filter(|u| u.is_object())
+        .unwrap_or(&v);
+    let n = |p: &str| u.pointer(p).and_then(count);
+    let read = n("/prompt_tokens_details/cached_tokens").or(n("/cache_read_input_tokens"));
+    let write =
+        n("/cache_creation_input_tokens").or(n("/prompt_tokens_details/cache_creation_tokens"));
+    let reasoning = n("/completion_tokens_details/reasoning_tokens");
+    (read.is_some() || write.is_some() || reasoning.is_some()).then_some((read, write, reasoning))
+}

@@ -264,6 +264,9 @@ pub struct ReportedCost {
     pub usd: f64,
     /// The alias it was read from (the default spelling for configured keys).
     pub key: &'static str,
+    /// The provider's own bill (OpenRouter); otherwise an instrumentation's in-process
+    /// estimate from its own price table (OpenLIT writes 0 whenever it has no price).
+    pub provider: bool,
 }
 
 impl ReportedCost {
@@ -296,6 +299,9 @@ pub enum UpstreamStatus {
     Unpriced,
     NoUsage,
     ProviderReported,
+    Estimated,
+    /// Another span of a call already accounted (src/dedupe/).
+    Duplicate,
     /// Any other value (a newer or foreign writer).
     Other,
 }
@@ -332,6 +338,9 @@ pub struct SpanFacts<'a> {
     pub ttft_s: Option<f64>,
     pub error: ErrorFacts<'a>,
     pub reported_cost: Option<ReportedCost>,
+    /// The provider's id for the response (`gen_ai.response.id`, `ai.response.id`), for
+    /// exactly-once accounting.
+    pub response_id: Option<Cow<'a, str>>,
     pub upstream: Upstream,
     /// Batch-API call (the configured marker on the span, else on its resource).
     pub batch: bool,
@@ -402,14 +411,27 @@ impl<'a> SpanFacts<'a> {
         self.end_unix_nano.saturating_sub(self.start_unix_nano) as f64 / 1e9
     }
 
-    /// The cost known without pricing here: what an upstream Tollbooth stage computed, else
-    /// the provider-reported cost. `None` when the token counts are not sane: an
-    /// implausible call is kept out of every counter.
+    /// The cost known without pricing here (for sampling policies): what an upstream
+    /// Tollbooth stage accounted the call at, else the cost the span reported. `None` when
+    /// the token counts are not sane: an implausible call is kept out of every counter.
     pub fn known_cost_usd(&self) -> Option<f64> {
         if self.sanity != TokenSanity::Ok {
             return None;
         }
-        self.upstream.cost_usd.or(self.reported_cost.map(|c| c.usd))
+        if self.upstream.enriched() {
+            self.upstream.cost_usd
+        } else {
+            self.reported_cost.map(|c| c.usd)
+        }
+    }
+
+    /// What an upstream cost stage accounted the call at, for metrics: a figure no cost
+    /// stage accounted is not counted (it may be an estimate, or OpenLIT's 0 for "no price").
+    pub fn accounted_cost_usd(&self) -> Option<f64> {
+        if self.sanity != TokenSanity::Ok {
+            return None;
+        }
+        self.upstream.cost_usd
     }
 }
 

@@ -43,10 +43,13 @@ struct Pass<'a> {
     counts: [Option<Slot<i64>>; COUNT_FACTS],
     ttft_s: Option<Slot<f64>>,
     cost: Option<Slot<(f64, &'static str)>>,
+    provider_cost: Option<Slot<(f64, &'static str)>>,
     upstream_total: Option<f64>,
     http_status: Option<Slot<i64>>,
     content_filtered: bool,
     aggregated_usage: bool,
+    /// OpenInference's `llm.model_name` was seen.
+    has_model_name: bool,
     flags: u16,
 }
 
@@ -57,10 +60,12 @@ impl<'a> Pass<'a> {
             counts: [None; COUNT_FACTS],
             ttft_s: None,
             cost: None,
+            provider_cost: None,
             upstream_total: None,
             http_status: None,
             content_filtered: false,
             aggregated_usage: false,
+            has_model_name: false,
             flags: 0,
         }
     }
@@ -84,8 +89,10 @@ impl<'a> Pass<'a> {
                 }
             }
             Field::ModelName => {
+                // The dated model of the response; the requested one is in the invocation
+                // parameters (read after the pass).
                 if let Some(s) = non_empty(&v) {
-                    offer(&mut self.text[Text::RequestModel as usize], rank, s);
+                    self.has_model_name = true;
                     offer(&mut self.text[Text::ResponseModel as usize], rank, s);
                 }
             }
@@ -107,6 +114,11 @@ impl<'a> Pass<'a> {
             Field::Cost => {
                 if let Some(usd) = number::non_negative(&v) {
                     offer(&mut self.cost, rank, (usd, alias.key));
+                }
+            }
+            Field::ProviderCost => {
+                if let Some(usd) = number::non_negative(&v) {
+                    offer(&mut self.provider_cost, rank, (usd, alias.key));
                 }
             }
             Field::UpstreamTotal => {
@@ -156,7 +168,15 @@ where
     }
 
     let operation = p.text(Text::Operation);
-    let request_model = p.text(Text::RequestModel);
+    // OpenInference: the requested model is in the invocation parameters; without them the
+    // response's model is the best request model there is.
+    let request_model = p
+        .text(Text::RequestModel)
+        .or_else(|| {
+            p.text(Text::InvocationParameters)
+                .and_then(blobs::invocation_model)
+        })
+        .or_else(|| p.text(Text::ResponseModel).filter(|_| p.has_model_name));
     let response_model = p.text(Text::LangfuseModel).or(p.text(Text::ResponseModel));
     let provider_raw = p.text(Text::Provider);
     let markers = Markers {
@@ -194,10 +214,17 @@ where
         end_unix_nano: span.end_unix_nano,
         ..SpanFacts::default()
     };
-    facts.reported_cost = p.cost.map(|s| ReportedCost {
-        usd: s.val.0,
-        key: s.val.1,
-    });
+    // A provider's bill is preferred over an instrumentation's estimate, whatever the ranks.
+    facts.reported_cost = p
+        .provider_cost
+        .map(|s| (s, true))
+        .or(p.cost.map(|s| (s, false)))
+        .map(|(s, provider)| ReportedCost {
+            usd: s.val.0,
+            key: s.val.1,
+            provider,
+        });
+    facts.response_id = p.text(Text::ResponseId).map(lossy);
     facts.upstream = upstream(&p, &mut facts.reported_cost);
     if !recognised {
         return facts;
@@ -207,7 +234,15 @@ where
     let raw = provider_raw.map(lossy);
     facts.provider = raw.as_deref().and_then(normalize_provider);
     facts.provider_raw = raw;
-    facts.operation = operation.map(lossy);
+    // Conventions that name no operation: the AI SDK's model-call spans and OpenInference's
+    // LLM / EMBEDDING spans, so their metrics carry the operation label.
+    facts.operation = operation.map(lossy).or_else(|| {
+        markers
+            .ai_sdk_operation
+            .and_then(ai_sdk_operation)
+            .or_else(|| markers.openinference_kind.and_then(openinference_operation))
+            .map(Cow::Borrowed)
+    });
     facts.request_model = request_model.map(lossy);
     facts.response_model = response_model.map(lossy);
     facts.service_tier = p.text(Text::ServiceTier).map(lossy);
@@ -234,6 +269,7 @@ where
             .map(|usd| ReportedCost {
                 usd,
                 key: LANGFUSE_COST_KEY,
+                provider: false,
             });
     }
     let rule_input = RuleInput {
@@ -298,10 +334,19 @@ fn upstream(p: &Pass<'_>, reported: &mut Option<ReportedCost>) -> Upstream {
         Some(b"unpriced") => UpstreamStatus::Unpriced,
         Some(b"no_usage") => UpstreamStatus::NoUsage,
         Some(b"provider_reported") => UpstreamStatus::ProviderReported,
+        Some(b"estimated") => UpstreamStatus::Estimated,
+        Some(b"duplicate") => UpstreamStatus::Duplicate,
         _ => UpstreamStatus::Other,
     };
-    let mut cost_usd = p.upstream_total;
-    if cost_usd.is_none() && status == UpstreamStatus::Priced {
+    // The cost attribute holds what that stage accounted the call at (its price, the
+    // provider's bill or, without a price, the instrumentation's estimate): not a reported
+    // cost any more. Other statuses (unpriced, no usage, a duplicate) account nothing.
+    let accounted = matches!(
+        status,
+        UpstreamStatus::Priced | UpstreamStatus::ProviderReported | UpstreamStatus::Estimated
+    );
+    let mut cost_usd = None;
+    if accounted {
         if let Some(c) = reported.filter(|c| c.in_cost_attribute()) {
             cost_usd = Some(c.usd);
             *reported = None;
@@ -339,6 +384,26 @@ fn tokens(
                 }
             }
             disjoint_buckets = true;
+        }
+    }
+    // LiteLLM keeps cached and reasoning counts only inside its usage object.
+    let missing = |p: &Pass<'_>, c: Count| p.counts[slot(c)].is_none();
+    if missing(p, Count::CacheRead) || missing(p, Count::Reasoning) || missing(p, Count::CacheWrite)
+    {
+        if let Some((read, write, reasoning)) = [Text::LiteLlmHiddenParams, Text::LiteLlmUsageObject]
+            .into_iter()
+            .filter_map(|t| p.text(t))
+            .find_map(|j| blobs::litellm_usage_object(&lossy(j)))
+        {
+            for (c, v) in [
+                (Count::CacheRead, read),
+                (Count::CacheWrite, write),
+                (Count::Reasoning, reasoning),
+            ] {
+                if let Some(v) = v {
+                    offer(&mut p.counts[slot(c)], BLOB_RANK, v);
+                }
+            }
         }
     }
     for blob in [Text::AiSdkProviderMetadata, Text::UsageRaw] {
@@ -474,5 +539,29 @@ mod tests {
         assert!(!names_content_filter(&AnyRef::Array(&body[..8])));
         assert!(!names_content_filter(&AnyRef::Array(&[0x0a, 0xff])));
         assert!(names_content_filter(&AnyRef::Str(b"content_filter")));
+    }
+}
+
+/// The operation of a Vercel AI SDK model-call span, which names none
+/// (`ai.generateText.doGenerate` is a chat call).
+fn ai_sdk_operation(operation_id: &[u8]) -> Option<&'static str> {
+    if operation_id.ends_with(b".doGenerate") || operation_id.ends_with(b".doStream") {
+        Some("chat")
+    } else if operation_id.ends_with(b".doEmbed") {
+        Some("embeddings")
+    } else {
+        None
+    }
+}
+
+/// The operation of an OpenInference model-call span, which names only its kind: an `LLM` span
+/// is a chat or completion call (counted as `chat`), an `EMBEDDING` span `embeddings`.
+fn openinference_operation(kind: &[u8]) -> Option<&'static str> {
+    if kind.eq_ignore_ascii_case(b"LLM") {
+        Some("chat")
+    } else if kind.eq_ignore_ascii_case(b"EMBEDDING") {
+        Some("embeddings")
+    } else {
+        None
     }
 }

@@ -301,12 +301,15 @@ fn reported_cost_ttft_and_tier() {
             f.reported_cost,
             Some(ReportedCost {
                 usd: 0.5,
-                key: "llm.cost.total"
+                key: "llm.cost.total",
+                provider: false,
             })
         );
         assert_eq!(f.ttft_s, Some(0.25));
         assert!(f.usage().is_none());
         assert_eq!(f.known_cost_usd(), Some(0.5));
+        // An instrumentation's figure no cost stage accounted is not counted by metrics.
+        assert_eq!(f.accounted_cost_usd(), None);
     });
 }
 
@@ -484,7 +487,7 @@ fn upstream_enrichment_is_recognised() {
         assert_eq!(f.upstream.cost_usd, Some(0.01));
         assert_eq!(f.reported_cost, None);
     });
-    // A provider cost stays reported; ours is the total.
+    // The provider's bill is what the call was accounted at; ours is the total beside it.
     let reported = vec![
         kv_str("gen_ai.provider.name", "openai"),
         kv_str("tollbooth.cost.status", "provider_reported"),
@@ -492,9 +495,19 @@ fn upstream_enrichment_is_recognised() {
         kv_str("tollbooth.cost.total", "0.01"),
     ];
     with(reported, "x", "", |f| {
-        assert_eq!(f.upstream.cost_usd, Some(0.01));
-        assert_eq!(f.reported_cost.map(|c| c.usd), Some(0.02));
-        assert_eq!(f.known_cost_usd(), Some(0.01));
+        assert_eq!(f.upstream.cost_usd, Some(0.02));
+        assert_eq!(f.reported_cost, None);
+        assert_eq!(f.known_cost_usd(), Some(0.02));
+    });
+    // A duplicate accounts nothing, whatever it carries.
+    let dup = vec![
+        kv_str("gen_ai.provider.name", "openai"),
+        kv_str("tollbooth.cost.status", "duplicate"),
+        kv_str("gen_ai.usage.cost", "0.02"),
+    ];
+    with(dup, "x", "", |f| {
+        assert_eq!(f.upstream.status, Some(UpstreamStatus::Duplicate));
+        assert_eq!(f.known_cost_usd(), None);
     });
     // A stage with another prefix is recognised by its own key.
     let cfg = FactsConfig::new(
@@ -621,4 +634,50 @@ fn where_the_bill_is_tier_region_geo_speed() {
         p.facts(&r, &cfg).resource_region.as_deref(),
         Some("eu-west-1")
     );
+}
+
+#[test]
+fn one_model_one_series_and_an_operation_for_every_call() {
+    let oi = vec![
+        kv_str("openinference.span.kind", "LLM"),
+        kv_str("llm.system", "openai"),
+        kv_str("llm.model_name", "o3-mini-2025-01-31"),
+        kv_str(
+            "llm.invocation_parameters",
+            r#"{"model": "o3-mini", "stream": false}"#,
+        ),
+        kv_str("gen_ai.response.id", "chatcmpl-1"),
+    ];
+    with(oi, "x", "", |f| {
+        assert_eq!(f.request_model.as_deref(), Some("o3-mini"));
+        assert_eq!(f.response_model.as_deref(), Some("o3-mini-2025-01-31"));
+        assert_eq!(f.operation.as_deref(), Some("chat"));
+        assert_eq!(f.response_id.as_deref(), Some("chatcmpl-1"));
+    });
+    let sdk = vec![
+        kv_str("ai.operationId", "ai.streamText.doStream"),
+        kv_str("gen_ai.system", "openai.chat"),
+        kv_str("ai.response.id", "resp-1"),
+    ];
+    with(sdk, "x", "", |f| {
+        assert_eq!(f.operation.as_deref(), Some("chat"));
+        assert_eq!(f.response_id.as_deref(), Some("resp-1"));
+    });
+    use super::blobs::invocation_model;
+    assert_eq!(invocation_model(br#"{"model":"a\"b"}"#), None);
+    assert_eq!(invocation_model(br#"{"temperature": 1}"#), None);
+}
+
+#[test]
+fn a_provider_bill_wins_over_an_estimate() {
+    let a = vec![
+        kv_str("gen_ai.system", "openai"),
+        kv_str("gen_ai.operation.name", "chat"),
+        kv_str("gen_ai.usage.cost", "0.2"),
+        kv_str("gen_ai.usage.total_cost", "0.3"),
+    ];
+    with(a, "x", "", |f| {
+        let c = f.reported_cost.unwrap();
+        assert_eq!((c.usd, c.provider), (0.3, true));
+    });
 }

@@ -13,8 +13,10 @@ use crate::otlp::{AnyRef, KeyValueRef};
 
 /// The record of one inference call. `priced` is this engine's cost verdict when it has a
 /// cost stage; without one (the `genai_metrics` connector after a `genai` processor) the
-/// cost is what the upstream stage wrote, else what the provider reported. Implausible or
-/// negative token counts leave the call's tokens and cost out of every counter.
+/// cost is what the upstream stage accounted. Only an accounted figure is a cost: a figure
+/// no cost stage accounted may be an instrumentation's estimate (OpenLIT writes 0 when it
+/// has no price). Implausible or negative token counts leave the call's tokens and cost out
+/// of every counter.
 pub fn call_record<'a>(
     service: &'a str,
     f: &'a SpanFacts<'a>,
@@ -22,14 +24,15 @@ pub fn call_record<'a>(
     extra_dims: &'a [Option<Cow<'a, str>>],
 ) -> CallRecord<'a> {
     let usage = f.usage();
+    // What the call is accounted at: our price, the provider's own bill or an estimate.
     let cost = priced
-        .and_then(|s| s.cost)
-        .map(|c| Cost {
-            usd: c.to_f64(),
-            exact_pico_usd: Some(pico_from_usd(c)),
+        .and_then(|s| s.accounted)
+        .map(|a| Cost {
+            usd: a.usd,
+            exact_pico_usd: Some(a.exact.map_or((a.usd * 1e12).round() as i128, pico_from_usd)),
         })
         .or_else(|| {
-            f.known_cost_usd().map(|usd| Cost {
+            f.accounted_cost_usd().map(|usd| Cost {
                 usd,
                 exact_pico_usd: Some((usd * 1e12).round() as i128),
             })
@@ -107,6 +110,55 @@ mod tests {
     use super::*;
     use crate::facts::prost::flat_refs;
     use crate::otlp::{kv_int, kv_str};
+
+    /// Without a cost stage here, only what an upstream stage accounted is a cost.
+    #[test]
+    fn only_an_accounted_cost_is_a_cost() {
+        use crate::facts::prost::PreparedSpan;
+        use crate::facts::{FactsConfig, ResourceFacts};
+        use opentelemetry_proto::tonic::trace::v1::Span;
+        let cost_of = |attrs: Vec<opentelemetry_proto::tonic::common::v1::KeyValue>| {
+            let mut all = vec![
+                kv_str("gen_ai.provider.name", "openai"),
+                kv_str("gen_ai.operation.name", "chat"),
+                kv_int("gen_ai.usage.input_tokens", 10),
+            ];
+            all.extend(attrs);
+            let span = Span {
+                name: "chat".into(),
+                attributes: all,
+                ..Default::default()
+            };
+            let p = PreparedSpan::new(&span, "", "");
+            let cfg = FactsConfig::default();
+            let f = p.facts(&ResourceFacts::default(), &cfg);
+            let r = call_record("svc", &f, None, &[]);
+            (r.cost.map(|c| c.usd), r.unpriced)
+        };
+        assert_eq!(
+            cost_of(vec![kv_str("gen_ai.usage.cost", "0")]),
+            (None, false),
+            "an estimate, not a bill"
+        );
+        assert_eq!(
+            cost_of(vec![
+                kv_str("tollbooth.cost.status", "priced"),
+                kv_str("gen_ai.usage.cost", "0.25"),
+            ]),
+            (Some(0.25), false)
+        );
+        assert_eq!(
+            cost_of(vec![
+                kv_str("tollbooth.cost.status", "duplicate"),
+                kv_str("gen_ai.usage.cost", "0.25"),
+            ]),
+            (None, false)
+        );
+        assert_eq!(
+            cost_of(vec![kv_str("tollbooth.cost.status", "unpriced")]),
+            (None, true)
+        );
+    }
 
     #[test]
     fn extra_dimensions_prefer_span_then_resource() {

@@ -38,6 +38,7 @@ pub mod sampler;
 pub mod store;
 pub mod telemetry;
 pub mod trace;
+pub mod trace_cost;
 
 pub use config::SamplingConfig;
 pub use decision::FinalDecision;

@@ -19,6 +19,7 @@ use super::policy::NamedPolicy;
 use super::store::{Limits, Reason, Store, Taken};
 use super::telemetry::{SamplingSnapshot, Telemetry};
 use super::trace::Group;
+use super::trace_cost::{annotate_root, root_index, RunCosts, TraceTotals, NO_ROOT};
 use crate::facts::FactsConfig;
 
 /// What one `ingest` call did, so the caller can release early when over budget.
@@ -39,6 +40,8 @@ pub struct Sampler {
     sample_on_first_match: bool,
     drop_pending_on_shutdown: bool,
     telemetry: Telemetry,
+    /// Cost of every decided run with model calls, kept or not, until collected.
+    run_costs: Mutex<RunCosts>,
     /// Whether any policy reads span facts, and how to read them.
     needs_facts: bool,
     facts: FactsConfig,
@@ -81,6 +84,7 @@ impl Sampler {
             sample_on_first_match: cfg.sample_on_first_match,
             drop_pending_on_shutdown: cfg.drop_pending_traces_on_shutdown,
             telemetry,
+            run_costs: Mutex::new(RunCosts::default()),
         })
     }
 
@@ -130,7 +134,8 @@ impl Sampler {
 
         let mut decided = Vec::with_capacity(taken.len());
         let mut kept = 0u64;
-        for t in taken {
+        let mut runs = self.run_costs.lock().unwrap_or_else(|p| p.into_inner());
+        for mut t in taken {
             match t.reason {
                 Reason::Budget => Telemetry::add(&tel.early_decisions_budget, 1),
                 Reason::Root => Telemetry::add(&tel.early_decisions_root, 1),
@@ -159,11 +164,13 @@ impl Sampler {
                 d
             };
             decided.push((t.shard, t.data.id, t.seq, decision));
+            self.account_run(&mut t, decision.is_sampled(), &mut runs);
             if decision.is_sampled() {
                 kept += spans;
                 out_groups.extend(t.data.groups);
             }
         }
+        drop(runs);
         drop(policies);
         let before = out_groups.len();
         self.store.finalize(&decided, tel, &mut out_groups);
@@ -185,6 +192,71 @@ impl Sampler {
         } else {
             td.encode_to_vec()
         }
+    }
+
+    /// The run's totals (src/sampling/trace_cost.rs): queued for the histogram of cost per
+    /// trace whatever the decision, and written on the root span of a kept trace.
+    fn account_run(&self, t: &mut Taken, kept: bool, runs: &mut RunCosts) {
+        let totals = TraceTotals::of(t.data.spans());
+        if totals.llm_calls == 0 {
+            return;
+        }
+        Telemetry::add(&self.telemetry.runs_with_llm_calls, 1);
+        let root = root_index(t.data.spans());
+        let mut at = root.map(|i| {
+            let mut i = i;
+            let g = t
+                .data
+                .groups
+                .iter()
+                .position(|g| {
+                    if i < g.spans.len() {
+                        true
+                    } else {
+                        i -= g.spans.len();
+                        false
+                    }
+                })
+                .expect("index within the trace");
+            (g, i)
+        });
+        let service = |g: &Group| {
+            crate::otlp::find_str(g.resource.attributes(), "service.name")
+                .unwrap_or("unknown_service")
+                .to_string()
+        };
+        let (svc, root_name) = match at {
+            Some((g, i)) => (
+                service(&t.data.groups[g]),
+                t.data.groups[g].spans[i].name.clone(),
+            ),
+            None => (
+                t.data.groups.first().map(service).unwrap_or_default(),
+                NO_ROOT.to_string(),
+            ),
+        };
+        match totals.complete_cost() {
+            Some(c) => {
+                let before = runs.dropped;
+                runs.push(&svc, &root_name, c.to_f64());
+                Telemetry::add(&self.telemetry.run_costs_dropped, runs.dropped - before);
+            }
+            None => Telemetry::add(&self.telemetry.runs_cost_incomplete, 1),
+        }
+        if kept {
+            match at.take() {
+                Some((g, i)) => annotate_root(&mut t.data.groups[g].spans[i], &totals),
+                None => Telemetry::add(&self.telemetry.runs_root_missing, 1),
+            }
+        }
+    }
+
+    /// Costs of the runs decided since the last call, oldest first (see `trace_cost`).
+    pub fn take_run_costs(&self) -> Vec<super::trace_cost::RunCost> {
+        self.run_costs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
     }
 
     /// True when the buffer is over `num_traces` or `max_buffered_bytes`.

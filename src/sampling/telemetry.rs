@@ -136,6 +136,14 @@ pub struct Telemetry {
     pub bytes_pending_release: AtomicU64,
     pub spans_released: AtomicU64,
     pub release_calls: AtomicU64,
+    /// Decided traces with at least one model call (each one's cost is recorded per run).
+    pub runs_with_llm_calls: AtomicU64,
+    /// Runs with a call we could not price: no cost per run recorded (never a partial sum).
+    pub runs_cost_incomplete: AtomicU64,
+    /// Kept runs whose root span had not arrived at the decision: no totals written.
+    pub runs_root_missing: AtomicU64,
+    /// Run costs not recorded because the queue between two collections was full.
+    pub run_costs_dropped: AtomicU64,
     /// First span to decision, injected clock, ms (contrib `sampling_trace_removal_age`).
     pub decision_age_ms: Summary,
     /// Wall time spent evaluating policies for one trace, ns (contrib `sampling_decision_latency`).
@@ -171,6 +179,10 @@ pub struct SamplingSnapshot {
     pub bytes_pending_release: u64,
     pub spans_released: u64,
     pub release_calls: u64,
+    pub runs_with_llm_calls: u64,
+    pub runs_cost_incomplete: u64,
+    pub runs_root_missing: u64,
+    pub run_costs_dropped: u64,
     pub decision_age_ms: SummarySnapshot,
     pub decision_eval_ns: SummarySnapshot,
     pub release_ns: SummarySnapshot,
@@ -248,6 +260,10 @@ impl Telemetry {
             bytes_pending_release: get(&self.bytes_pending_release),
             spans_released: get(&self.spans_released),
             release_calls: get(&self.release_calls),
+            runs_with_llm_calls: get(&self.runs_with_llm_calls),
+            runs_cost_incomplete: get(&self.runs_cost_incomplete),
+            runs_root_missing: get(&self.runs_root_missing),
+            run_costs_dropped: get(&self.run_costs_dropped),
             decision_age_ms: self.decision_age_ms.snapshot(),
             decision_eval_ns: self.decision_eval_ns.snapshot(),
             release_ns: self.release_ns.snapshot(),

@@ -1270,3 +1270,83 @@ fn sampler_is_send_and_sync() {
     fn assert_both<T: Send + Sync>() {}
     assert_both::<Sampler>();
 }
+
+// ---- cost per agent run (trace_cost) ---------------------------------------------------------
+
+fn call(t: u8, s: u8, status: &str, cost: Option<f64>, input: i64) -> Span {
+    let mut attrs = vec![
+        kv_str("gen_ai.operation.name", "chat"),
+        kv_str("tollbooth.cost.status", status),
+        kv_int("gen_ai.usage.input_tokens", input),
+        kv_int("gen_ai.usage.output_tokens", 10),
+    ];
+    if let Some(c) = cost {
+        attrs.push(kv_f64("gen_ai.usage.cost", c));
+    }
+    sp(t, s, 1, attrs)
+}
+
+/// Every decided run with calls is recorded, kept or not; a kept run's root gets its totals
+/// (duplicates excluded); a run with an unpriced call is counted, not recorded.
+#[test]
+fn runs_are_totalled_at_the_decision_for_every_trace() {
+    let s = sampler(
+        "",
+        r#"[{"name":"keep-1","type":"string_attribute","string_attribute":{"key":"keep","values":["yes"]}}]"#,
+    );
+    let mut kept_root = sp(1, 1, 0, vec![kv_str("keep", "yes")]);
+    kept_root.name = "invoke_agent planner".into();
+    let mut dropped_root = sp(2, 1, 0, vec![]);
+    dropped_root.name = "invoke_agent planner".into();
+    s.ingest(
+        batch(vec![
+            kept_root,
+            call(1, 2, "priced", Some(0.0051678), 2006),
+            call(1, 3, "duplicate", None, 2006),
+            call(1, 4, "provider_reported", Some(0.00443), 1536),
+            dropped_root,
+            call(2, 2, "priced", Some(0.25), 100),
+            sp(3, 1, 0, vec![]),
+            call(3, 2, "unpriced", None, 5),
+        ]),
+        0,
+    );
+    let out = s.release(2 * SEC, false);
+    let spans: Vec<&Span> = out
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|x| &x.spans)
+        .collect();
+    assert_eq!(trace_ids(&out), vec![1]);
+    let root = spans.iter().find(|x| x.parent_span_id.is_empty()).unwrap();
+    let a = &root.attributes;
+    let cost = match crate::otlp::find(a, super::trace_cost::TRACE_COST) {
+        Some(any_value::Value::DoubleValue(d)) => *d,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(cost, 0.0095978);
+    assert_eq!(
+        crate::otlp::find_int(a, super::trace_cost::TRACE_LLM_CALLS),
+        Some(2)
+    );
+    assert_eq!(
+        crate::otlp::find_int(a, super::trace_cost::TRACE_INPUT_TOKENS),
+        Some(3542)
+    );
+    let runs = s.take_run_costs();
+    let mut costs: Vec<(String, f64)> = runs.iter().map(|r| (r.root.clone(), r.usd)).collect();
+    costs.sort_by(|x, y| x.1.total_cmp(&y.1));
+    assert_eq!(
+        costs,
+        vec![
+            ("invoke_agent planner".to_string(), 0.0095978),
+            ("invoke_agent planner".to_string(), 0.25)
+        ],
+        "the dropped run is recorded too; the unpriced one is not"
+    );
+    assert!(runs.iter().all(|r| r.service == "svc"));
+    assert!(s.take_run_costs().is_empty(), "taken once");
+    let st = s.stats();
+    assert_eq!((st.runs_with_llm_calls, st.runs_cost_incomplete), (3, 1));
+}

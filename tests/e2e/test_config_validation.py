@@ -126,6 +126,10 @@ BAD = [
     ("expiration_negative", ("connectors", {"genai_metrics": {"metrics_expiration": "-1m"}}), "metrics_expiration"),
     ("exponential_one_bucket", ("connectors", {"genai_metrics": {"histogram": {"exponential": {"max_size": 1}}}}),
      "histogram.exponential.max_size must be at least 2"),
+    ("dedupe_window_zero", ("processors", {"genai": {"dedupe": {"window_seconds": 0}}}),
+     "dedupe.window_seconds must be"),
+    ("dedupe_entries_zero", ("connectors", {"genai_metrics": {"dedupe": {"max_entries": 0}}}),
+     "dedupe.max_entries must be at least 1"),
     # Errors the engine finds when the component is created (validate builds the pipelines).
     ("unknown_sampling_key", ("processors", sampling(decison_wait="1s", policies=[KEEP])), "decison_wait"),
     ("unsupported_policy_type", ("processors", policies({"name": "o", "type": "ottl_condition"})), "ottl_condition"),

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+
+	"github.com/tollbooth-dev/tollbooth/go-shim/internal/confcheck"
 )
 
 // Config is the `genai_metrics` connector's YAML configuration. Keys follow span_metrics
@@ -28,6 +30,9 @@ type Config struct {
 	MetricsExpiration time.Duration `mapstructure:"metrics_expiration"`
 	// Histogram selects explicit semantic-convention buckets (default) or exponential.
 	Histogram HistogramConfig `mapstructure:"histogram"`
+	// Dedupe tunes exactly-once accounting for spans no genai processor judged (spans it
+	// marked are followed as marked). Same keys as the processor's `dedupe` block.
+	Dedupe map[string]any `mapstructure:"dedupe"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -77,6 +82,9 @@ func (cfg *Config) Validate() error {
 	if e := cfg.Histogram.Exponential; e != nil && (e.MaxSize < 2 || e.MaxSize > math.MaxUint32) {
 		errs = append(errs, fmt.Errorf("histogram.exponential.max_size must be at least 2 (for example 160), got %d", e.MaxSize))
 	}
+	var c confcheck.Checker
+	c.Dedupe(cfg.Dedupe)
+	errs = append(errs, c.Err())
 	return errors.Join(errs...)
 }
 
@@ -87,6 +95,7 @@ type engineConfig struct {
 		WriteLatestNames bool `json:"write_latest_names"`
 	} `json:"normalize"`
 	Metrics engineMetrics `json:"metrics"`
+	Dedupe  any           `json:"dedupe,omitempty"`
 }
 
 type engineMetrics struct {
@@ -118,5 +127,9 @@ func (cfg *Config) engineJSON() ([]byte, error) {
 	if e := cfg.Histogram.Exponential; e != nil {
 		m.Histogram["exponential"] = map[string]any{"max_size": e.MaxSize}
 	}
-	return json.Marshal(engineConfig{Metrics: m})
+	ec := engineConfig{Metrics: m}
+	if cfg.Dedupe != nil {
+		ec.Dedupe = cfg.Dedupe
+	}
+	return json.Marshal(ec)
 }

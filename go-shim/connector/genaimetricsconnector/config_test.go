@@ -66,3 +66,15 @@ func TestFullConfigReachesTheEngineJSON(t *testing.T) {
 		"metrics_expiration":600000000000,
 		"histogram":{"exponential":{"max_size":160}}}}`, string(got))
 }
+
+// The dedupe block is range-checked here and reaches the engine as written.
+func TestDedupeBlockIsCheckedAndPassedOn(t *testing.T) {
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	cfg.Dedupe = map[string]any{"max_entries": 0}
+	assert.ErrorContains(t, cfg.Validate(), "dedupe.max_entries must be at least 1")
+	cfg.Dedupe = map[string]any{"enabled": false}
+	require.NoError(t, cfg.Validate())
+	got, err := cfg.engineJSON()
+	require.NoError(t, err)
+	assert.Contains(t, string(got), `"dedupe":{"enabled":false}`)
+}

@@ -4,6 +4,7 @@ package genaimetricsconnector
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +18,10 @@ import (
 
 	"github.com/tollbooth-dev/tollbooth/go-shim/connector/genaimetricsconnector/internal/metadata"
 )
+
+// callSeq gives every test call its own usage: one call reported twice (same usage, nested
+// times) is counted once, and a span without usage is not a request.
+var callSeq atomic.Int64
 
 func calls(models ...string) ptrace.Traces {
 	td := ptrace.NewTraces()
@@ -32,6 +37,8 @@ func calls(models ...string) ptrace.Traces {
 		s.Attributes().PutStr("gen_ai.provider.name", "openai")
 		s.Attributes().PutStr("gen_ai.operation.name", "chat")
 		s.Attributes().PutStr("gen_ai.request.model", m)
+		s.Attributes().PutInt("gen_ai.usage.input_tokens", 100+callSeq.Add(1))
+		s.Attributes().PutInt("gen_ai.usage.output_tokens", 10)
 	}
 	return td
 }

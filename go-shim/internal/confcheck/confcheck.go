@@ -214,3 +214,21 @@ func (c *Checker) Duration(m map[string]any, path, key string, positive bool, hi
 		c.Failf(full, "must be greater than 0%s", hint)
 	}
 }
+
+// Dedupe checks the `dedupe` block (exactly-once accounting, src/dedupe/) that the genai
+// processor and the genai_metrics connector both pass to the engine.
+func (c *Checker) Dedupe(m map[string]any) {
+	if v, ok := m["enabled"]; ok {
+		if _, isBool := v.(bool); !isBool {
+			c.Failf("dedupe.enabled", "must be true or false, got %v", v)
+		}
+	}
+	c.Number(m, "dedupe", "window_seconds",
+		Range{Min: 1, Max: 86400, Integer: true}.With("seconds a call is remembered, e.g. 300"))
+	c.Number(m, "dedupe", "max_entries",
+		PositiveInt.With("calls remembered at most, e.g. 100000"))
+	c.Number(m, "dedupe", "max_bytes",
+		PositiveInt.With("bytes the remembered calls may take, e.g. 16777216 (16 MiB)"))
+	c.Number(m, "dedupe", "time_slack_ms",
+		Range{Min: 0, Max: 60000, Integer: true}.With("how far apart the ends of two nested spans of one call may be, e.g. 1000"))
+}

@@ -14,7 +14,11 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
-func genaiBatch() ptrace.Traces {
+func genaiBatch() ptrace.Traces { return genaiBatchWithInput(120) }
+
+// genaiBatchWithInput is one plain span and one chat call with the given input tokens (calls
+// with the same usage and times are one call reported twice, and counted once).
+func genaiBatchWithInput(input int64) ptrace.Traces {
 	td := ptrace.NewTraces()
 	rs := td.ResourceSpans().AppendEmpty()
 	rs.Resource().Attributes().PutStr("service.name", "checkout")
@@ -26,6 +30,8 @@ func genaiBatch() ptrace.Traces {
 	chat.Attributes().PutStr("gen_ai.system", "openai")
 	chat.Attributes().PutStr("gen_ai.operation.name", "chat")
 	chat.Attributes().PutStr("gen_ai.request.model", "gpt-4o")
+	chat.Attributes().PutInt("gen_ai.usage.input_tokens", input)
+	chat.Attributes().PutInt("gen_ai.usage.output_tokens", 30)
 	return td
 }
 
@@ -97,13 +103,13 @@ func TestCollectMetricsCountsCallsAcrossGoroutines(t *testing.T) {
 	eng, err := New([]byte(`{"metrics": {}}`), time.Now())
 	require.NoError(t, err)
 	defer eng.Close()
-	buf := marshal(t, genaiBatch())
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 25; i++ {
+				buf := marshal(t, genaiBatchWithInput(int64(1000*g+i+1)))
 				assert.NoError(t, eng.Process(buf, time.Now(), func([]byte) error { return nil }))
 			}
 		}()

@@ -70,8 +70,16 @@ type Stats struct {
 	CostUnpriced         uint64 `json:"cost_unpriced"`
 	CostNoUsage          uint64 `json:"cost_no_usage"`
 	CostProviderReported uint64 `json:"cost_provider_reported"`
-	PricingReloads       uint64 `json:"pricing_reloads"`
-	PricingReloadErrors  uint64 `json:"pricing_reload_errors"`
+	CostEstimated        uint64 `json:"cost_estimated"`
+	// Exactly-once accounting (src/dedupe/): spans marked duplicate, spans without usage not
+	// counted as requests, and the recent-calls window's size.
+	DuplicateCalls        uint64 `json:"duplicate_calls"`
+	UncountedWithoutUsage uint64 `json:"uncounted_without_usage"`
+	DedupeWindowEntries   uint64 `json:"dedupe_window_entries"`
+	DedupeWindowBytes     uint64 `json:"dedupe_window_bytes"`
+	DedupeWindowEvictions uint64 `json:"dedupe_window_evictions"`
+	PricingReloads        uint64 `json:"pricing_reloads"`
+	PricingReloadErrors   uint64 `json:"pricing_reload_errors"`
 
 	// Pricing gauges: the model-lookup cache's size (bounded by cost.pricing.cache_max_bytes)
 	// and why the last pricing reload failed, naming the file (empty after a good reload).

@@ -27,6 +27,10 @@ type Config struct {
 	// `enabled: false`.
 	Redaction map[string]any `mapstructure:"redaction"`
 
+	// Dedupe tunes exactly-once accounting (README: "Exactly once"): a model call reported by
+	// several spans is priced and counted once. On by default; `enabled: false` turns it off.
+	Dedupe map[string]any `mapstructure:"dedupe"`
+
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
@@ -76,6 +80,7 @@ func (cfg *Config) checkNumbers() error {
 		c.Number(content, "redaction.content", "max_chars",
 			confcheck.PositiveInt.With("characters kept per text by the truncate policy, e.g. 1000"))
 	}
+	c.Dedupe(cfg.Dedupe)
 	return c.Err()
 }
 
@@ -105,6 +110,7 @@ type engineConfig struct {
 	// `any` so that an empty section (all defaults) is still sent: omitempty drops only nil.
 	Cost      any `json:"cost,omitempty"`
 	Redaction any `json:"redaction,omitempty"`
+	Dedupe    any `json:"dedupe,omitempty"`
 }
 
 type normalizeConfig struct {
@@ -123,6 +129,9 @@ func (cfg *Config) engineJSON() ([]byte, error) {
 	}
 	if enabled(cfg.Redaction) {
 		ec.Redaction = withoutEnabled(cfg.Redaction)
+	}
+	if cfg.Dedupe != nil {
+		ec.Dedupe = cfg.Dedupe
 	}
 	return json.Marshal(ec)
 }

@@ -101,6 +101,12 @@ func TestValidateRefusesOutOfRangeNumbers(t *testing.T) {
 			`redaction.max_value_bytes must be a number, got "10KB"`},
 		{"zero max_chars", &Config{Redaction: map[string]any{"content": map[string]any{"policy": "truncate", "max_chars": 0}}},
 			"redaction.content.max_chars must be at least 1, got 0"},
+		{"zero dedupe window", &Config{Dedupe: map[string]any{"window_seconds": 0}},
+			"dedupe.window_seconds must be"},
+		{"dedupe slack too long", &Config{Dedupe: map[string]any{"time_slack_ms": 120000}},
+			"dedupe.time_slack_ms must be"},
+		{"dedupe switch not a bool", &Config{Dedupe: map[string]any{"enabled": "no"}},
+			"dedupe.enabled must be true or false"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -72,6 +72,8 @@ func newGenAIProcessor(set processor.Settings, cfg *Config) (*genaiProcessor, er
 	if err := errors.Join(
 		tb.RegisterProcessorGenaiPricingCacheEntriesCallback(gauge(func(s engine.Stats) uint64 { return s.PricingCacheEntries })),
 		tb.RegisterProcessorGenaiPricingCacheBytesCallback(gauge(func(s engine.Stats) uint64 { return s.PricingCacheBytes })),
+		tb.RegisterProcessorGenaiDedupeWindowEntriesCallback(gauge(func(s engine.Stats) uint64 { return s.DedupeWindowEntries })),
+		tb.RegisterProcessorGenaiDedupeWindowBytesCallback(gauge(func(s engine.Stats) uint64 { return s.DedupeWindowBytes })),
 	); err != nil {
 		tb.Shutdown()
 		eng.Close()
@@ -128,6 +130,9 @@ func (p *genaiProcessor) reportStats(ctx context.Context) {
 	add(t.ProcessorGenaiCostCalls, stats.CostUnpriced, prev.CostUnpriced, status("unpriced"))
 	add(t.ProcessorGenaiCostCalls, stats.CostNoUsage, prev.CostNoUsage, status("no_usage"))
 	add(t.ProcessorGenaiCostCalls, stats.CostProviderReported, prev.CostProviderReported, status("provider_reported"))
+	add(t.ProcessorGenaiCostCalls, stats.CostEstimated, prev.CostEstimated, status("estimated"))
+	add(t.ProcessorGenaiCostCalls, stats.DuplicateCalls, prev.DuplicateCalls, status("duplicate"))
+	add(t.ProcessorGenaiDedupeEvictions, stats.DedupeWindowEvictions, prev.DedupeWindowEvictions)
 	add(t.ProcessorGenaiPricingReloads, stats.PricingReloads, prev.PricingReloads)
 	if stats.PricingReloadErrors > prev.PricingReloadErrors {
 		p.logger.Warn("a pricing file could not be reloaded; the last good price table stays in use",

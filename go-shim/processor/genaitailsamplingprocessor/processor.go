@@ -12,6 +12,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/otel/attribute"
@@ -178,9 +179,30 @@ func (p *tailSampler) release(ctx context.Context, flushAll bool) {
 		}
 		return
 	}
+	p.collectRunCosts(ctx)
 	p.refreshStats()
 	if have {
 		p.forward(ctx, out, encodedSize, flushAll)
+	}
+}
+
+// collectRunCosts takes the cost of each trace decided by the release just made and records
+// it in the cost-per-trace histogram.
+func (p *tailSampler) collectRunCosts(ctx context.Context) {
+	err := p.engine.CollectMetrics(time.Now(), func(b []byte) error {
+		if len(b) == 0 {
+			return nil
+		}
+		var u pmetric.ProtoUnmarshaler
+		md, err := u.UnmarshalMetrics(bytes.Clone(b))
+		if err != nil {
+			return err
+		}
+		p.recordRunCosts(ctx, md)
+		return nil
+	})
+	if err != nil && !errors.Is(err, engine.ErrClosed) {
+		p.logger.Warn("collecting the cost of decided traces failed", zap.Error(err))
 	}
 }
 

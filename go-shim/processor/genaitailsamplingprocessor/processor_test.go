@@ -17,8 +17,12 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor/processortest"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaitailsamplingprocessor/internal/metadata"
+	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaitailsamplingprocessor/internal/metadatatest"
 )
 
 // Generous deadlines: the tests wait for outcomes, never for a fixed time.
@@ -255,4 +259,50 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 			t.Log(err)
 		})
 	}
+}
+
+// Every decided trace with model calls is recorded in the cost-per-trace histogram, kept or
+// not, by service and root span name; the kept trace's root carries its totals.
+func TestCostPerRunIsRecordedForEveryTraceAndWrittenOnKeptRoots(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	defer func() { require.NoError(t, tel.Shutdown(context.Background())) }()
+	sink := new(consumertest.TracesSink)
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, confmap.NewFromStringMap(map[string]any{"release_interval": "10ms"}).Unmarshal(cfg))
+	cfg.Sampling = errorsAndAttr("100ms")
+	proc, err := NewFactory().CreateTraces(context.Background(), metadatatest.NewSettings(tel), cfg, sink)
+	require.NoError(t, err)
+	require.NoError(t, proc.Start(context.Background(), componenttest.NewNopHost()))
+	p := proc.(*tailSampler)
+	call := func(trace int, cost float64) spanOpts {
+		return spanOpts{trace: trace, span: 1, attrs: map[string]any{
+			"gen_ai.operation.name": "chat", "tollbooth.cost.status": "priced",
+			"gen_ai.usage.cost": cost, "gen_ai.usage.input_tokens": 100, "gen_ai.usage.output_tokens": 10,
+		}}
+	}
+	require.NoError(t, p.ConsumeTraces(context.Background(), batch(
+		spanOpts{trace: 1, span: 0, name: "agent", attrs: map[string]any{"tier": "vip"}}, call(1, 0.25),
+		spanOpts{trace: 2, span: 0, name: "agent"}, call(2, 0.5),
+	)))
+	require.Eventually(t, func() bool { return len(spansByTrace(sink)) == 1 }, deadline, 5*time.Millisecond)
+	require.NoError(t, p.Shutdown(context.Background()))
+
+	metadatatest.AssertEqualProcessorGenaiTailSamplingTraceCost(t, tel, []metricdata.HistogramDataPoint[float64]{{
+		Attributes: attribute.NewSet(attribute.String("service.name", "svc"), attribute.String("tollbooth.trace.root", "agent")),
+		Count:      2,
+		Sum:        0.75,
+	}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars(), metricdatatest.IgnoreValue())
+	got, err := tel.GetMetric("otelcol_processor_genai_tail_sampling_trace_cost")
+	require.NoError(t, err)
+	dp := got.Data.(metricdata.Histogram[float64]).DataPoints[0]
+	assert.Equal(t, uint64(2), dp.Count, "the dropped trace is recorded too")
+	assert.InDelta(t, 0.75, dp.Sum, 1e-12)
+
+	root := sink.AllTraces()[0].ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
+	require.Equal(t, "agent", root.Name())
+	v, ok := root.Attributes().Get("tollbooth.trace.cost")
+	require.True(t, ok)
+	assert.Equal(t, 0.25, v.Double())
+	n, _ := root.Attributes().Get("tollbooth.trace.llm_calls")
+	assert.Equal(t, int64(1), n.Int())
 }

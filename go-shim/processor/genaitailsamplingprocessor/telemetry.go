@@ -3,6 +3,7 @@ package genaitailsamplingprocessor // import "github.com/tollbooth-dev/tollbooth
 import (
 	"context"
 
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
@@ -29,6 +30,10 @@ type samplingStats struct {
 	ShutdownDroppedSpans   uint64        `json:"shutdown_dropped_spans"`
 	SpansPendingRelease    uint64        `json:"spans_pending_release"`
 	SpansReleased          uint64        `json:"spans_released"`
+	RunsWithLLMCalls       uint64        `json:"runs_with_llm_calls"`
+	RunsCostIncomplete     uint64        `json:"runs_cost_incomplete"`
+	RunsRootMissing        uint64        `json:"runs_root_missing"`
+	RunCostsDropped        uint64        `json:"run_costs_dropped"`
 	DecisionAgeMs          summary       `json:"decision_age_ms"`
 	DecisionCacheEntries   uint64        `json:"decision_cache_entries"`
 	MemoryBytes            uint64        `json:"memory_bytes"`
@@ -49,6 +54,34 @@ type policyStats struct {
 	TracesInvertSampled    uint64 `json:"traces_invert_sampled"`
 	TracesInvertNotSampled uint64 `json:"traces_invert_not_sampled"`
 	TracesKept             uint64 `json:"traces_kept"`
+}
+
+// recordRunCosts records each run's cost (sent by the engine as one gauge point per run, see
+// src/sampling/trace_cost.rs) in the cost-per-trace histogram.
+func (p *tailSampler) recordRunCosts(ctx context.Context, md pmetric.Metrics) {
+	rms := md.ResourceMetrics()
+	for i := 0; i < rms.Len(); i++ {
+		sms := rms.At(i).ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			ms := sms.At(j).Metrics()
+			for k := 0; k < ms.Len(); k++ {
+				m := ms.At(k)
+				if m.Name() != "tollbooth.trace.cost" || m.Type() != pmetric.MetricTypeGauge {
+					continue
+				}
+				pts := m.Gauge().DataPoints()
+				for n := 0; n < pts.Len(); n++ {
+					pt := pts.At(n)
+					svc, _ := pt.Attributes().Get("service.name")
+					root, _ := pt.Attributes().Get("tollbooth.trace.root")
+					p.telemetry.ProcessorGenaiTailSamplingTraceCost.Record(ctx, pt.DoubleValue(),
+						metric.WithAttributeSet(attribute.NewSet(
+							attribute.String("service.name", svc.Str()),
+							attribute.String("tollbooth.trace.root", root.Str()))))
+				}
+			}
+		}
+	}
 }
 
 func withAttr(key, value string) metric.ObserveOption {
@@ -116,6 +149,15 @@ func (p *tailSampler) registerCallbacks() error {
 			s := p.stats.Load()
 			o.Observe(int64(s.LateSpansSampled), withAttr("decision", "sampled"))
 			o.Observe(int64(s.LateSpansDropped), withAttr("decision", "dropped"))
+			return nil
+		}),
+		tb.RegisterProcessorGenaiTailSamplingRunsCallback(func(_ context.Context, o metric.Int64Observer) error {
+			s := p.stats.Load()
+			recorded := s.RunsWithLLMCalls - min(s.RunsWithLLMCalls, s.RunsCostIncomplete+s.RunCostsDropped)
+			o.Observe(int64(recorded), withAttr("outcome", "recorded"))
+			o.Observe(int64(s.RunsCostIncomplete), withAttr("outcome", "incomplete"))
+			o.Observe(int64(s.RunsRootMissing), withAttr("outcome", "root_missing"))
+			o.Observe(int64(s.RunCostsDropped), withAttr("outcome", "queue_full"))
 			return nil
 		}),
 		tb.RegisterProcessorGenaiTailSamplingTracesBufferedCallback(gauge(func(s *samplingStats) uint64 { return s.TracesBuffered })),

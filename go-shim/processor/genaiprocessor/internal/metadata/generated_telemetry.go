@@ -31,6 +31,9 @@ type TelemetryBuilder struct {
 	ProcessorGenaiBatchesDropped      metric.Int64Counter
 	ProcessorGenaiBatchesFailedOpen   metric.Int64Counter
 	ProcessorGenaiCostCalls           metric.Int64Counter
+	ProcessorGenaiDedupeEvictions     metric.Int64Counter
+	ProcessorGenaiDedupeWindowBytes   metric.Int64ObservableGauge
+	ProcessorGenaiDedupeWindowEntries metric.Int64ObservableGauge
 	ProcessorGenaiEditsApplied        metric.Int64Counter
 	ProcessorGenaiPricingCacheBytes   metric.Int64ObservableGauge
 	ProcessorGenaiPricingCacheEntries metric.Int64ObservableGauge
@@ -51,6 +54,36 @@ type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
 
 func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
+}
+
+// RegisterProcessorGenaiDedupeWindowBytesCallback sets callback for observable ProcessorGenaiDedupeWindowBytes metric.
+func (builder *TelemetryBuilder) RegisterProcessorGenaiDedupeWindowBytesCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ProcessorGenaiDedupeWindowBytes, obs: o})
+		return nil
+	}, builder.ProcessorGenaiDedupeWindowBytes)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterProcessorGenaiDedupeWindowEntriesCallback sets callback for observable ProcessorGenaiDedupeWindowEntries metric.
+func (builder *TelemetryBuilder) RegisterProcessorGenaiDedupeWindowEntriesCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ProcessorGenaiDedupeWindowEntries, obs: o})
+		return nil
+	}, builder.ProcessorGenaiDedupeWindowEntries)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
 }
 
 // RegisterProcessorGenaiPricingCacheBytesCallback sets callback for observable ProcessorGenaiPricingCacheBytes metric.
@@ -125,8 +158,26 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.ProcessorGenaiCostCalls, err = builder.meter.Int64Counter(
 		"otelcol_processor_genai_cost_calls",
-		metric.WithDescription("Model calls by the cost status written on them (unpriced means no table priced the model; never $0). [Development]"),
+		metric.WithDescription("Model calls by the cost status written on them (unpriced means no table priced the model, never $0; duplicate means another span of the same call was already accounted). [Development]"),
 		metric.WithUnit("{calls}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiDedupeEvictions, err = builder.meter.Int64Counter(
+		"otelcol_processor_genai_dedupe_evictions",
+		metric.WithDescription("Calls forgotten before dedupe.window_seconds because the window was full; a later duplicate of one of them is counted again. Raise dedupe.max_entries or dedupe.max_bytes if this grows. [Development]"),
+		metric.WithUnit("{entries}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiDedupeWindowBytes, err = builder.meter.Int64ObservableGauge(
+		"otelcol_processor_genai_dedupe_window_bytes",
+		metric.WithDescription("Memory the remembered calls account for (fixed per call, at most dedupe.max_bytes). [Development]"),
+		metric.WithUnit("By"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiDedupeWindowEntries, err = builder.meter.Int64ObservableGauge(
+		"otelcol_processor_genai_dedupe_window_entries",
+		metric.WithDescription("Recent model calls remembered for exactly-once accounting (bounded by dedupe.max_entries and dedupe.max_bytes). [Development]"),
+		metric.WithUnit("{entries}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ProcessorGenaiEditsApplied, err = builder.meter.Int64Counter(

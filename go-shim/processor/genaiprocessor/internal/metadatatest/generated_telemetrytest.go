@@ -56,7 +56,7 @@ func AssertEqualProcessorGenaiBatchesFailedOpen(t *testing.T, tt *componenttest.
 func AssertEqualProcessorGenaiCostCalls(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_processor_genai_cost_calls",
-		Description: "Model calls by the cost status written on them (unpriced means no table priced the model; never $0). [Development]",
+		Description: "Model calls by the cost status written on them (unpriced means no table priced the model, never $0; duplicate means another span of the same call was already accounted). [Development]",
 		Unit:        "{calls}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -65,6 +65,50 @@ func AssertEqualProcessorGenaiCostCalls(t *testing.T, tt *componenttest.Telemetr
 		},
 	}
 	got, err := tt.GetMetric("otelcol_processor_genai_cost_calls")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualProcessorGenaiDedupeEvictions(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_processor_genai_dedupe_evictions",
+		Description: "Calls forgotten before dedupe.window_seconds because the window was full; a later duplicate of one of them is counted again. Raise dedupe.max_entries or dedupe.max_bytes if this grows. [Development]",
+		Unit:        "{entries}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_processor_genai_dedupe_evictions")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualProcessorGenaiDedupeWindowBytes(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_processor_genai_dedupe_window_bytes",
+		Description: "Memory the remembered calls account for (fixed per call, at most dedupe.max_bytes). [Development]",
+		Unit:        "By",
+		Data: metricdata.Gauge[int64]{
+			DataPoints: dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_processor_genai_dedupe_window_bytes")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualProcessorGenaiDedupeWindowEntries(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_processor_genai_dedupe_window_entries",
+		Description: "Recent model calls remembered for exactly-once accounting (bounded by dedupe.max_entries and dedupe.max_bytes). [Development]",
+		Unit:        "{entries}",
+		Data: metricdata.Gauge[int64]{
+			DataPoints: dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_processor_genai_dedupe_window_entries")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }

@@ -20,6 +20,14 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	require.NoError(t, tb.RegisterProcessorGenaiDedupeWindowBytesCallback(func(_ context.Context, observer metric.Int64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
+	require.NoError(t, tb.RegisterProcessorGenaiDedupeWindowEntriesCallback(func(_ context.Context, observer metric.Int64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
 	require.NoError(t, tb.RegisterProcessorGenaiPricingCacheBytesCallback(func(_ context.Context, observer metric.Int64Observer) error {
 		observer.Observe(1)
 		return nil
@@ -31,6 +39,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ProcessorGenaiBatchesDropped.Add(context.Background(), 1)
 	tb.ProcessorGenaiBatchesFailedOpen.Add(context.Background(), 1)
 	tb.ProcessorGenaiCostCalls.Add(context.Background(), 1)
+	tb.ProcessorGenaiDedupeEvictions.Add(context.Background(), 1)
 	tb.ProcessorGenaiEditsApplied.Add(context.Background(), 1)
 	tb.ProcessorGenaiPricingReloadErrors.Add(context.Background(), 1)
 	tb.ProcessorGenaiPricingReloads.Add(context.Background(), 1)
@@ -45,6 +54,15 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiCostCalls(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorGenaiDedupeEvictions(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorGenaiDedupeWindowBytes(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorGenaiDedupeWindowEntries(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiEditsApplied(t, testTel,

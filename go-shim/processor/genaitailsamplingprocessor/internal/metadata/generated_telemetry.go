@@ -43,10 +43,12 @@ type TelemetryBuilder struct {
 	ProcessorGenaiTailSamplingReleaseBatches       metric.Int64Counter
 	ProcessorGenaiTailSamplingReleaseDuration      metric.Float64Histogram
 	ProcessorGenaiTailSamplingReleaseFailures      metric.Int64Counter
+	ProcessorGenaiTailSamplingRuns                 metric.Int64ObservableCounter
 	ProcessorGenaiTailSamplingSpans                metric.Int64ObservableCounter
 	ProcessorGenaiTailSamplingSpansBuffered        metric.Int64ObservableGauge
 	ProcessorGenaiTailSamplingSpansFailedOpen      metric.Int64Counter
 	ProcessorGenaiTailSamplingSpansReleaseFailed   metric.Int64Counter
+	ProcessorGenaiTailSamplingTraceCost            metric.Float64Histogram
 	ProcessorGenaiTailSamplingTraces               metric.Int64ObservableCounter
 	ProcessorGenaiTailSamplingTracesBuffered       metric.Int64ObservableGauge
 }
@@ -218,6 +220,21 @@ func (builder *TelemetryBuilder) RegisterProcessorGenaiTailSamplingPolicyTracesK
 		cb(ctx, &observerInt64{inst: builder.ProcessorGenaiTailSamplingPolicyTracesKept, obs: o})
 		return nil
 	}, builder.ProcessorGenaiTailSamplingPolicyTracesKept)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterProcessorGenaiTailSamplingRunsCallback sets callback for observable ProcessorGenaiTailSamplingRuns metric.
+func (builder *TelemetryBuilder) RegisterProcessorGenaiTailSamplingRunsCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ProcessorGenaiTailSamplingRuns, obs: o})
+		return nil
+	}, builder.ProcessorGenaiTailSamplingRuns)
 	if err != nil {
 		return err
 	}
@@ -406,6 +423,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{calls}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiTailSamplingRuns, err = builder.meter.Int64ObservableCounter(
+		"otelcol_processor_genai_tail_sampling_runs",
+		metric.WithDescription("Decided traces with model calls, by what happened to their cost per run. [Development]"),
+		metric.WithUnit("{traces}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ProcessorGenaiTailSamplingSpans, err = builder.meter.Int64ObservableCounter(
 		"otelcol_processor_genai_tail_sampling_spans",
 		metric.WithDescription("Spans decided, by final decision. [Development]"),
@@ -428,6 +451,13 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_processor_genai_tail_sampling_spans_release_failed",
 		metric.WithDescription("Released (sampled) spans the next consumer refused; the other batches of the same release are still sent. [Development]"),
 		metric.WithUnit("{spans}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiTailSamplingTraceCost, err = builder.meter.Float64Histogram(
+		"otelcol_processor_genai_tail_sampling_trace_cost",
+		metric.WithDescription("Cost of one trace (an agent run) in USD, for every decided trace with model calls whatever the sampling decision; duplicates are not counted and a trace with an unpriced call is not recorded (see runs). [Development]"),
+		metric.WithUnit("{USD}"),
+		metric.WithExplicitBucketBoundaries([]float64{0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 50}...),
 	)
 	errs = errors.Join(errs, err)
 	builder.ProcessorGenaiTailSamplingTraces, err = builder.meter.Int64ObservableCounter(

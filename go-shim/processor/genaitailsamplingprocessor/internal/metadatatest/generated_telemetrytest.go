@@ -250,6 +250,22 @@ func AssertEqualProcessorGenaiTailSamplingReleaseFailures(t *testing.T, tt *comp
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualProcessorGenaiTailSamplingRuns(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_processor_genai_tail_sampling_runs",
+		Description: "Decided traces with model calls, by what happened to their cost per run. [Development]",
+		Unit:        "{traces}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_processor_genai_tail_sampling_runs")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualProcessorGenaiTailSamplingSpans(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_processor_genai_tail_sampling_spans",
@@ -308,6 +324,21 @@ func AssertEqualProcessorGenaiTailSamplingSpansReleaseFailed(t *testing.T, tt *c
 		},
 	}
 	got, err := tt.GetMetric("otelcol_processor_genai_tail_sampling_spans_release_failed")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualProcessorGenaiTailSamplingTraceCost(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.HistogramDataPoint[float64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_processor_genai_tail_sampling_trace_cost",
+		Description: "Cost of one trace (an agent run) in USD, for every decided trace with model calls whatever the sampling decision; duplicates are not counted and a trace with an unpriced call is not recorded (see runs). [Development]",
+		Unit:        "{USD}",
+		Data: metricdata.Histogram[float64]{
+			Temporality: metricdata.CumulativeTemporality,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_processor_genai_tail_sampling_trace_cost")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }

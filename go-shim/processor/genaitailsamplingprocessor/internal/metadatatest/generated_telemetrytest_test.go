@@ -64,6 +64,10 @@ func TestSetupTelemetry(t *testing.T) {
 		observer.Observe(1)
 		return nil
 	}))
+	require.NoError(t, tb.RegisterProcessorGenaiTailSamplingRunsCallback(func(_ context.Context, observer metric.Int64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
 	require.NoError(t, tb.RegisterProcessorGenaiTailSamplingSpansCallback(func(_ context.Context, observer metric.Int64Observer) error {
 		observer.Observe(1)
 		return nil
@@ -86,6 +90,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ProcessorGenaiTailSamplingReleaseFailures.Add(context.Background(), 1)
 	tb.ProcessorGenaiTailSamplingSpansFailedOpen.Add(context.Background(), 1)
 	tb.ProcessorGenaiTailSamplingSpansReleaseFailed.Add(context.Background(), 1)
+	tb.ProcessorGenaiTailSamplingTraceCost.Record(context.Background(), 1)
 	AssertEqualProcessorGenaiTailSamplingBatchesFailedOpen(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
@@ -131,6 +136,9 @@ func TestSetupTelemetry(t *testing.T) {
 	AssertEqualProcessorGenaiTailSamplingReleaseFailures(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorGenaiTailSamplingRuns(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiTailSamplingSpans(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
@@ -142,6 +150,9 @@ func TestSetupTelemetry(t *testing.T) {
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiTailSamplingSpansReleaseFailed(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorGenaiTailSamplingTraceCost(t, testTel,
+		[]metricdata.HistogramDataPoint[float64]{{}}, metricdatatest.IgnoreValue(),
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiTailSamplingTraces(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
