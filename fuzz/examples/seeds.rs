@@ -1,5 +1,5 @@
 //! Writes the committed seed corpora under fuzz/corpus/ (run from fuzz/:
-//! `cargo run --bin seeds`). Seeds are small and deterministic: a few realistic GenAI
+//! `cargo run --example seeds`). Seeds are small and deterministic: a few realistic GenAI
 //! batches in each input shape the targets read, every engine configuration, and an edit list.
 //! The pricing seeds (seed-small.json) are files, not generated here.
 

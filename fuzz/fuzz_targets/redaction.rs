@@ -24,10 +24,10 @@ use tollbooth_fuzz::input::Cursor;
 use tollbooth_fuzz::synth;
 
 const BLOCKING: &str = r#"{"redaction": {"allow_all_keys": true, "blocked_values": ["tb-planted-4242"],
-  "hash_function": "hmac-sha256", "hmac_key": "fuzz", "content": {"policy": "hash"}}}"#;
+  "hash_function": "hmac-sha256", "hmac_key": "fuzz-key-of-thirty-two-bytes-xyz", "content": {"policy": "hash"}}}"#;
 const BEFORE_SAMPLER: &str = r#"{"redaction": {"allow_all_keys": true,
   "detectors": ["secrets", "email"], "blocked_values": ["tb-planted-4242"],
-  "content": {"policy": "truncate", "max_chars": 16}},
+  "content": {"policy": "truncate", "max_chars": 32}},
  "sampling": {"decision_wait": "1s", "policies": [{"name": "all", "type": "always_sample"}]}}"#;
 
 /// (engine config, secrets it must stop)

@@ -13,7 +13,7 @@ pub const PROCESSOR_DROPPING: &str = r#"{"normalize": {"write_latest_names": tru
  "cost": {},
  "redaction": {"allow_all_keys": false, "allowed_keys": ["gen_ai.request.model", "gen_ai.system", "gen_ai.prompt.0.content", "note"],
    "blocked_values": ["4[0-9]{3}"], "hash_function": "sha3", "detectors": ["secrets", "email"],
-   "content": {"policy": "truncate", "max_chars": 8}, "max_value_bytes": 64, "summary": "debug",
+   "content": {"policy": "truncate", "max_chars": 32}, "max_value_bytes": 64, "summary": "debug",
    "drop_spans": {"name_patterns": ["^GET "], "attributes": [{"key": "error.type", "value_pattern": "^x"}]}}}"#;
 
 /// The default config's tail sampler (its policies, a short wait).
