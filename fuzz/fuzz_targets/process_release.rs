@@ -18,7 +18,7 @@ use opentelemetry_proto::tonic::trace::v1::TracesData;
 use prost::Message;
 use tollbooth::edits::{self, Disposition, Op};
 use tollbooth::ffi::TollboothStatus;
-use tollbooth_fuzz::abi::Engine;
+use tollbooth_fuzz::abi::{self, Engine};
 use tollbooth_fuzz::configs;
 use tollbooth_fuzz::counters::{get, Monotonic};
 use tollbooth_fuzz::input::{pieces, Cursor};
@@ -62,8 +62,15 @@ fuzz_target!(|data: &[u8]| {
     let mut c = Cursor::new(data);
     let config = CONFIGS[c.below(CONFIGS.len())];
     let step_ns = u64::from(c.u8()) * 20_000_000;
-    let engine = Engine::new(config.as_bytes()).expect("the fixed configurations are valid");
     let sampling = config.contains("\"sampling\"");
+    // A sampler holds traces between calls: each input gets its own. The others are shared.
+    let fresh;
+    let engine: &Engine = if sampling {
+        fresh = Engine::new(config.as_bytes()).expect("the fixed configurations are valid");
+        &fresh
+    } else {
+        abi::shared(config)
+    };
 
     let mut monotonic = Monotonic::default();
     let (mut held_in, mut released) = (SpanBag::default(), SpanBag::default());

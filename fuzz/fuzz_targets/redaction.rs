@@ -7,6 +7,7 @@
 //! the batch and choose where the secret goes. A forwarded batch is checked after its edits
 //! are applied; a held one in what the sampler releases. A batch the engine cannot process is
 //! forwarded unchanged by the Go side, so for a batch carrying a secret that is a bypass too.
+//! Engines are shared across inputs (creating one compiles every detector).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -18,7 +19,7 @@ use opentelemetry_proto::tonic::trace::v1::span::{Event, Link};
 use opentelemetry_proto::tonic::trace::v1::{ScopeSpans, Span, Status, TracesData};
 use prost::Message;
 use tollbooth::edits::{self, Disposition};
-use tollbooth_fuzz::abi::Engine;
+use tollbooth_fuzz::abi;
 use tollbooth_fuzz::configs;
 use tollbooth_fuzz::input::Cursor;
 use tollbooth_fuzz::synth;
@@ -30,14 +31,15 @@ const BEFORE_SAMPLER: &str = r#"{"redaction": {"allow_all_keys": true,
   "content": {"policy": "truncate", "max_chars": 32}},
  "sampling": {"decision_wait": "1s", "policies": [{"name": "all", "type": "always_sample"}]}}"#;
 
-/// (engine config, secrets it must stop)
+/// (engine config, secrets it must stop). Each secret is one its detector accepts (an OpenAI
+/// key needs letters and digits).
 const ENGINES: &[(&str, &[&str])] = &[
     (
         configs::PROCESSOR,
         &[
             "jane.doe@example.com",
             "AKIAIOSFODNN7EXAMPLE",
-            "sk-proj-abcdefghijklmnopqrstuvwx",
+            "sk-proj-Q3xb7Tn2Vw9LmZ4kRp8sJd6F",
         ],
     ),
     (BLOCKING, &["tb-planted-4242"]),
@@ -63,6 +65,19 @@ fn text(v: String) -> Option<AnyValue> {
     })
 }
 
+/// Duplicate attribute keys bypass redaction today (tests/known_bugs.rs, RELIABILITY.md):
+/// until that is fixed the secret replaces any attribute of the same key instead of joining
+/// it, so the target keeps finding new bugs rather than that one. Set to true with the fix.
+const PLANT_BESIDE_SAME_KEY: bool = false;
+
+/// Adds `kv` to `attrs` (see [`PLANT_BESIDE_SAME_KEY`]).
+fn put(attrs: &mut Vec<KeyValue>, kv: KeyValue) {
+    if !PLANT_BESIDE_SAME_KEY {
+        attrs.retain(|a| a.key != kv.key);
+    }
+    attrs.push(kv);
+}
+
 fn kv(key: &str, value: Option<AnyValue>) -> KeyValue {
     KeyValue {
         key: key.into(),
@@ -85,65 +100,63 @@ fn plant(td: &mut TracesData, c: &mut Cursor, carrier: String) {
         r.scope_spans[ss].spans.push(Span::default());
     }
     let n = r.scope_spans[ss].spans.len();
-    let span = &mut r.scope_spans[ss].spans[c.below(n)];
+    let sp = c.below(n);
     let key = c.pick(CONTENT_KEYS);
-    match c.u8() % 9 {
-        0 => span.attributes.push(kv(key, text(carrier))),
-        1 => span.attributes.insert(
-            0,
-            kv(
-                "gen_ai.input.messages",
-                text(format!(
-                    r#"[{{"role":"user","content":"{}"}}]"#,
-                    carrier.replace(['\\', '"'], "")
-                )),
-            ),
-        ),
-        2 => span.attributes.push(kv(
-            key,
-            Some(AnyValue {
-                value: Some(Value::ArrayValue(ArrayValue {
-                    values: vec![text("x".into()).unwrap(), text(carrier).unwrap()],
-                })),
-            }),
+    let choice = c.u8() % 9;
+    let value = match choice {
+        1 => text(format!(
+            r#"[{{"role":"user","content":"{}"}}]"#,
+            carrier.replace(['\\', '"'], "")
         )),
-        3 => span.attributes.push(kv(
-            key,
-            Some(AnyValue {
-                value: Some(Value::KvlistValue(KeyValueList {
-                    values: vec![kv("inner", text(carrier))],
-                })),
-            }),
-        )),
-        4 => {
-            if span.events.is_empty() {
-                span.events.push(Event::default());
-            }
-            span.events[0].attributes.push(kv(key, text(carrier)));
-        }
-        5 => {
-            if span.links.is_empty() {
-                span.links.push(Link::default());
-            }
-            span.links[0].attributes.push(kv(key, text(carrier)));
-        }
-        6 => r
-            .resource
-            .get_or_insert_with(Resource::default)
-            .attributes
-            .push(kv(key, text(carrier))),
-        7 => r.scope_spans[ss]
-            .scope
-            .get_or_insert_with(Default::default)
-            .attributes
-            .push(kv(key, text(carrier))),
-        _ => {
-            span.status = Some(Status {
+        2 => Some(AnyValue {
+            value: Some(Value::ArrayValue(ArrayValue {
+                values: vec![text("x".into()).unwrap(), text(carrier).unwrap()],
+            })),
+        }),
+        3 => Some(AnyValue {
+            value: Some(Value::KvlistValue(KeyValueList {
+                values: vec![kv("inner", text(carrier))],
+            })),
+        }),
+        8 => {
+            r.scope_spans[ss].spans[sp].status = Some(Status {
                 code: 2,
                 message: carrier,
-            })
+            });
+            return;
         }
-    }
+        _ => text(carrier),
+    };
+    let key = if choice == 1 {
+        "gen_ai.input.messages"
+    } else {
+        key
+    };
+    let attrs = match choice {
+        4 => {
+            let events = &mut r.scope_spans[ss].spans[sp].events;
+            if events.is_empty() {
+                events.push(Event::default());
+            }
+            &mut events[0].attributes
+        }
+        5 => {
+            let links = &mut r.scope_spans[ss].spans[sp].links;
+            if links.is_empty() {
+                links.push(Link::default());
+            }
+            &mut links[0].attributes
+        }
+        6 => &mut r.resource.get_or_insert_with(Resource::default).attributes,
+        7 => {
+            &mut r.scope_spans[ss]
+                .scope
+                .get_or_insert_with(Default::default)
+                .attributes
+        }
+        _ => &mut r.scope_spans[ss].spans[sp].attributes,
+    };
+    put(attrs, kv(key, value));
 }
 
 fn contains(hay: &[u8], needle: &str) -> bool {
@@ -164,7 +177,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let bytes = td.encode_to_vec();
 
-    let engine = Engine::new(config.as_bytes()).expect("the fixed configurations are valid");
+    // Shared across inputs: each input ends with nothing held (the sampler is flushed), and
+    // what an engine remembers must never let a secret through.
+    let engine = abi::shared(config);
     let list = match engine.process(&bytes, 1_000_000_000) {
         Ok(list) => list,
         Err(e) => panic!("a batch holding a secret would pass unredacted: {e:?}"),
@@ -176,5 +191,14 @@ fuzz_target!(|data: &[u8]| {
         assert!(edits::apply(&mut td, &list), "edits address the batch");
         td.encode_to_vec()
     };
-    assert!(!contains(&out, secret), "{secret:?} left the engine");
+    if let Some(at) = out
+        .windows(secret.len())
+        .position(|w| w == secret.as_bytes())
+    {
+        let around = &out[at.saturating_sub(80)..(at + secret.len() + 40).min(out.len())];
+        panic!(
+            "{secret:?} left the engine ({config:.60}...): ...{}...",
+            String::from_utf8_lossy(around)
+        );
+    }
 });

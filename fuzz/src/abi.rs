@@ -3,6 +3,7 @@
 //! exactly as production does.
 
 use std::ptr;
+use std::sync::Mutex;
 
 use tollbooth::ffi::{
     tollbooth_buf_free, tollbooth_engine_collect_metrics, tollbooth_engine_free,
@@ -55,6 +56,27 @@ fn check(status: TollboothStatus, err: TollboothBuf) -> Result<(), Failure> {
 /// One engine; freed on drop.
 pub struct Engine {
     handle: *mut TollboothEngine,
+}
+
+// SAFETY: the ABI documents engine handles as Send + Sync (src/ffi/mod.rs); only
+// `tollbooth_engine_free` needs exclusive use, and Drop has it.
+unsafe impl Send for Engine {}
+unsafe impl Sync for Engine {}
+
+/// The engine for `config`, made once and kept for the life of the fuzzing process. For
+/// configurations whose engine holds no traces between calls: creating one (compiling every
+/// detector's regex) costs far more than a run, and what it keeps (counters, the pricing
+/// cache) must not change any answer.
+pub fn shared(config: &'static str) -> &'static Engine {
+    static ENGINES: Mutex<Vec<(&'static str, &'static Engine)>> = Mutex::new(Vec::new());
+    let mut all = ENGINES.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, e)) = all.iter().find(|(c, _)| *c == config) {
+        return e;
+    }
+    let engine = Engine::new(config.as_bytes()).expect("the fixed configurations are valid");
+    let engine: &'static Engine = Box::leak(Box::new(engine));
+    all.push((config, engine));
+    engine
 }
 
 impl Engine {

@@ -1,20 +1,41 @@
 //! The engine configurations the targets run: each component's shape as the Go side sends it
 //! (src/config.rs), with settings chosen to reach the corners (tiny budgets, early decisions,
 //! late spans, shutdown drops, dropped spans, expiring series).
+//!
+//! Pricing reads the two small seed files instead of the bundled table: an engine is made
+//! per input, and parsing the whole table each time would cost most of the run. The seeds
+//! price the models the synthetic batches use, in both formats.
+
+/// The `cost` section every configuration here uses.
+macro_rules! cost {
+    () => {
+        concat!(
+            r#"{"pricing": {"include_default": false, "files": [""#,
+            env!("CARGO_MANIFEST_DIR"),
+            r#"/corpus/pricing_native/seed-small.json", ""#,
+            env!("CARGO_MANIFEST_DIR"),
+            r#"/corpus/pricing_litellm/seed-small.json"]}}"#
+        )
+    };
+}
 
 /// The `genai` processor of config/collector.yaml: cost, redaction, latest names.
-pub const PROCESSOR: &str = r#"{"normalize": {"write_latest_names": true},
- "cost": {"pricing": {"files": [], "reload_interval_seconds": 60}},
- "redaction": {"allow_all_keys": true, "detectors": ["secrets", "email", "credit_card", "us_ssn", "iban"],
-   "content": {"policy": "redact"}, "max_value_bytes": 10240, "summary": "info"}}"#;
+pub const PROCESSOR: &str = concat!(
+    r#"{"normalize": {"write_latest_names": true}, "cost": "#,
+    cost!(),
+    r#", "redaction": {"allow_all_keys": true, "detectors": ["secrets", "email", "credit_card", "us_ssn", "iban"],
+   "content": {"policy": "redact"}, "max_value_bytes": 10240, "summary": "info"}}"#
+);
 
 /// The processor with span dropping, hashing and truncation: edits of every kind.
-pub const PROCESSOR_DROPPING: &str = r#"{"normalize": {"write_latest_names": true},
- "cost": {},
- "redaction": {"allow_all_keys": false, "allowed_keys": ["gen_ai.request.model", "gen_ai.system", "gen_ai.prompt.0.content", "note"],
+pub const PROCESSOR_DROPPING: &str = concat!(
+    r#"{"normalize": {"write_latest_names": true}, "cost": "#,
+    cost!(),
+    r#", "redaction": {"allow_all_keys": false, "allowed_keys": ["gen_ai.request.model", "gen_ai.system", "gen_ai.prompt.0.content", "note"],
    "blocked_values": ["4[0-9]{3}"], "hash_function": "sha3", "detectors": ["secrets", "email"],
    "content": {"policy": "truncate", "max_chars": 32}, "max_value_bytes": 64, "summary": "debug",
-   "drop_spans": {"name_patterns": ["^GET "], "attributes": [{"key": "error.type", "value_pattern": "^x"}]}}}"#;
+   "drop_spans": {"name_patterns": ["^GET "], "attributes": [{"key": "error.type", "value_pattern": "^x"}]}}}"#
+);
 
 /// The default config's tail sampler (its policies, a short wait).
 pub const SAMPLER: &str = r#"{"normalize": {"write_latest_names": false},
@@ -44,10 +65,12 @@ pub const SAMPLER_TIGHT: &str = r#"{"normalize": {"write_latest_names": false},
 
 /// A sampler that keeps everything, with cost in the same engine (one crossing per pipeline)
 /// and pending traces dropped, counted, at shutdown.
-pub const SAMPLER_COST_SHUTDOWN_DROP: &str = r#"{"normalize": {"write_latest_names": true},
- "cost": {},
- "sampling": {"decision_wait": "500ms", "drop_pending_traces_on_shutdown": true,
-  "policies": [{"name": "all", "type": "always_sample"}]}}"#;
+pub const SAMPLER_COST_SHUTDOWN_DROP: &str = concat!(
+    r#"{"normalize": {"write_latest_names": true}, "cost": "#,
+    cost!(),
+    r#", "sampling": {"decision_wait": "500ms", "drop_pending_traces_on_shutdown": true,
+  "policies": [{"name": "all", "type": "always_sample"}]}}"#
+);
 
 /// The `genai_metrics` connector: cumulative, series never expire, a small cardinality limit
 /// (overflow folds into one series; totals stay exact).
@@ -55,8 +78,12 @@ pub const METRICS: &str = r#"{"metrics": {"dimensions": [{"name": "tenant.id", "
  "aggregation_cardinality_limit": 8, "metrics_expiration": 0}}"#;
 
 /// Cost and metrics in one engine, delta temporality, series that expire.
-pub const METRICS_COST_DELTA: &str = r#"{"cost": {}, "metrics": {"aggregation_temporality": "delta",
- "aggregation_cardinality_limit": 50, "metrics_expiration": "2s"}}"#;
+pub const METRICS_COST_DELTA: &str = concat!(
+    r#"{"cost": "#,
+    cost!(),
+    r#", "metrics": {"aggregation_temporality": "delta",
+ "aggregation_cardinality_limit": 50, "metrics_expiration": "2s"}}"#
+);
 
 /// Every configuration, for the seed corpus of engine creation.
 pub const ALL: &[&str] = &[
