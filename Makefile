@@ -210,7 +210,7 @@ FUZZ_TARGETS      := engine_new process_release collect_metrics otlp_reader edit
 FUZZ_SECONDS      ?= 60
 FUZZ_TEST_SECONDS := 8
 FUZZ_WORK         := $(CURDIR)/build/fuzz
-CARGO_NIGHTLY     := PATH=$(TOOLS):$$PATH cargo +nightly
+CARGO_NIGHTLY     := env PATH=$(TOOLS):$$PATH cargo +nightly
 
 fuzz-build: $(CARGO_FUZZ)
 	@rustup run nightly rustc --version >/dev/null 2>&1 || { echo "make fuzz needs a nightly Rust toolchain (rustup toolchain install nightly)"; exit 1; }
