@@ -42,7 +42,7 @@ func traces(b []byte) ptrace.Traces {
 	return td
 }
 
-func marshal(t *testing.T, td ptrace.Traces) []byte {
+func encodeTraces(t *testing.T, td ptrace.Traces) []byte {
 	b, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
 	require.NoError(t, err)
 	return b
@@ -70,12 +70,12 @@ func spanList(td ptrace.Traces) []spanAtPos {
 }
 
 func checkApply(t *testing.T, td ptrace.Traces, buf []byte) {
-	before := marshal(t, td)
+	before := encodeTraces(t, td)
 	spans := spanList(td)
 	res, err := ApplyEdits(td, buf)
 	if err != nil {
 		require.True(t, errors.Is(err, ErrMalformedEdits), "unexpected error kind: %v", err)
-		require.True(t, bytes.Equal(before, marshal(t, td)), "a refused edit list changed the batch: %v", err)
+		require.True(t, bytes.Equal(before, encodeTraces(t, td)), "a refused edit list changed the batch: %v", err)
 		return
 	}
 	edits, _, derr := decodeEdits(buf)
