@@ -58,21 +58,22 @@ impl Tallies {
         }
         if let Some(cost) = &call.cost {
             self.priced += 1;
-            self.cost_pico_usd += cost.pico_usd();
+            self.cost_pico_usd = self.cost_pico_usd.saturating_add(cost.pico_usd());
         } else if call.unpriced {
             self.unpriced += 1;
         }
         if let Some(t) = call.input_tokens {
-            self.tokens[0] += t;
+            self.tokens[0] = self.tokens[0].saturating_add(t);
             self.input_tokens.record(Shape::Tokens, t);
         }
         if let Some(t) = call.output_tokens {
-            self.tokens[1] += t;
+            self.tokens[1] = self.tokens[1].saturating_add(t);
             self.output_tokens.record(Shape::Tokens, t);
         }
-        self.tokens[2] += call.cache_read_tokens;
-        self.tokens[3] += call.cache_write_tokens;
-        self.tokens[4] += call.reasoning_tokens;
+        // Saturating: a counter that wrapped would go down (invariant 3).
+        self.tokens[2] = self.tokens[2].saturating_add(call.cache_read_tokens);
+        self.tokens[3] = self.tokens[3].saturating_add(call.cache_write_tokens);
+        self.tokens[4] = self.tokens[4].saturating_add(call.reasoning_tokens);
         let ns = seconds_to_ns(call.duration_s);
         match self.duration.iter_mut().find(|(id, _)| *id == error) {
             Some((_, h)) => h.record(Shape::Seconds, ns),
