@@ -8,6 +8,7 @@
 #   make bench  comparative benchmarks (see BENCHMARKS.md)
 #   make fuzz   every fuzz target for FUZZ_SECONDS;  make soak  the default pipeline for SOAK_MINUTES
 #               (RELIABILITY.md)
+#   make bench-pipeline   the whole collector pipeline beside contrib's (BENCHMARKS.md)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -40,7 +41,8 @@ export CGO_ENABLED := 1
 
 .PHONY: help run dist dist-bench rust lib lib-release check-lib e2e-prebuilt header check-header test test-rust test-go test-go-nocgo \
         test-e2e test-e2e-bench test-rules test-dashboard test-oracle prometheus update-prices \
-        bench bench-sampling fmt lint generate tools venv venv-instr clean \
+        update-secret-rules \
+        bench bench-sampling bench-pipeline bench-pipeline-smoke bench-pipeline-callgrind fmt lint generate tools venv venv-instr clean \
         fuzz fuzz-build test-fuzz test-go-fuzz soak
 
 help:
@@ -117,14 +119,14 @@ generate: $(MDATAGEN)
 # compiled into the engine package (zz_libhash.go, used by libhash.go), so a Rust-only change
 # changes that package and forces the collector to relink.
 dist: $(BIN)
-$(BIN): $(SHIM_LIB) $(OCB) config/builder-config.yaml $(shell find go-shim -name '*.go' -not -path '*/tools/*') go-shim/go.mod
+$(BIN): $(SHIM_LIB) $(OCB) config/builder-config.yaml $(shell find go-shim -name '*.go' -not -path '*/tools/*' -not -path '*/pipelinebench/*') go-shim/go.mod
 	@mkdir -p build
 	$(OCB) --config config/builder-config.yaml
 	@cp build/src/otelcol-tollbooth $@
 	@echo "built $@ ($$(du -h $@ | cut -f1))"
 
 dist-bench: $(BENCH_BIN)
-$(BENCH_BIN): $(SHIM_LIB) $(OCB) config/builder-config-bench.yaml $(shell find go-shim -name '*.go' -not -path '*/tools/*') go-shim/go.mod
+$(BENCH_BIN): $(SHIM_LIB) $(OCB) config/builder-config-bench.yaml $(shell find go-shim -name '*.go' -not -path '*/tools/*' -not -path '*/pipelinebench/*') go-shim/go.mod
 	@mkdir -p build
 	$(OCB) --config config/builder-config-bench.yaml
 	@cp build/src-bench/otelcol-tollbooth-bench $@
@@ -194,6 +196,11 @@ test-oracle:
 update-prices:
 	tools/update-prices.sh
 
+# Refreshes config/secret-rules/ (gitleaks' rule file, licence, source) and gitleaks' own
+# examples (tests/fixtures/gitleaks/) from the pinned gitleaks Go module.
+update-secret-rules:
+	tools/update-secret-rules.sh
+
 # End-to-end tests that need the bench distribution (contrib tail_sampling and load_balancing
 # beside ours): two-tier scale-out, equivalence with contrib, the tail-sampling example.
 test-e2e-bench: $(BENCH_BIN) $(PY)
@@ -258,6 +265,31 @@ bench: $(SHIM_LIB)
 bench-sampling: $(SHIM_LIB)
 	cd go-shim/samplingbench && go build -tags $(GO_TAGS) -o $(CURDIR)/build/samplingbench .
 	@for mode in cpu mem; do for impl in tollbooth contrib; do ./build/samplingbench -impl $$impl -mode $$mode -traces 50000; done; done
+
+# The whole pipeline beside contrib's stock components doing the same work (issue 10): the same
+# pre-encoded GenAI workload posted over OTLP/HTTP to a fresh collector per run, ours and contrib
+# interleaved, CPU seconds and peak RSS from /proc, correctness checked on the same output.
+# Parameters: BENCH_SPANS (per run), BENCH_REPS, BENCH_ARGS (default -stages; e.g. -variants redact,
+# -pace 8; `build/pipelinebench -h` lists them). Not part of `make test`: timings decide nothing.
+BENCH_SPANS ?= 131072
+BENCH_REPS  ?= 3
+BENCH_ARGS  ?= -stages
+PIPELINEBENCH := build/pipelinebench
+bench-pipeline: $(BENCH_BIN)
+	cd go-shim/pipelinebench && go build -o $(CURDIR)/$(PIPELINEBENCH) .
+	./$(PIPELINEBENCH) -bin $(BENCH_BIN) -spans $(BENCH_SPANS) -reps $(BENCH_REPS) $(BENCH_ARGS)
+
+# Its correctness checks alone, on a small workload (under a minute).
+bench-pipeline-smoke: $(BENCH_BIN)
+	cd go-shim/pipelinebench && go build -o $(CURDIR)/$(PIPELINEBENCH) .
+	./$(PIPELINEBENCH) -bin $(BENCH_BIN) -smoke -out build/bench-pipeline-smoke
+
+# Instruction counts instead of CPU time (steady on a busy machine): the stages and the redact /
+# noredact pipelines once each under valgrind's callgrind (apt-get install valgrind), on 4096
+# spans (about 7 minutes).
+bench-pipeline-callgrind: $(BENCH_BIN)
+	cd go-shim/pipelinebench && go build -o $(CURDIR)/$(PIPELINEBENCH) .
+	./$(PIPELINEBENCH) -bin $(BENCH_BIN) -callgrind -out build/bench-pipeline-callgrind $(BENCH_ARGS)
 
 # ---- hygiene ----
 fmt:

@@ -1,14 +1,15 @@
-//! Normalise + price per span on a realistic mixed GenAI batch (repeat models, so the
+//! Span facts + price per span on a realistic mixed GenAI batch (repeat models, so the
 //! lookup cache is warm as in production). Run: `cargo bench --bench cost`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::trace::v1::Span;
-use tollbooth::cost::{CostConfig, CostStage};
+use tollbooth::cost::{CostConfig, CostStage, ScopeRef};
 use tollbooth::edits::{Disposition, EditList, Target};
-use tollbooth::otlp::{kv_int, kv_str};
+use tollbooth::facts::prost::{Attrs, PreparedSpan};
+use tollbooth::facts::{FactsConfig, ResourceFacts, ScopeInput, SpanFacts, SpanInput};
+use tollbooth::otlp::{kv_int, kv_str, KeyValueRef};
 use tollbooth::pricing::{price, PriceContext, Tokens};
-use tollbooth::usage::{normalize, Scope};
 
 fn span(name: &str, attrs: Vec<KeyValue>) -> Span {
     Span {
@@ -154,25 +155,68 @@ fn bench(c: &mut Criterion) {
     let stage = CostStage::new(CostConfig::default()).expect("default table loads");
     let batch: Vec<(&str, Span)> = shapes().into_iter().cycle().take(512).collect();
     let book = stage.book().snapshot();
+    let cfg = FactsConfig::default();
+    let resource = ResourceFacts::default();
+    // The batch as the borrowed reader yields it: key/value references into the batch.
+    let holders: Vec<Attrs> = batch
+        .iter()
+        .map(|(_, s)| Attrs::new(&s.attributes))
+        .collect();
+    let borrowed: Vec<Vec<KeyValueRef>> = holders.iter().map(|h| h.iter().collect()).collect();
 
     let mut g = c.benchmark_group("cost");
     g.throughput(Throughput::Elements(batch.len() as u64));
-    g.bench_function("normalise+price/512 spans", |b| {
+    g.bench_function("facts/512 spans", |b| {
+        b.iter(|| {
+            let mut n = 0u64;
+            for ((scope, s), attrs) in batch.iter().zip(&borrowed) {
+                let f = SpanFacts::read(
+                    SpanInput {
+                        name: s.name.as_bytes(),
+                        attributes: attrs.iter().copied(),
+                        scope: ScopeInput {
+                            name: scope.as_bytes(),
+                            version: b"0.62.1",
+                        },
+                        status_code: 0,
+                        start_unix_nano: s.start_time_unix_nano,
+                        end_unix_nano: s.end_time_unix_nano,
+                    },
+                    &resource,
+                    &cfg,
+                );
+                n += f.usage().map_or(0, |t| t.sum());
+            }
+            black_box(n)
+        })
+    });
+    g.bench_function("facts via prost adapter/512 spans", |b| {
+        b.iter(|| {
+            let mut n = 0u64;
+            for (scope, s) in &batch {
+                let p = PreparedSpan::new(s, scope, "0.62.1");
+                n += p.facts(&resource, &cfg).usage().map_or(0, |t| t.sum());
+            }
+            black_box(n)
+        })
+    });
+    g.bench_function("facts+price/512 spans", |b| {
         b.iter(|| {
             let mut total = 0i128;
             for (scope, s) in &batch {
-                let sc = Scope {
-                    name: scope,
-                    version: "0.62.1",
-                };
-                let Some(u) = normalize(&s.attributes, &s.name, sc, &[]) else {
+                let p = PreparedSpan::new(s, scope, "0.62.1");
+                let f = p.facts(&resource, &cfg);
+                let (Some(u), Some(m)) = (f.usage(), f.model()) else {
                     continue;
                 };
-                let Some(m) = u.model() else { continue };
-                let host = u.server_address.unwrap_or("");
-                if let Some(r) = book.lookup(u.provider_name(), m, host, None) {
-                    let t = Tokens::from(&u);
-                    let b = price(&r.entry, t, 1_790_000_000, PriceContext::default());
+                let host = f.server_address.as_deref().unwrap_or("");
+                if let Some(r) = book.lookup(f.provider_name(), m, host, None) {
+                    let b = price(
+                        &r.entry,
+                        Tokens::from(u),
+                        1_790_000_000,
+                        PriceContext::default(),
+                    );
                     total += b.total.0;
                 }
             }
@@ -188,11 +232,11 @@ fn bench(c: &mut Criterion) {
                     ss: 0,
                     span: i as u32,
                 };
-                let sc = Scope {
+                let sc = ScopeRef {
                     name: scope,
                     version: "0.62.1",
                 };
-                black_box(stage.enrich(&book, s, at, sc, &[], &mut edits));
+                black_box(stage.enrich_decoded(&book, s, sc, &[], at, &mut edits));
             }
             black_box(edits.finish(Disposition::Forward))
         })

@@ -1,6 +1,7 @@
 //! Cost of aggregating one GenAI span: the hot path (existing series), with extra
 //! dimensions, through the whole engine (decode + recognise + aggregate), and a collect.
 
+use std::borrow::Cow;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -82,7 +83,10 @@ fn record(c: &mut Criterion) {
         ..Default::default()
     };
     let mut agg = Aggregator::new(cfg2);
-    let pairs = [[Some("acme"), Some("gold")], [Some("globex"), None]];
+    let pairs = [
+        [Some("acme".into()), Some("gold".into())],
+        [Some("globex".into()), None],
+    ];
     let mut i = 0;
     g.bench_function("record_existing_series_2_extra_dims", |b| {
         b.iter(|| {
@@ -97,7 +101,10 @@ fn record(c: &mut Criterion) {
     let tenants: Vec<String> = (0..2000 / calls.len() + 1)
         .map(|i| format!("tenant-{i}"))
         .collect();
-    let dims: Vec<[Option<&str>; 1]> = tenants.iter().map(|t| [Some(t.as_str())]).collect();
+    let dims: Vec<[Option<Cow<str>>; 1]> = tenants
+        .iter()
+        .map(|t| [Some(Cow::Borrowed(t.as_str()))])
+        .collect();
     let cfg = MetricsConfig {
         dimensions: vec![DimensionConfig {
             name: "tenant.id".into(),

@@ -4,13 +4,17 @@
 //!
 //! `contrib_equivalent` runs only contrib-style `blocked_values` regexes (what a user moves
 //! over from contrib's `redaction`), for the ratio against contrib measured on the Go side.
+//! `.../edits` is redaction alone on a batch already read; `.../read_and_edits` includes
+//! reading the batch bytes in place; `huge_value/*` is one attribute of 1 MiB and of 4 MiB
+//! (scanning must stay linear: the 4 MiB case should take about 4 times as long).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, TracesData};
+use prost::Message;
 use tollbooth::edits::EditList;
-use tollbooth::otlp::{kv_int, kv_str};
+use tollbooth::otlp::{kv_int, kv_str, read_traces};
 use tollbooth::redact::{RedactionConfig, RedactionCounts, Redactor};
 
 const LOREM: &str = "The quarterly report shows revenue growth across all regions, with the \
@@ -115,8 +119,17 @@ fn redactor(json: &str) -> Redactor {
     Redactor::new(&RedactionConfig::from_json(json.as_bytes()).unwrap()).unwrap()
 }
 
+/// The genai processor's redaction block in config/collector.yaml, as JSON.
+fn default_config() -> String {
+    let yaml: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(include_str!("../config/collector.yaml")).unwrap();
+    serde_json::to_string(&yaml["processors"]["genai"]["redaction"]).unwrap()
+}
+
 fn bench(c: &mut Criterion) {
     let td = batch();
+    let bytes = td.encode_to_vec();
+    let read = read_traces(&bytes).unwrap();
     let spans = td.resource_spans[0].scope_spans[0].spans.len() as u64;
     let mut g = c.benchmark_group("redaction_128_spans");
     g.throughput(Throughput::Elements(spans));
@@ -138,28 +151,66 @@ fn bench(c: &mut Criterion) {
             r#"{"allow_all_keys": true, "detectors": ["secrets"], "content": {"policy": "hash"}, "hmac_key": "0123456789abcdef0123456789abcdef"}"#,
         ),
     ];
-    for (name, cfg) in configs {
+    let default = default_config();
+    let with_defaults = [
+        ("default_config", default.as_str()),
+        (
+            "secret_rules_only",
+            r#"{"allow_all_keys": true, "secret_rules": {}}"#,
+        ),
+    ];
+    for (name, cfg) in configs.iter().chain(&with_defaults) {
         let r = redactor(cfg);
         g.bench_function(format!("{name}/edits"), |b| {
             b.iter(|| {
                 let mut edits = EditList::new();
                 let mut counts = RedactionCounts::default();
-                r.redact_batch(&td, &mut edits, &mut counts);
+                r.redact_batch(&read, &mut edits, &mut counts);
                 edits.len()
             })
         });
     }
     let r = redactor(configs[1].1);
-    g.bench_function("recommended_detectors/owned", |b| {
-        b.iter_batched(
-            || td.clone(),
-            |mut t| {
-                r.redact_owned(&mut t, &mut RedactionCounts::default());
-                t
-            },
-            criterion::BatchSize::LargeInput,
-        )
+    g.bench_function("recommended_detectors/read_and_edits", |b| {
+        b.iter(|| {
+            let read = read_traces(&bytes).unwrap();
+            let mut edits = EditList::new();
+            r.redact_batch(&read, &mut edits, &mut RedactionCounts::default());
+            edits.len()
+        })
     });
+    g.finish();
+
+    // One huge attribute: prose with an address every ~4 KiB.
+    let mut g = c.benchmark_group("redaction_huge_value");
+    for mib in [1usize, 4] {
+        let mut text = String::new();
+        while text.len() < mib << 20 {
+            text.push_str(LOREM);
+            if text.len() % 4096 < LOREM.len() {
+                text.push_str(" mail jane.doe@example.org ");
+            }
+        }
+        let huge = TracesData {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![span("chat", vec![kv_str("gen_ai.prompt.0.content", &text)])],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+        .encode_to_vec();
+        let read = read_traces(&huge).unwrap();
+        g.throughput(Throughput::Bytes(text.len() as u64));
+        g.bench_function(format!("{mib}_mib"), |b| {
+            b.iter(|| {
+                let mut edits = EditList::new();
+                r.redact_batch(&read, &mut edits, &mut RedactionCounts::default());
+                edits.len()
+            })
+        });
+    }
     g.finish();
 }
 

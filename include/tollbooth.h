@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TOLLBOOTH_ABI_VERSION 3
+#define TOLLBOOTH_ABI_VERSION 4
 
 // Result of every fallible export. Values are stable across releases of one ABI version.
 typedef enum TollboothStatus {

@@ -12,14 +12,16 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 use serde::Deserialize;
 
 use crate::edits::{EditList, Target};
-use crate::genai::Level;
+use crate::facts::prost::{resource_facts, PreparedSpan};
+use crate::facts::{
+    canon, FactsConfig, InclusionOverride, OwnKeys, SpanFacts, TokenCounts, TokenSanity,
+};
 use crate::money::Usd;
 pub use crate::pricing::PricingConfig;
 use crate::pricing::{
     price, price_flags, pricing_inputs, BookState, Breakdown, MatchKind, PriceBook, PricingError,
-    Resolved, Tokens,
+    Resolved, SpanPricing, Tokens,
 };
-use crate::usage::{canon, normalize, InclusionOverride, Scope, UsageRecord};
 
 /// `cost` section of the engine configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -36,6 +38,13 @@ pub struct CostConfig {
     /// Write the canonical usage in the latest OTel names when a span lacks them.
     #[serde(default = "yes")]
     pub write_usage: bool,
+    /// Above this many tokens in any count of one call, the counts are implausible: the
+    /// span is flagged (`implausible_tokens`), not priced, and kept out of every counter.
+    #[serde(
+        default = "crate::facts::default_max_tokens_per_call",
+        deserialize_with = "crate::facts::deserialize_max_tokens"
+    )]
+    pub max_tokens_per_call: u64,
 }
 
 impl Default for CostConfig {
@@ -45,6 +54,7 @@ impl Default for CostConfig {
             attributes: OutputNames::default(),
             inclusion: Vec::new(),
             write_usage: true,
+            max_tokens_per_call: crate::facts::DEFAULT_MAX_TOKENS_PER_CALL,
         }
     }
 }
@@ -85,19 +95,39 @@ impl CostConfig {
     pub fn from_json(bytes: &[u8]) -> Result<CostConfig, String> {
         serde_json::from_slice(bytes).map_err(|e| format!("invalid cost configuration: {e}"))
     }
+
+    /// How spans are read for this stage: its own output keys (so an enriched span is
+    /// recognised), the batch marker, the token ceiling and the inclusion overrides.
+    pub fn facts_config(&self) -> FactsConfig {
+        let p = self.attributes.prefix.trim_end_matches('.');
+        let own = OwnKeys {
+            cost: self.attributes.cost.clone(),
+            status: format!("{p}.status"),
+            total: format!("{p}.total"),
+            batch: self.pricing.batch_attribute.clone(),
+        };
+        FactsConfig::new(&own, self.max_tokens_per_call, self.inclusion.clone())
+    }
 }
 
-impl From<&UsageRecord<'_>> for Tokens {
-    fn from(u: &UsageRecord<'_>) -> Tokens {
+impl From<&TokenCounts> for Tokens {
+    fn from(t: &TokenCounts) -> Tokens {
         Tokens {
-            input: u.input_tokens.unwrap_or(0),
-            cache_read: u.cache_read_tokens,
-            cache_write: u.cache_write_tokens,
-            cache_write_1h: u.cache_write_1h_tokens,
-            output: u.output_tokens.unwrap_or(0),
-            reasoning: u.reasoning_tokens,
+            input: t.input.unwrap_or(0),
+            cache_read: t.cache_read,
+            cache_write: t.cache_write,
+            cache_write_1h: t.cache_write_1h,
+            output: t.output.unwrap_or(0),
+            reasoning: t.reasoning,
         }
     }
+}
+
+/// An instrumentation scope by name and version (for [`CostStage::enrich_decoded`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScopeRef<'a> {
+    pub name: &'a str,
+    pub version: &'a str,
 }
 
 /// The outcome written to `<prefix>.status`.
@@ -120,19 +150,14 @@ impl CostStatus {
     }
 }
 
-/// What the metrics aggregator needs about one priced (or unpriceable) call.
+/// The cost stage's verdict on one inference span; everything else about the call is in
+/// its [`SpanFacts`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct CallSummary<'a> {
-    pub provider: &'a str,
-    pub operation: Option<&'a str>,
-    pub request_model: Option<&'a str>,
-    pub response_model: Option<&'a str>,
-    pub service_tier: Option<&'a str>,
+pub struct CallSummary {
+    /// The tokens priced (zero when the span had no usable usage).
     pub tokens: Tokens,
-    pub time_to_first_token_s: Option<f64>,
     /// Our cost (after discounts); `None` when unpriced or without usage.
     pub cost: Option<Usd>,
-    pub cost_usd: Option<f64>,
     /// A cost the span carried itself.
     pub reported_cost_usd: Option<f64>,
     pub status: CostStatus,
@@ -163,6 +188,8 @@ pub struct CostStage {
     config: CostConfig,
     names: Names,
     book: PriceBook,
+    /// How this stage reads spans (its own keys, ceiling, overrides).
+    facts: FactsConfig,
 }
 
 impl CostStage {
@@ -186,15 +213,22 @@ impl CostStage {
             status: n("status"),
             flags: n("flags"),
         };
+        let facts = config.facts_config();
         Ok(CostStage {
             config,
             names,
             book,
+            facts,
         })
     }
 
     pub fn book(&self) -> &PriceBook {
         &self.book
+    }
+
+    /// The facts configuration the engine must read spans with for this stage.
+    pub fn facts_config(&self) -> &FactsConfig {
+        &self.facts
     }
 
     pub fn config(&self) -> &CostConfig {
@@ -207,95 +241,98 @@ impl CostStage {
         self.book.reload_if_changed()
     }
 
-    /// Normalises and prices one span, appending edits at `at`. Take `book` from
-    /// `stage.book().snapshot()` once per batch. `None` for spans that are not GenAI.
-    pub fn enrich<'a>(
+    /// Prices one span from its facts, appending edits at `at`. Take `book` from
+    /// `stage.book().snapshot()` once per batch. `None` for spans that are not model calls.
+    pub fn enrich(
         &self,
         book: &BookState,
-        span: &'a Span,
+        f: &SpanFacts<'_>,
         at: Target,
-        scope: Scope<'a>,
-        resource: &'a [KeyValue],
         edits: &mut EditList,
-    ) -> Option<CallSummary<'a>> {
-        let u = normalize(&span.attributes, &span.name, scope, &self.config.inclusion)?;
-        let already = if self.names.status == "tollbooth.cost.status" {
-            u.present & canon::ENRICHED != 0
-        } else {
-            crate::otlp::find(&span.attributes, &self.names.status).is_some()
-        };
-        let (summary, priced) = self.price_record(book, &u, span, resource);
-        if u.level != Level::Inference {
+    ) -> Option<CallSummary> {
+        if !f.is_inference() {
             return None;
         }
-        if !already {
-            self.write(&u, &summary, priced.as_ref(), at, edits);
+        let (mut summary, priced) = self.price(book, f);
+        summary.already_enriched = f.upstream.enriched();
+        if !summary.already_enriched {
+            self.write(f, &summary, priced.as_ref(), at, edits);
         }
-        Some(CallSummary {
-            already_enriched: already,
-            ..summary
-        })
+        Some(summary)
     }
 
-    fn price_record<'a>(
+    /// [`CostStage::enrich`] for a prost-decoded span (tests, benches, tools): reads its
+    /// facts through the adapter first.
+    pub fn enrich_decoded(
         &self,
         book: &BookState,
-        u: &UsageRecord<'a>,
-        span: &'a Span,
-        resource: &'a [KeyValue],
-    ) -> (CallSummary<'a>, Option<(Arc<Resolved>, Breakdown)>) {
-        let tokens = Tokens::from(u);
+        span: &Span,
+        scope: ScopeRef<'_>,
+        resource: &[KeyValue],
+        at: Target,
+        edits: &mut EditList,
+    ) -> Option<CallSummary> {
+        let prepared = PreparedSpan::new(span, scope.name, scope.version);
+        let res = resource_facts(resource, &self.facts);
+        let f = prepared.facts(&res, &self.facts);
+        self.enrich(book, &f, at, edits)
+    }
+
+    fn price(
+        &self,
+        book: &BookState,
+        f: &SpanFacts<'_>,
+    ) -> (CallSummary, Option<(Arc<Resolved>, Breakdown)>) {
+        let reported = f.reported_cost.map(|c| c.usd);
         let mut s = CallSummary {
-            provider: u.provider.or(u.provider_raw).unwrap_or("unknown"),
-            operation: u.operation,
-            request_model: u.request_model,
-            response_model: u.response_model,
-            service_tier: u.service_tier,
-            tokens,
-            time_to_first_token_s: u.time_to_first_token_s,
+            tokens: Tokens::default(),
             cost: None,
-            cost_usd: None,
-            reported_cost_usd: u.reported_cost,
+            reported_cost_usd: reported,
             status: CostStatus::NoUsage,
             match_kind: None,
             price_entry: None,
             already_enriched: false,
         };
-        if u.level != Level::Inference {
-            return (s, None);
-        }
-        if !u.has_usage() {
-            if u.reported_cost.is_some() {
+        let Some(usage) = f.usage() else {
+            // Negative or implausible counts leave the call with no usable usage at all.
+            if f.sanity == TokenSanity::Ok && reported.is_some() {
                 s.status = CostStatus::ProviderReported;
             }
             return (s, None);
-        }
-        let host = u.server_address.unwrap_or("");
-        let ctx = pricing_inputs(
-            &span.attributes,
-            resource,
-            u.server_address,
-            u.service_tier,
-            &self.config.pricing.batch_attribute,
-        );
+        };
+        let tokens = Tokens::from(usage);
+        s.tokens = tokens;
+        let provider = f.provider_name();
+        let host = f.server_address.as_deref().unwrap_or("");
+        let ctx = pricing_inputs(SpanPricing {
+            server_address: f.server_address.as_deref(),
+            service_tier: f.service_tier.as_deref(),
+            batch: f.batch,
+            region: f.region.as_deref(),
+            resource_region: f.resource_region.as_deref(),
+            inference_geo: f.inference_geo.as_deref(),
+            speed: f.speed.as_deref(),
+        });
+        let request = f.request_model.as_deref();
+        let response = f.response_model.as_deref();
         // Response model first; the request model when only it resolves, or when the user
         // mapped it (an Azure deployment whose response model is generic, like `gpt-4`).
-        let mapped = u.request_model.filter(|m| book.maps_deployment(m));
-        let lookup = |m: &str| book.lookup(s.provider, m, host, ctx.region);
+        let mapped = request.filter(|m| book.maps_deployment(m));
+        let lookup = |m: &str| book.lookup(provider, m, host, ctx.region);
         let hit = mapped
             .and_then(lookup)
-            .or_else(|| u.response_model.and_then(lookup))
-            .or_else(|| u.request_model.and_then(lookup));
+            .or_else(|| response.and_then(lookup))
+            .or_else(|| request.and_then(lookup));
         let Some(r) = hit else {
-            s.status = if u.reported_cost.is_some() {
+            s.status = if reported.is_some() {
                 CostStatus::ProviderReported
             } else {
                 CostStatus::Unpriced
             };
             return (s, None);
         };
-        let when = if span.start_time_unix_nano > 0 {
-            (span.start_time_unix_nano / 1_000_000_000) as i64
+        let when = if f.start_unix_nano > 0 {
+            (f.start_unix_nano / 1_000_000_000) as i64
         } else {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -305,10 +342,9 @@ impl CostStage {
         let b = price(&r.entry, tokens, when, ctx);
         let total = r.discount.map_or(b.total, |d| b.total.scale_by(d));
         s.cost = Some(total);
-        s.cost_usd = Some(total.to_f64());
         s.match_kind = Some(r.match_kind);
         s.price_entry = Some(r.price_entry.clone());
-        s.status = if u.reported_cost.is_some() {
+        s.status = if reported.is_some() {
             CostStatus::ProviderReported
         } else {
             CostStatus::Priced
@@ -318,58 +354,71 @@ impl CostStage {
 
     fn write(
         &self,
-        u: &UsageRecord<'_>,
-        s: &CallSummary<'_>,
+        f: &SpanFacts<'_>,
+        s: &CallSummary,
         priced: Option<&(Arc<Resolved>, Breakdown)>,
         at: Target,
         edits: &mut EditList,
     ) {
         let n = &self.names;
         if self.config.write_usage {
-            if u.present & canon::PROVIDER == 0 {
-                if let Some(p) = u.provider {
+            if f.present & canon::PROVIDER == 0 {
+                if let Some(p) = f.provider {
                     edits.set_str(at, "gen_ai.provider.name", p);
                 }
             }
-            let ints = [
-                (canon::INPUT, "gen_ai.usage.input_tokens", u.input_tokens),
-                (canon::OUTPUT, "gen_ai.usage.output_tokens", u.output_tokens),
-                (
-                    canon::CACHE_READ,
-                    "gen_ai.usage.cache_read.input_tokens",
-                    Some(u.cache_read_tokens).filter(|v| *v > 0),
-                ),
-                (
-                    canon::CACHE_WRITE,
-                    "gen_ai.usage.cache_creation.input_tokens",
-                    Some(u.cache_write_tokens).filter(|v| *v > 0),
-                ),
-                (
-                    canon::REASONING,
-                    "gen_ai.usage.reasoning.output_tokens",
-                    Some(u.reasoning_tokens).filter(|v| *v > 0),
-                ),
-            ];
-            for (bit, key, v) in ints {
-                if u.present & bit == 0 {
-                    if let Some(v) = v {
-                        edits.set_int(at, key, v.min(i64::MAX as u64) as i64);
+            if let Some(t) = f.tokens() {
+                let nonzero = |v: u64| Some(v).filter(|v| *v > 0);
+                let ints = [
+                    (canon::INPUT, "gen_ai.usage.input_tokens", t.input),
+                    (canon::OUTPUT, "gen_ai.usage.output_tokens", t.output),
+                    (
+                        canon::CACHE_READ,
+                        "gen_ai.usage.cache_read.input_tokens",
+                        nonzero(t.cache_read),
+                    ),
+                    (
+                        canon::CACHE_WRITE,
+                        "gen_ai.usage.cache_creation.input_tokens",
+                        nonzero(t.cache_write),
+                    ),
+                    (
+                        canon::REASONING,
+                        "gen_ai.usage.reasoning.output_tokens",
+                        nonzero(t.reasoning),
+                    ),
+                ];
+                for (bit, key, v) in ints {
+                    if f.present & bit == 0 {
+                        if let Some(v) = v {
+                            edits.set_int(at, key, v.min(i64::MAX as u64) as i64);
+                        }
                     }
                 }
             }
         }
         edits.set_str(at, &n.status, s.status.as_str());
-        let Some(total) = s.cost else { return };
-        match (s.reported_cost_usd, u.reported_cost_key) {
-            (Some(rep), Some(key)) => {
-                if key != n.cost {
-                    edits.set_double(at, &n.cost, rep);
-                }
-                edits.set_double(at, &n.total, total.to_f64());
-            }
-            _ => edits.set_double(at, &n.cost, total.to_f64()),
+        let mut flags = [""; 12];
+        let mut k = 0;
+        let sanity = match f.sanity {
+            TokenSanity::Ok => None,
+            TokenSanity::Negative => Some("negative_tokens"),
+            TokenSanity::Implausible => Some("implausible_tokens"),
+        };
+        if let Some(name) = sanity {
+            flags[0] = name;
+            k = 1;
         }
-        if let Some((r, b)) = priced {
+        if let (Some(total), Some((r, b))) = (s.cost, priced) {
+            match f.reported_cost {
+                Some(rep) => {
+                    if !rep.in_cost_attribute() {
+                        edits.set_double(at, &n.cost, rep.usd);
+                    }
+                    edits.set_double(at, &n.total, total.to_f64());
+                }
+                None => edits.set_double(at, &n.cost, total.to_f64()),
+            }
             let scale = |x: Usd| r.discount.map_or(x, |d| x.scale_by(d)).to_f64();
             edits.set_double(at, &n.input, scale(b.input));
             edits.set_double(at, &n.output, scale(b.output));
@@ -380,12 +429,10 @@ impl CostStage {
             edits.set_str(at, &n.source_version, &r.source_version);
             edits.set_str(at, &n.price_entry, &r.price_entry);
             edits.set_str(at, &n.matched, r.match_kind.as_str());
-            let mut flags = [""; 12];
-            let mut k = 0;
             let usage_flags = [
-                (u.inclusion.input_was_exclusive, "input_excluded_cache"),
+                (f.inclusion.input_was_exclusive, "input_excluded_cache"),
                 (
-                    u.inclusion.output_was_exclusive,
+                    f.inclusion.output_was_exclusive,
                     "output_excluded_reasoning",
                 ),
             ];
@@ -394,9 +441,9 @@ impl CostStage {
                 flags[k] = name;
                 k += 1;
             }
-            if k > 0 {
-                edits.set_str(at, &n.flags, &flags[..k].join(","));
-            }
+        }
+        if k > 0 {
+            edits.set_str(at, &n.flags, &flags[..k].join(","));
         }
     }
 }
@@ -419,14 +466,13 @@ mod tests {
         })
     }
 
-    fn run(attrs: Vec<KeyValue>, scope: &str) -> (Option<CallSummary<'static>>, Vec<Op>) {
-        let span: &'static Span = Box::leak(Box::new(Span {
+    fn run(attrs: Vec<KeyValue>, scope: &str) -> (Option<CallSummary>, Vec<Op>) {
+        let span = Span {
             name: "chat".into(),
             attributes: attrs,
             start_time_unix_nano: 1_790_000_000_000_000_000,
             ..Default::default()
-        }));
-        let scope: &'static str = Box::leak(scope.to_string().into_boxed_str());
+        };
         let at = Target::Span {
             rs: 0,
             ss: 0,
@@ -435,15 +481,15 @@ mod tests {
         let mut edits = EditList::new();
         let st = stage();
         let book = st.book().snapshot();
-        let s = st.enrich(
+        let s = st.enrich_decoded(
             &book,
-            span,
-            at,
-            Scope {
+            &span,
+            ScopeRef {
                 name: scope,
                 version: "",
             },
             &[],
+            at,
             &mut edits,
         );
         let (_, ops) = decode(&edits.finish(Disposition::Forward)).unwrap();

@@ -1,8 +1,8 @@
 //! The edit list: what stateless stages return to Go instead of a re-encoded batch.
 //!
 //! Go keeps the `ptrace.Traces` it marshalled, so a position `(resource, scope, span)` in the
-//! bytes Rust decoded names the same span in Go. Applying a few edits per span is far cheaper
-//! than decoding a whole batch in Go again (shared/research/ffi-boundary.md §2.9).
+//! bytes Rust read names the same span in Go. Applying a few edits per span is far cheaper
+//! than decoding a whole batch in Go again.
 //!
 //! Wire format (little-endian), decoded by `go-shim/internal/engine/edits.go`:
 //! ```text
@@ -12,18 +12,23 @@
 //! op 2 set_int     payload := key i64        op 6 drop_span payload := (none)
 //! op 3 set_double  payload := key f64        op 7 set_status_message payload := str
 //! op 4 set_bool    payload := key u8         op 8 set_any   payload := key any
-//! key, str := len:u32 utf8-bytes
+//! op 9 set_span_name  payload := str  (target 0)                         (ABI 4)
+//! op 10 set_event_name payload := str (target 2, sub = event index)      (ABI 4)
+//! op 11 set_scope_name payload := str (target 4)                         (ABI 4)
+//! key, str := len:u32 bytes. Values we write are UTF-8; a key is the attribute's key exactly
+//!             as the batch holds it, which may not be UTF-8 (pdata accepts such keys).
 //! any      := len:u32 protobuf-encoded opentelemetry.proto.common.v1.AnyValue (len 0 = empty
-//!             value). For arrays and kvlists, which scalar ops cannot express (a redacted
-//!             string inside an array). Go can unmarshal it with the generated OTLP proto
-//!             types and copy into a `pcommon.Value`, or wrap the bytes as field 2 of a
-//!             KeyValue inside a minimal TracesData and use `ptrace.ProtoUnmarshaler`.
+//!             value). For arrays, kvlists and bytes, which scalar ops cannot express (a
+//!             redacted string inside an array). Go wraps the bytes as field 2 of a KeyValue
+//!             inside a minimal TracesData and reads it with `ptrace.ProtoUnmarshaler`.
 //! target 0 span attributes, 1 resource attributes, 2 span event attributes (sub = event index),
 //!        3 span link attributes (sub = link index), 4 instrumentation-scope attributes of
 //!        scope_spans[ss] (ABI 3); resource edits ignore ss/span/sub, scope edits span/sub.
 //! ```
-//! `disposition` 0 means "apply the edits and forward the batch"; 1 means "the engine kept the
-//! batch (a stateful stage holds it): do not forward, it comes back through release".
+//! An op that names a span, event or scope must use that target; Go rejects the whole list
+//! otherwise. `disposition` 0 means "apply the edits and forward the batch"; 1 means "the
+//! engine kept the batch (a stateful stage holds it): do not forward, it comes back through
+//! release".
 
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1::{Span, TracesData};
@@ -112,7 +117,8 @@ impl Target {
     }
 }
 
-/// One decoded edit (used by tests and by Rust-side application on owned batches).
+/// One decoded edit (used by tests and by Rust-side application on owned batches). Keys are
+/// decoded lossily: owned batches (prost) cannot hold keys that are not UTF-8 anyway.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
     SetStr(String, String),
@@ -122,8 +128,12 @@ pub enum Op {
     Delete(String),
     DropSpan,
     SetStatusMessage(String),
-    /// Any value, for arrays, kvlists and bytes.
-    SetAny(String, AnyValue),
+    /// Any value, for arrays, kvlists and bytes: the protobuf-encoded `AnyValue`, kept as
+    /// bytes because its strings need not be UTF-8.
+    SetAny(String, Vec<u8>),
+    SetSpanName(String),
+    SetEventName(String),
+    SetScopeName(String),
 }
 
 /// Appends edits to one contiguous buffer: a single allocation crosses the ABI.
@@ -165,38 +175,42 @@ impl EditList {
         self.count += 1;
     }
 
-    fn bytes(&mut self, s: &str) {
+    fn bytes(&mut self, s: &[u8]) {
         self.buf.extend_from_slice(&(s.len() as u32).to_le_bytes());
-        self.buf.extend_from_slice(s.as_bytes());
+        self.buf.extend_from_slice(s);
     }
 
-    pub fn set_str(&mut self, at: Target, key: &str, value: &str) {
+    fn key(&mut self, key: impl AsRef<[u8]>) {
+        self.bytes(key.as_ref());
+    }
+
+    pub fn set_str(&mut self, at: Target, key: impl AsRef<[u8]>, value: &str) {
         self.head(1, at);
-        self.bytes(key);
-        self.bytes(value);
+        self.key(key);
+        self.bytes(value.as_bytes());
     }
 
-    pub fn set_int(&mut self, at: Target, key: &str, value: i64) {
+    pub fn set_int(&mut self, at: Target, key: impl AsRef<[u8]>, value: i64) {
         self.head(2, at);
-        self.bytes(key);
+        self.key(key);
         self.buf.extend_from_slice(&value.to_le_bytes());
     }
 
-    pub fn set_double(&mut self, at: Target, key: &str, value: f64) {
+    pub fn set_double(&mut self, at: Target, key: impl AsRef<[u8]>, value: f64) {
         self.head(3, at);
-        self.bytes(key);
+        self.key(key);
         self.buf.extend_from_slice(&value.to_le_bytes());
     }
 
-    pub fn set_bool(&mut self, at: Target, key: &str, value: bool) {
+    pub fn set_bool(&mut self, at: Target, key: impl AsRef<[u8]>, value: bool) {
         self.head(4, at);
-        self.bytes(key);
+        self.key(key);
         self.buf.push(value as u8);
     }
 
-    pub fn delete(&mut self, at: Target, key: &str) {
+    pub fn delete(&mut self, at: Target, key: impl AsRef<[u8]>) {
         self.head(5, at);
-        self.bytes(key);
+        self.key(key);
     }
 
     pub fn drop_span(&mut self, rs: u32, ss: u32, span: u32) {
@@ -205,16 +219,41 @@ impl EditList {
 
     pub fn set_status_message(&mut self, rs: u32, ss: u32, span: u32, message: &str) {
         self.head(7, Target::Span { rs, ss, span });
-        self.bytes(message);
+        self.bytes(message.as_bytes());
     }
 
-    /// Sets an attribute to any value (arrays and kvlists included) as protobuf bytes.
-    pub fn set_any(&mut self, at: Target, key: &str, value: &AnyValue) {
+    /// Sets an attribute to any value (arrays, kvlists, bytes); `encoded` is a protobuf
+    /// `AnyValue` message.
+    pub fn set_any(&mut self, at: Target, key: impl AsRef<[u8]>, encoded: &[u8]) {
         self.head(8, at);
-        self.bytes(key);
-        let len = value.encoded_len();
-        self.buf.extend_from_slice(&(len as u32).to_le_bytes());
-        value.encode(&mut self.buf).expect("Vec grows as needed");
+        self.key(key);
+        self.bytes(encoded);
+    }
+
+    /// Renames a span (a name that carried personal data).
+    pub fn set_span_name(&mut self, rs: u32, ss: u32, span: u32, name: &str) {
+        self.head(9, Target::Span { rs, ss, span });
+        self.bytes(name.as_bytes());
+    }
+
+    /// Renames a span event.
+    pub fn set_event_name(&mut self, rs: u32, ss: u32, span: u32, event: u32, name: &str) {
+        self.head(
+            10,
+            Target::Event {
+                rs,
+                ss,
+                span,
+                event,
+            },
+        );
+        self.bytes(name.as_bytes());
+    }
+
+    /// Renames the instrumentation scope of `resource_spans[rs].scope_spans[ss]`.
+    pub fn set_scope_name(&mut self, rs: u32, ss: u32, name: &str) {
+        self.head(11, Target::Scope { rs, ss });
+        self.bytes(name.as_bytes());
     }
 
     /// Appends a decoded edit (stages that build `Op`s first, then serialise them).
@@ -230,8 +269,29 @@ impl EditList {
             (Op::SetStatusMessage(m), Target::Span { rs, ss, span }) => {
                 self.set_status_message(rs, ss, span, m)
             }
-            // Span-only ops addressed elsewhere are meaningless; `apply` ignores them too.
-            (Op::DropSpan | Op::SetStatusMessage(_), _) => {}
+            (Op::SetSpanName(n), Target::Span { rs, ss, span }) => {
+                self.set_span_name(rs, ss, span, n)
+            }
+            (
+                Op::SetEventName(n),
+                Target::Event {
+                    rs,
+                    ss,
+                    span,
+                    event,
+                },
+            ) => self.set_event_name(rs, ss, span, event, n),
+            (Op::SetScopeName(n), Target::Scope { rs, ss }) => self.set_scope_name(rs, ss, n),
+            // Ops that name a span, event or scope are meaningless elsewhere; `decode` and Go
+            // reject them.
+            (
+                Op::DropSpan
+                | Op::SetStatusMessage(_)
+                | Op::SetSpanName(_)
+                | Op::SetEventName(_)
+                | Op::SetScopeName(_),
+                _,
+            ) => {}
         }
     }
 
@@ -266,13 +326,12 @@ pub fn decode(buf: &[u8]) -> Option<(Disposition, Vec<(Target, Op)>)> {
             3 => Op::SetDouble(r.string()?, f64::from_le_bytes(r.take(8)?.try_into().ok()?)),
             4 => Op::SetBool(r.string()?, r.u8()? != 0),
             5 => Op::Delete(r.string()?),
-            6 => Op::DropSpan,
-            7 => Op::SetStatusMessage(r.string()?),
-            8 => {
-                let key = r.string()?;
-                let n = r.u32()? as usize;
-                Op::SetAny(key, AnyValue::decode(r.take(n)?).ok()?)
-            }
+            6 if matches!(target, Target::Span { .. }) => Op::DropSpan,
+            7 if matches!(target, Target::Span { .. }) => Op::SetStatusMessage(r.string()?),
+            8 => Op::SetAny(r.string()?, r.raw()?.to_vec()),
+            9 if matches!(target, Target::Span { .. }) => Op::SetSpanName(r.string()?),
+            10 if matches!(target, Target::Event { .. }) => Op::SetEventName(r.string()?),
+            11 if matches!(target, Target::Scope { .. }) => Op::SetScopeName(r.string()?),
             _ => return None,
         };
         out.push((target, op));
@@ -298,42 +357,72 @@ impl<'a> Reader<'a> {
     fn u32(&mut self) -> Option<u32> {
         Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
     }
-    fn string(&mut self) -> Option<String> {
+    fn raw(&mut self) -> Option<&'a [u8]> {
         let n = self.u32()? as usize;
-        String::from_utf8(self.take(n)?.to_vec()).ok()
+        self.take(n)
+    }
+    fn string(&mut self) -> Option<String> {
+        Some(String::from_utf8_lossy(self.raw()?).into_owned())
     }
 }
 
 /// Applies decoded edits to an owned batch, as Go does to its pdata. Returns `false` when an
-/// edit addresses a position the batch does not have (nothing is applied then).
+/// edit addresses a position the batch does not have or carries a value an owned batch cannot
+/// hold (nothing is applied then).
 pub fn apply(td: &mut TracesData, edits: &[(Target, Op)]) -> bool {
-    if !edits.iter().all(|(t, _)| addressable(td, *t)) {
-        return false;
+    let mut anys = Vec::new();
+    for (t, op) in edits {
+        if !addressable(td, *t) {
+            return false;
+        }
+        if let Op::SetAny(_, bytes) = op {
+            match AnyValue::decode(bytes.as_slice()) {
+                Ok(v) => anys.push(v),
+                Err(_) => return false,
+            }
+        }
     }
+    let mut anys = anys.into_iter();
     let mut dropped: Vec<(u32, u32, u32)> = Vec::new();
     for (target, op) in edits {
-        match op {
-            Op::DropSpan => {
-                if let Target::Span { rs, ss, span } = *target {
-                    dropped.push((rs, ss, span));
-                }
+        match (op, *target) {
+            (Op::DropSpan, Target::Span { rs, ss, span }) => dropped.push((rs, ss, span)),
+            (Op::SetStatusMessage(m), Target::Span { rs, ss, span }) => {
+                let s = span_mut(td, rs, ss, span).expect("checked above");
+                s.status.get_or_insert_with(Default::default).message = m.clone();
             }
-            Op::SetStatusMessage(m) => {
-                if let Target::Span { rs, ss, span } = *target {
-                    let s = &mut td.resource_spans[rs as usize].scope_spans[ss as usize].spans
-                        [span as usize];
-                    s.status.get_or_insert_with(Default::default).message = m.clone();
-                }
+            (Op::SetSpanName(n), Target::Span { rs, ss, span }) => {
+                span_mut(td, rs, ss, span).expect("checked above").name = n.clone();
             }
-            Op::Delete(k) => attrs_mut(td, *target).unwrap().retain(|kv| &kv.key != k),
-            Op::SetStr(k, v) => put(td, *target, k, any_value::Value::StringValue(v.clone())),
-            Op::SetInt(k, v) => put(td, *target, k, any_value::Value::IntValue(*v)),
-            Op::SetDouble(k, v) => put(td, *target, k, any_value::Value::DoubleValue(*v)),
-            Op::SetBool(k, v) => put(td, *target, k, any_value::Value::BoolValue(*v)),
-            Op::SetAny(k, v) => match &v.value {
-                Some(v) => put(td, *target, k, v.clone()),
+            (
+                Op::SetEventName(n),
+                Target::Event {
+                    rs,
+                    ss,
+                    span,
+                    event,
+                },
+            ) => {
+                span_mut(td, rs, ss, span).expect("checked above").events[event as usize].name =
+                    n.clone();
+            }
+            (Op::SetScopeName(n), Target::Scope { rs, ss }) => {
+                td.resource_spans[rs as usize].scope_spans[ss as usize]
+                    .scope
+                    .get_or_insert_with(Default::default)
+                    .name = n.clone();
+            }
+            (Op::Delete(k), _) => attrs_mut(td, *target).unwrap().retain(|kv| &kv.key != k),
+            (Op::SetStr(k, v), _) => put(td, *target, k, any_value::Value::StringValue(v.clone())),
+            (Op::SetInt(k, v), _) => put(td, *target, k, any_value::Value::IntValue(*v)),
+            (Op::SetDouble(k, v), _) => put(td, *target, k, any_value::Value::DoubleValue(*v)),
+            (Op::SetBool(k, v), _) => put(td, *target, k, any_value::Value::BoolValue(*v)),
+            (Op::SetAny(k, _), _) => match anys.next().expect("decoded above").value {
+                Some(v) => put(td, *target, k, v),
                 None => put_empty(td, *target, k),
             },
+            // Span, event and scope ops elsewhere do not decode (see `decode`).
+            _ => {}
         }
     }
     // Remove dropped spans from the back so earlier indices stay valid.
@@ -483,6 +572,11 @@ mod tests {
             assert_eq!(edited, td, "refused, so unchanged");
         }
     }
+    const SPAN0: Target = Target::Span {
+        rs: 0,
+        ss: 0,
+        span: 0,
+    };
 
     #[test]
     fn round_trip_every_op() {
@@ -552,17 +646,16 @@ mod tests {
                 }],
             })),
         };
-        let at = Target::Span {
-            rs: 0,
-            ss: 0,
-            span: 0,
-        };
+        let at = SPAN0;
         let mut l = EditList::new();
-        l.set_any(at, "tags", &arr);
-        l.push(at, &Op::SetAny("empty".into(), AnyValue { value: None }));
+        l.set_any(at, "tags", &arr.encode_to_vec());
+        l.push(at, &Op::SetAny("empty".into(), Vec::new()));
         let buf = l.finish(Disposition::Forward);
         let (_, edits) = decode(&buf).unwrap();
-        assert_eq!(edits[0], (at, Op::SetAny("tags".into(), arr.clone())));
+        assert_eq!(
+            edits[0],
+            (at, Op::SetAny("tags".into(), arr.encode_to_vec()))
+        );
         for n in 0..buf.len() {
             assert!(decode(&buf[..n]).is_none(), "prefix {n}");
         }
@@ -581,18 +674,96 @@ mod tests {
         assert_eq!(attrs[1].value, Some(AnyValue { value: None }));
     }
 
+    fn one_span_batch() -> TracesData {
+        use opentelemetry_proto::tonic::trace::v1::{span::Event, ResourceSpans, ScopeSpans};
+        TracesData {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![Span {
+                        name: "GET /u/jane@example.com".into(),
+                        events: vec![Event::default()],
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+    }
+
     #[test]
-    fn truncated_or_padded_lists_are_rejected() {
+    fn name_ops_round_trip_and_apply() {
         let mut l = EditList::new();
-        l.set_str(
-            Target::Span {
+        l.set_span_name(0, 0, 0, "GET /u/<email>");
+        l.set_event_name(0, 0, 0, 0, "event <email>");
+        l.set_scope_name(0, 0, "scope <email>");
+        let (_, edits) = decode(&l.finish(Disposition::Forward)).unwrap();
+        assert_eq!(edits[0].1, Op::SetSpanName("GET /u/<email>".into()));
+        assert_eq!(
+            edits[1].0,
+            Target::Event {
                 rs: 0,
                 ss: 0,
                 span: 0,
-            },
-            "k",
-            "v",
+                event: 0
+            }
         );
+        assert_eq!(
+            edits[2],
+            (
+                Target::Scope { rs: 0, ss: 0 },
+                Op::SetScopeName("scope <email>".into())
+            )
+        );
+        let mut td = one_span_batch();
+        assert!(apply(&mut td, &edits));
+        let ss = &td.resource_spans[0].scope_spans[0];
+        assert_eq!(ss.spans[0].name, "GET /u/<email>");
+        assert_eq!(ss.spans[0].events[0].name, "event <email>");
+        assert_eq!(ss.scope.as_ref().unwrap().name, "scope <email>");
+    }
+
+    #[test]
+    fn name_ops_on_the_wrong_target_do_not_decode() {
+        let mut l = EditList::new();
+        // An event rename addressed to a span: hand-built, the writer cannot make it.
+        l.head(10, SPAN0);
+        l.bytes(b"x");
+        assert!(decode(&l.finish(Disposition::Forward)).is_none());
+        let mut l = EditList::new();
+        l.head(6, Target::Resource { rs: 0 });
+        assert!(decode(&l.finish(Disposition::Forward)).is_none());
+    }
+
+    #[test]
+    fn keys_are_written_as_the_batch_holds_them() {
+        let mut l = EditList::new();
+        l.set_str(SPAN0, b"caf\xe9".as_slice(), "v");
+        let buf = l.finish(Disposition::Forward);
+        assert!(
+            buf.windows(4).any(|w| w == b"caf\xe9"),
+            "raw key bytes on the wire"
+        );
+        let (_, edits) = decode(&buf).unwrap();
+        assert_eq!(edits[0].1, Op::SetStr("caf\u{fffd}".into(), "v".into()));
+    }
+
+    #[test]
+    fn undecodable_any_value_applies_nothing() {
+        let at = SPAN0;
+        let mut l = EditList::new();
+        l.set_span_name(0, 0, 0, "renamed");
+        l.set_any(at, "k", b"\xff\xff\xff");
+        let (_, edits) = decode(&l.finish(Disposition::Forward)).unwrap();
+        let mut td = one_span_batch();
+        assert!(!apply(&mut td, &edits));
+        assert_eq!(td, one_span_batch());
+    }
+
+    #[test]
+    fn truncated_or_padded_lists_are_rejected() {
+        let mut l = EditList::new();
+        l.set_str(SPAN0, "k", "v");
         let buf = l.finish(Disposition::Forward);
         for n in 0..buf.len() {
             assert!(decode(&buf[..n]).is_none(), "prefix {n}");

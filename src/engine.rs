@@ -7,19 +7,17 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use opentelemetry_proto::tonic::trace::v1::TracesData;
 use prost::Message;
 
 use crate::config::EngineConfig;
-use crate::cost::{CallSummary, CostConfig, CostStage, CostStatus};
+use crate::cost::{CostConfig, CostStage, CostStatus};
 use crate::edits::{self, Disposition, EditList, Target};
-use crate::genai::{recognize, Level};
-use crate::metrics::{span, Aggregator, CallRecord, Cost};
-use crate::otlp::{decode_traces, find_str};
+use crate::facts::{canon, FactsConfig, ResourceFacts, ScopeInput, SpanFacts, SpanInput};
+use crate::metrics::{span, Aggregator};
+use crate::otlp::{decode_traces, read_traces, to_owned_lossy, TracesRef};
 use crate::redact::{RedactionCounts, Redactor};
 use crate::sampling::Sampler;
 use crate::stats::{PricingGauges, Snapshot, Stats};
-use crate::usage::Scope;
 
 /// Why a call failed. Every variant leaves the engine usable; the caller fails open.
 #[derive(Debug)]
@@ -45,6 +43,8 @@ pub struct Engine {
     metrics: Option<Mutex<Aggregator>>,
     /// Cost enrichment: normalised usage and prices written on inference spans.
     cost: Option<CostStage>,
+    /// How span facts are read (the cost stage's keys and ceiling when it is configured).
+    facts: FactsConfig,
     /// When the pricing files were last checked for changes (unix ns).
     last_reload_check: AtomicU64,
     /// Redaction of attributes, events, links and status messages.
@@ -79,10 +79,14 @@ impl Engine {
             ),
             None => None,
         };
+        let facts = cost
+            .as_ref()
+            .map_or_else(FactsConfig::default, |c| c.facts_config().clone());
         let sampler = match &config.sampling {
             Some(raw) => Some(
                 Sampler::from_json(raw.to_string().as_bytes())
-                    .map_err(|e| format!("tail sampling: {e}"))?,
+                    .map_err(|e| format!("tail sampling: {e}"))?
+                    .with_facts_config(facts.clone()),
             ),
             None => None,
         };
@@ -91,6 +95,7 @@ impl Engine {
             stats: Stats::default(),
             metrics,
             cost,
+            facts,
             last_reload_check: AtomicU64::new(_now_unix_nano),
             redactor,
             redaction_counts: Mutex::new(RedactionCounts::default()),
@@ -100,30 +105,44 @@ impl Engine {
 
     /// Runs the stages over one OTLP traces batch and returns the edit list for the caller.
     pub fn process(&self, batch: &[u8], now_unix_nano: u64) -> Result<Vec<u8>, EngineError> {
-        let mut td = match decode_traces(batch) {
-            Ok(td) => td,
+        // Read in place: anything pdata can hold reads (strings that are not UTF-8, any depth);
+        // only bytes that are not protobuf at all fail here.
+        let traces = match read_traces(batch) {
+            Ok(t) => t,
             Err(e) => {
                 Stats::add(&self.stats.batches_undecodable, 1);
                 return Err(EngineError::Decode(e.to_string()));
             }
         };
-        let edits = self.process_decoded(&td, now_unix_nano)?;
+        let edits = self.process_read(&traces, now_unix_nano)?;
         Stats::add(&self.stats.batches_processed, 1);
         let Some(sampler) = &self.sampler else {
             Stats::add(&self.stats.edits_emitted, edits.len() as u64);
             return Ok(edits.finish(Disposition::Forward));
         };
+        // The sampler still holds prost types. When prost refuses the bytes (a string that is
+        // not UTF-8, nesting past its limit) it gets a lossy copy (counted) instead.
+        let mut td = decode_traces(batch).unwrap_or_else(|_| {
+            Stats::add(&self.stats.batches_copied_lossily, 1);
+            to_owned_lossy(&traces)
+        });
         // The sampler keeps an owned copy: apply our own edits to it, then hold it.
         if !edits.is_empty() {
             let (_, list) = edits::decode(&edits.finish(Disposition::Forward))
                 .expect("an edit list we just encoded decodes");
-            edits::apply(&mut td, &list);
+            // A copy our edits cannot be applied to must not be held unredacted.
+            if !edits::apply(&mut td, &list) {
+                return Err(EngineError::Decode(
+                    "the held copy cannot take this batch's edits".into(),
+                ));
+            }
         }
         sampler.ingest(td, now_unix_nano);
         Ok(EditList::new().finish(Disposition::Held))
     }
 
-    fn process_decoded(&self, td: &TracesData, now: u64) -> Result<EditList, EngineError> {
+    /// One pass over the read batch: facts per span, then cost, metrics and redaction.
+    fn process_read(&self, traces: &TracesRef<'_>, now: u64) -> Result<EditList, EngineError> {
         let mut edits = EditList::new();
         self.maybe_reload_prices(now);
         let book = self.cost.as_ref().map(|c| c.book().snapshot());
@@ -142,65 +161,72 @@ impl Engine {
         let (mut spans, mut genai, mut inference) = (0u64, 0u64, 0u64);
         let mut statuses = [0u64; 4];
         let mut extra_dims = Vec::new();
-        for (rs_i, rs) in td.resource_spans.iter().enumerate() {
-            let resource_attrs = rs
-                .resource
-                .as_ref()
-                .map(|r| r.attributes.as_slice())
-                .unwrap_or(&[]);
-            let service = find_str(resource_attrs, "service.name").unwrap_or("unknown_service");
-            for (ss_i, ss) in rs.scope_spans.iter().enumerate() {
-                let scope = ss
-                    .scope
-                    .as_ref()
-                    .map(|s| Scope {
-                        name: &s.name,
-                        version: &s.version,
-                    })
-                    .unwrap_or(Scope {
-                        name: "",
-                        version: "",
-                    });
-                for (sp_i, span) in ss.spans.iter().enumerate() {
+        for rs in traces.resource_spans() {
+            let resource_attrs = rs.resource_attributes();
+            let resource = ResourceFacts::read(resource_attrs.iter().copied(), &self.facts);
+            for ss in rs.scope_spans() {
+                let scope = ScopeInput {
+                    name: ss.scope_name(),
+                    version: ss.scope_version(),
+                };
+                for span in ss.spans() {
                     spans += 1;
-                    let Some(call) = recognize(&span.name, &span.attributes) else {
+                    // Read once: cost and metrics below use these facts only.
+                    let f = SpanFacts::read(
+                        SpanInput {
+                            name: span.name(),
+                            attributes: span.attributes().iter().copied(),
+                            scope,
+                            status_code: span.status().code,
+                            start_unix_nano: span.start_time_unix_nano(),
+                            end_unix_nano: span.end_time_unix_nano(),
+                        },
+                        &resource,
+                        &self.facts,
+                    );
+                    if !f.is_genai() {
                         continue;
-                    };
+                    }
                     genai += 1;
+                    let (rs_i, ss_i, sp_i) = span.position();
                     let at = Target::Span {
-                        rs: rs_i as u32,
-                        ss: ss_i as u32,
-                        span: sp_i as u32,
+                        rs: rs_i,
+                        ss: ss_i,
+                        span: sp_i,
                     };
-                    let is_inference = call.level == Level::Inference;
                     // The cost stage prices inference spans and writes their canonical names.
-                    let summary = match (&self.cost, &book, is_inference) {
-                        (Some(c), Some(b), true) => {
-                            c.enrich(b, span, at, scope, resource_attrs, &mut edits)
-                        }
+                    let summary = match (&self.cost, &book) {
+                        (Some(c), Some(b)) => c.enrich(b, &f, at, &mut edits),
                         _ => None,
                     };
                     if let Some(sum) = &summary {
                         statuses[status_slot(sum.status)] += 1;
                     } else if self.config.normalize.write_latest_names
-                        && !call.has_latest_provider_key
+                        && f.present & canon::PROVIDER == 0
                     {
-                        if let Some(p) = call.provider {
+                        if let Some(p) = f.provider {
                             edits.set_str(at, "gen_ai.provider.name", p);
                         }
                     }
-                    if !is_inference {
+                    if !f.is_inference() {
                         continue;
                     }
                     inference += 1;
                     let (Some(m), Some(dims)) = (&self.metrics, &dimensions) else {
                         continue;
                     };
-                    span::extra_dimensions(dims, &span.attributes, resource_attrs, &mut extra_dims);
-                    let record = match &summary {
-                        Some(sum) => record_from_summary(service, sum, span, &extra_dims),
-                        None => record_from_span(service, &call, span, &extra_dims),
-                    };
+                    span::extra_dimensions(
+                        dims,
+                        span.attributes().iter().copied(),
+                        resource_attrs.iter().copied(),
+                        &mut extra_dims,
+                    );
+                    let record = span::call_record(
+                        resource.service_name(),
+                        &f,
+                        summary.as_ref(),
+                        &extra_dims,
+                    );
                     m.lock()
                         .map_err(|_| EngineError::Poisoned)?
                         .record(&record, now);
@@ -208,8 +234,13 @@ impl Engine {
             }
         }
         if let Some(r) = &self.redactor {
+            // Changed rule files are re-read at most once per interval; a bad one keeps the
+            // last good rules and shows in the status (stats_json).
+            if let Some(rules) = r.secret_rules() {
+                let _ = rules.reload_if_due(now);
+            }
             let mut counts = RedactionCounts::default();
-            r.redact_batch(td, &mut edits, &mut counts);
+            r.redact_batch(traces, &mut edits, &mut counts);
             if let Ok(mut total) = self.redaction_counts.lock() {
                 total.merge(&counts);
             }
@@ -313,6 +344,10 @@ impl Engine {
                 v["redaction"] = pairs.into();
             }
         }
+        if let Some(rules) = self.redactor.as_ref().and_then(|r| r.secret_rules()) {
+            v["secret_rules"] =
+                serde_json::to_value(rules.status()).expect("plain struct serialises");
+        }
         serde_json::to_vec(&v).expect("a JSON value serialises")
     }
 }
@@ -326,89 +361,13 @@ fn status_slot(s: CostStatus) -> usize {
     }
 }
 
-/// A metrics record from what the cost stage computed for this span.
-fn record_from_summary<'a>(
-    service: &'a str,
-    sum: &'a CallSummary<'a>,
-    span: &'a opentelemetry_proto::tonic::trace::v1::Span,
-    extra_dims: &'a [Option<&'a str>],
-) -> CallRecord<'a> {
-    let t = &sum.tokens;
-    CallRecord {
-        service,
-        provider: sum.provider,
-        operation: sum.operation.unwrap_or(""),
-        request_model: sum.request_model.unwrap_or(""),
-        response_model: sum.response_model.unwrap_or(""),
-        extra_dims,
-        input_tokens: (sum.status != CostStatus::NoUsage).then_some(t.input),
-        output_tokens: (sum.status != CostStatus::NoUsage).then_some(t.output),
-        cache_read_tokens: t.cache_read,
-        // `cache_write` already includes the 1-hour writes (`cache_write_1h` is a subset).
-        cache_write_tokens: t.cache_write,
-        reasoning_tokens: t.reasoning,
-        cost: sum.cost.map(|c| Cost {
-            usd: c.to_f64(),
-            exact_pico_usd: Some(pico_from_usd(c)),
-        }),
-        unpriced: sum.status == CostStatus::Unpriced,
-        duration_s: span::duration_s(span),
-        ttft_s: sum
-            .time_to_first_token_s
-            .or_else(|| span::ttft_s(&span.attributes)),
-        error_type: span::error_type(span),
-    }
-}
-
-/// A metrics record from the span's own attributes: usage, and the cost an upstream
-/// `genai` processor wrote (the usual wiring for the `genai_metrics` connector).
-fn record_from_span<'a>(
-    service: &'a str,
-    call: &'a crate::genai::GenAiCall<'a>,
-    span: &'a opentelemetry_proto::tonic::trace::v1::Span,
-    extra_dims: &'a [Option<&'a str>],
-) -> CallRecord<'a> {
-    let usage = span::usage(&span.attributes);
-    let (cost, unpriced) = span::cost(&span.attributes);
-    CallRecord {
-        service,
-        provider: call.provider_name(),
-        operation: call.operation.unwrap_or(""),
-        request_model: call.request_model.unwrap_or(""),
-        response_model: call.response_model.unwrap_or(""),
-        extra_dims,
-        input_tokens: usage.input,
-        output_tokens: usage.output,
-        cache_read_tokens: usage.cache_read,
-        cache_write_tokens: usage.cache_write,
-        reasoning_tokens: usage.reasoning,
-        cost,
-        unpriced,
-        duration_s: span::duration_s(span),
-        ttft_s: span::ttft_s(&span.attributes),
-        error_type: span::error_type(span),
-    }
-}
-
-/// 1e-24 USD units to 1e-12 USD, rounded half away from zero.
-fn pico_from_usd(c: crate::money::Usd) -> i128 {
-    const DIV: i128 = 1_000_000_000_000;
-    let q = c.0 / DIV;
-    let r = c.0 % DIV;
-    if r.abs() * 2 >= DIV {
-        q + c.0.signum()
-    } else {
-        q
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::edits::{decode, Op};
-    use crate::otlp::kv_str;
+    use crate::otlp::{find_str, kv_str};
     use opentelemetry_proto::tonic::resource::v1::Resource;
-    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, TracesData};
 
     fn batch(spans: Vec<Span>) -> Vec<u8> {
         TracesData {
@@ -684,6 +643,44 @@ mod tests {
             names.contains(&"tollbooth.genai.unpriced_requests"),
             "{names:?}"
         );
+    }
+
+    #[test]
+    fn secret_rules_mask_named_count_and_report_status() {
+        let cfg = EngineConfig::from_json(
+            br#"{"redaction": {"allow_all_keys": true, "secret_rules": {}}}"#,
+        )
+        .unwrap();
+        let engine = Engine::new(cfg, 0).unwrap();
+        let token = format!("ghp_{}", "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xYz1A2");
+        let td = applied(
+            &engine,
+            vec![span(
+                "chat",
+                vec![kv_str(
+                    "gen_ai.prompt.0.content",
+                    &format!("use {token} please"),
+                )],
+            )],
+        );
+        let attrs = &td.resource_spans[0].scope_spans[0].spans[0].attributes;
+        assert_eq!(
+            find_str(attrs, "gen_ai.prompt.0.content"),
+            Some("use <REDACTED:github-pat> please")
+        );
+        let stats: serde_json::Value = serde_json::from_slice(&engine.stats_json(0)).unwrap();
+        assert_eq!(stats["redaction"]["detected.github-pat"], 1, "{stats}");
+        let rules = &stats["secret_rules"];
+        assert!(rules["rules"].as_u64().unwrap() > 200, "{rules}");
+        assert!(rules["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["id"] == "pkcs12-file"));
+        assert!(rules["bundled_source"]
+            .as_str()
+            .unwrap()
+            .contains("gitleaks"));
     }
 
     /// 1-hour cache writes are a subset of the cache writes: counted once in the token metric.

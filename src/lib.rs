@@ -8,13 +8,12 @@
 //! Module map (one idea each):
 //! - [`config`]: the engine configuration the Go side serialises as JSON.
 //! - [`otlp`]: decoding OTLP bytes and reading attributes.
-//! - [`genai`]: recognising GenAI spans across instrumentation conventions.
+//! - [`facts`]: what each span says about a GenAI call, read once from one alias table.
 //! - [`edits`]: the binary edit list returned to Go.
 //! - [`metrics`]: aggregation of GenAI calls into OTLP metrics.
 //! - [`sampling`]: tail sampling (buffer by trace ID, decide on release).
 //! - [`redact`]: contrib-compatible redaction, secret/PII detectors, GenAI content policy.
 //! - [`stats`]: the engine's own counters.
-//! - [`usage`]: one canonical token record per span, whatever instrumentation wrote it.
 //! - [`money`]: exact USD arithmetic.
 //! - [`pricing`]: price tables (native and LiteLLM), model matching, cost arithmetic.
 //! - [`cost`]: the cost stage: usage + prices → span edits and a call summary.
@@ -25,8 +24,8 @@ pub mod config;
 pub mod cost;
 pub mod edits;
 pub mod engine;
+pub mod facts;
 pub mod ffi;
-pub mod genai;
 pub mod metrics;
 pub mod money;
 pub mod otlp;
@@ -34,6 +33,5 @@ pub mod pricing;
 pub mod redact;
 pub mod sampling;
 pub mod stats;
-pub mod usage;
 
 pub use engine::Engine;

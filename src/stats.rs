@@ -28,8 +28,12 @@ macro_rules! counters {
 counters! {
     /// Batches decoded and processed.
     batches_processed,
-    /// Batches that could not be decoded; the caller passed them on unchanged.
+    /// Batches that are not protobuf at all (nothing pdata writes); the caller drops them when
+    /// redaction is configured, and passes them on unchanged otherwise.
     batches_undecodable,
+    /// Batches prost refused (strings that are not UTF-8, very deep nesting): redaction read
+    /// them in place, the other stages read a lossy copy.
+    batches_copied_lossily,
     /// Spans seen in processed batches.
     spans_processed,
     /// Spans recognised as GenAI spans (any level).

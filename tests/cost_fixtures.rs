@@ -1,12 +1,11 @@
-//! Spans shaped like real instrumentations emit them (shared/research/genai-conventions.md
-//! examples A–C and §7), priced end to end through `CostStage::enrich` with the default table.
+//! Spans shaped like real instrumentations emit them (docs/genai-conventions.md), priced end to
+//! end through the span facts and `CostStage::enrich` with the default table.
 
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::trace::v1::Span;
-use tollbooth::cost::{CallSummary, CostConfig, CostStage, CostStatus};
+use tollbooth::cost::{CallSummary, CostConfig, CostStage, CostStatus, ScopeRef};
 use tollbooth::edits::{EditList, Target};
 use tollbooth::otlp::{kv_int, kv_str};
-use tollbooth::usage::Scope;
 
 fn price(
     stage: &CostStage,
@@ -14,15 +13,13 @@ fn price(
     version: &str,
     name: &str,
     attrs: Vec<KeyValue>,
-) -> CallSummary<'static> {
-    let span: &'static Span = Box::leak(Box::new(Span {
+) -> CallSummary {
+    let span = Span {
         name: name.into(),
         attributes: attrs,
         start_time_unix_nano: 1_790_000_000_000_000_000,
         ..Default::default()
-    }));
-    let scope: &'static str = Box::leak(scope.to_string().into_boxed_str());
-    let version: &'static str = Box::leak(version.to_string().into_boxed_str());
+    };
     let book = stage.book().snapshot();
     let mut edits = EditList::new();
     let at = Target::Span {
@@ -31,15 +28,15 @@ fn price(
         span: 0,
     };
     stage
-        .enrich(
+        .enrich_decoded(
             &book,
-            span,
-            at,
-            Scope {
+            &span,
+            ScopeRef {
                 name: scope,
                 version,
             },
             &[],
+            at,
             &mut edits,
         )
         .expect("an inference span")

@@ -44,7 +44,7 @@ fn contrib_cases() {
             })
             .collect();
         let mut td = common::one_span(attrs);
-        r.redact_owned(&mut td, &mut RedactionCounts::default());
+        common::redact_owned(&r, &mut td, &mut RedactionCounts::default());
         let got: BTreeMap<String, AnyValue> = td.resource_spans[0].scope_spans[0].spans[0]
             .attributes
             .iter()

@@ -22,7 +22,7 @@ use crate::engine::{Engine, EngineError};
 
 /// The ABI revision. Bump it on any change to a signature, a struct layout, a status value or
 /// the edit-list format; the Go side refuses to start on a mismatch.
-pub const TOLLBOOTH_ABI_VERSION: u32 = 3;
+pub const TOLLBOOTH_ABI_VERSION: u32 = 4;
 
 /// Result of every fallible export. Values are stable across releases of one ABI version.
 #[repr(C)]

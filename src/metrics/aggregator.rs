@@ -348,8 +348,7 @@ fn key_part<'r>(
             return call
                 .extra_dims
                 .get(extra)
-                .copied()
-                .flatten()
+                .and_then(|v| v.as_deref())
                 .filter(|v| !v.is_empty())
                 .or(extras[extra].default.as_deref());
         }

@@ -75,8 +75,7 @@ pub fn build(input: &Input<'_>) -> MetricsData {
         }
         hist(&mut ttft_h, &t.ttft, Shape::Seconds, &|| attrs[i].clone());
 
-        // OTLP counts are i64: a total past i64::MAX stays at the maximum instead of turning
-        // negative (a counter must never go down).
+        // A sum past i64::MAX stays at the maximum: never exported as a negative value.
         let int = |a: Vec<KeyValue>, v: u64| {
             let v = i64::try_from(v).unwrap_or(i64::MAX);
             point(a, start, now, number_data_point::Value::AsInt(v))

@@ -1,5 +1,7 @@
 //! What the aggregator needs to know about one model call.
 
+use std::borrow::Cow;
+
 /// One inference call, borrowed from the span it came from. Built by the engine after
 /// recognition and pricing; the aggregator copies nothing unless the call starts a series.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -14,7 +16,7 @@ pub struct CallRecord<'a> {
     pub response_model: &'a str,
     /// Values of the configured extra dimensions, in configuration order; `None` (or a
     /// missing tail) means absent, and the dimension's default applies.
-    pub extra_dims: &'a [Option<&'a str>],
+    pub extra_dims: &'a [Option<Cow<'a, str>>],
     /// Input tokens in semconv semantics (cached tokens included); `None` when not reported.
     pub input_tokens: Option<u64>,
     /// Output tokens in semconv semantics (reasoning included).

@@ -48,32 +48,33 @@ impl Tallies {
     }
 
     /// Adds one call. Allocates only the first time a series sees a given error type.
+    /// Every sum saturates and a cost below zero adds nothing: counters never decrease.
     pub fn add(&mut self, call: &CallRecord<'_>, error: Option<ErrorId>) {
-        self.requests += 1;
+        self.requests = self.requests.saturating_add(1);
         if let Some(e) = error {
             match self.errors.iter_mut().find(|(id, _)| *id == e) {
-                Some((_, n)) => *n += 1,
+                Some((_, n)) => *n = n.saturating_add(1),
                 None => self.errors.push((e, 1)),
             }
         }
         if let Some(cost) = &call.cost {
-            self.priced += 1;
-            self.cost_pico_usd = self.cost_pico_usd.saturating_add(cost.pico_usd());
+            self.priced = self.priced.saturating_add(1);
+            self.cost_pico_usd = self.cost_pico_usd.saturating_add(cost.pico_usd().max(0));
         } else if call.unpriced {
-            self.unpriced += 1;
+            self.unpriced = self.unpriced.saturating_add(1);
         }
+        let mut add = |k: usize, t: u64| self.tokens[k] = self.tokens[k].saturating_add(t);
         if let Some(t) = call.input_tokens {
-            self.tokens[0] = self.tokens[0].saturating_add(t);
+            add(0, t);
             self.input_tokens.record(Shape::Tokens, t);
         }
         if let Some(t) = call.output_tokens {
-            self.tokens[1] = self.tokens[1].saturating_add(t);
+            add(1, t);
             self.output_tokens.record(Shape::Tokens, t);
         }
-        // Saturating: a counter that wrapped would go down (invariant 3).
-        self.tokens[2] = self.tokens[2].saturating_add(call.cache_read_tokens);
-        self.tokens[3] = self.tokens[3].saturating_add(call.cache_write_tokens);
-        self.tokens[4] = self.tokens[4].saturating_add(call.reasoning_tokens);
+        add(2, call.cache_read_tokens);
+        add(3, call.cache_write_tokens);
+        add(4, call.reasoning_tokens);
         let ns = seconds_to_ns(call.duration_s);
         match self.duration.iter_mut().find(|(id, _)| *id == error) {
             Some((_, h)) => h.record(Shape::Seconds, ns),

@@ -402,7 +402,7 @@ fn extra_dimensions_with_defaults_and_omission() {
     };
     let mut agg = Aggregator::new(cfg);
     let mut c = call("m");
-    let dims = [Some("acme"), None];
+    let dims = [Some("acme".into()), None];
     c.extra_dims = &dims;
     agg.record(&c, S);
     let mut d = call("m");
@@ -625,4 +625,39 @@ mod properties {
             prop_assert!(cumulative.series_count() <= limit + 1);
         }
     }
+}
+
+/// Counters never decrease: sums saturate instead of wrapping, and a negative cost adds
+/// nothing. (The facts reader keeps such values away; this is the aggregator's own guard.)
+#[test]
+fn counters_saturate_and_never_decrease() {
+    let mut agg = Aggregator::new(MetricsConfig::default());
+    let mut huge = call("m");
+    huge.input_tokens = Some(u64::MAX);
+    huge.cache_read_tokens = u64::MAX;
+    huge.cost = Some(Cost {
+        usd: 1e30,
+        exact_pico_usd: Some(i128::MAX),
+    });
+    agg.record(&huge, S);
+    agg.record(&huge, S);
+    let mut refund = call("m");
+    refund.cost = Some(Cost {
+        usd: -5.0,
+        exact_pico_usd: None,
+    });
+    agg.record(&refund, S);
+    let md = agg.collect(2 * S);
+    for p in sums(&md, TOKENS) {
+        assert!(p.1 >= 0.0, "{p:?}");
+    }
+    let input: f64 = sums(&md, TOKENS)
+        .iter()
+        .filter(|p| p.0.get(TOKEN_TYPE).map(String::as_str) == Some("input"))
+        .map(|p| p.1)
+        .sum();
+    assert_eq!(input, i64::MAX as f64);
+    let cost = total(&md, COST);
+    assert!(cost > 1e20, "saturated, not wrapped: {cost}");
+    assert_eq!(total(&md, REQUESTS), 3.0);
 }

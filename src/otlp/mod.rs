@@ -1,13 +1,16 @@
 //! OTLP decoding and attribute access.
 //!
 //! Batches arrive as `TracesData` protobuf bytes (the same wire format as
-//! `ExportTraceServiceRequest`). prost validates UTF-8 in string fields, which Go's pdata does
-//! not: a batch Go accepted can be refused here, and the caller then passes it on unchanged.
+//! `ExportTraceServiceRequest`) and are read in place ([`reader`]). prost validates UTF-8 in
+//! string fields, which Go's pdata does not: where a stage still needs prost types and prost
+//! refuses a batch Go accepted, it gets a lossy copy ([`owned`]).
 
+pub mod owned;
 pub mod reader;
 pub mod value;
 pub mod wire;
 
+pub use owned::to_owned_lossy;
 pub use reader::{
     any_value, array_values, kvlist_entries, read_traces, EventRef, KvListEntries, LinkRef,
     ReadError, ResourceSpansRef, ScopeSpansRef, SpanRef, StatusRef, TracesRef, MAX_VALUE_DEPTH,

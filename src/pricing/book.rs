@@ -293,7 +293,7 @@ fn state_from(sources: Vec<Source>, config: &PricingConfig) -> Result<BookState,
             ))
         })?;
         let provider = c.provider.as_deref().map(|p| {
-            crate::genai::normalize_provider(p).map_or_else(|| p.to_lowercase(), str::to_string)
+            crate::facts::normalize_provider(p).map_or_else(|| p.to_lowercase(), str::to_string)
         });
         custom.push((provider, m, e));
     }
@@ -307,7 +307,7 @@ fn state_from(sources: Vec<Source>, config: &PricingConfig) -> Result<BookState,
         let key = if p == "*" {
             "*".to_string()
         } else {
-            crate::genai::normalize_provider(p).map_or_else(|| p.to_lowercase(), str::to_string)
+            crate::facts::normalize_provider(p).map_or_else(|| p.to_lowercase(), str::to_string)
         };
         discounts.insert(key, v);
     }
@@ -425,7 +425,7 @@ impl BookState {
             cands.retain(|c| c.1 != MatchKind::FineTuneBase);
         }
         let discount = self.discount_for(provider);
-        let otel = crate::genai::normalize_provider(provider);
+        let otel = crate::facts::normalize_provider(provider);
         let spec = otel.and_then(provider_spec);
         let raw_lower = provider.to_lowercase();
 

@@ -6,7 +6,7 @@
 //! - [`litellm`]: LiteLLM's price file, read as it is.
 //! - [`names`]: model-name rewrites and provider mapping for lookup.
 //! - [`inputs`]: what a price depends on besides model and tokens (tier, batch, region);
-//!   [`span_inputs`] reads it from a span.
+//!   [`span_inputs`] combines it from a span's facts (src/facts/).
 //! - [`book`]: loading, overrides, lookup, reload; [`cache`]: the bounded lookup cache.
 //! - [`calc`]: exact cost arithmetic; [`flags`]: what a price is worth a look for.
 //! - [`config`]: the `cost.pricing` section.
@@ -29,4 +29,4 @@ pub use config::PricingConfig;
 pub use flags::price_flags;
 pub use inputs::PriceContext;
 pub use names::MatchKind;
-pub use span_inputs::pricing_inputs;
+pub use span_inputs::{pricing_inputs, SpanPricing};

@@ -2,7 +2,8 @@
 //! GenAI content policy, truncation and span dropping.
 //!
 //! A contrib block moved over unchanged must behave the same, so every contrib key keeps its
-//! name, default and meaning; the additions all default to "off" except truncation.
+//! name, default and meaning; the additions all default to "off" except truncation, the
+//! sensitive-key rule (on the safe side: it only masks more) and failing closed.
 
 use serde::Deserialize;
 
@@ -74,6 +75,19 @@ impl Default for ContentConfig {
             max_chars: default_content_chars(),
         }
     }
+}
+
+/// What the collector does with a batch the engine could not process while redaction is
+/// configured. Read by the Go processor (`failclosed.go`); parsed here so both sides reject
+/// the same mistakes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    /// Drop the batch, count it and log an error: nothing leaves unredacted.
+    #[default]
+    Drop,
+    /// Forward it unredacted (explicit opt-in; unsafe).
+    Pass,
 }
 
 /// One attribute condition for dropping spans: the key is present and its value (as a
@@ -149,6 +163,15 @@ pub struct RedactionConfig {
     pub max_value_bytes: usize,
     #[serde(default)]
     pub drop_spans: DropSpansConfig,
+    /// Secret rules in gitleaks' format (bundled rules plus files); absent = off.
+    #[serde(default)]
+    pub secret_rules: Option<super::secret_rules::SecretRulesConfig>,
+    /// Keys whose string, bytes, array and map values are masked whole whatever they hold
+    /// (see `keys`); `[]` turns the rule off.
+    #[serde(default = "default_sensitive_keys")]
+    pub sensitive_keys: Vec<String>,
+    #[serde(default)]
+    pub on_error: OnError,
 }
 
 impl Default for RedactionConfig {
@@ -159,6 +182,10 @@ impl Default for RedactionConfig {
 
 fn default_content_chars() -> usize {
     1000
+}
+
+fn default_sensitive_keys() -> Vec<String> {
+    super::keys::DEFAULT.iter().map(|s| s.to_string()).collect()
 }
 
 fn default_max_value_bytes() -> usize {
@@ -217,5 +244,18 @@ mod tests {
         assert!(e.contains("sha256"), "{e}");
         let e = RedactionConfig::from_json(br#"{"content": {"policy": "erase"}}"#).unwrap_err();
         assert!(e.contains("erase"), "{e}");
+        let e = RedactionConfig::from_json(br#"{"on_error": "ignore"}"#).unwrap_err();
+        assert!(e.contains("ignore") && e.contains("drop"), "{e}");
+    }
+
+    #[test]
+    fn fail_closed_and_sensitive_keys_by_default() {
+        let d = RedactionConfig::default();
+        assert_eq!(d.on_error, OnError::Drop);
+        assert!(d.sensitive_keys.iter().any(|k| k == "password"));
+        let c =
+            RedactionConfig::from_json(br#"{"on_error": "pass", "sensitive_keys": []}"#).unwrap();
+        assert_eq!(c.on_error, OnError::Pass);
+        assert!(c.sensitive_keys.is_empty());
     }
 }

@@ -1,13 +1,22 @@
-//! Built-in detectors for secrets and personal data.
+//! Built-in detectors for secrets and personal data, and the secret rules beside them.
 //!
 //! Each detector is a linear-time regex (the `regex` crate) that finds candidates, plus an
 //! optional validator (Luhn, mod-97, SSN rules, address parsing) that keeps false positives
 //! down. When a pattern has a capture group only that group is masked, so context such as
 //! `Authorization: Bearer ` or a URL's user name survives.
+//!
+//! Secret rules (gitleaks' format, src/redact/secret_rules/) find secrets in the same pass.
+//! Where findings overlap, the union of their ranges is masked once, under one name: a
+//! specific secret rule's (`github-pat`) before a built-in detector's, and a built-in's
+//! before a generic rule's (`generic-api-key`), as gitleaks prefers specific rules too.
+
+use std::collections::HashMap;
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
+use super::counts::Detections;
 use super::hashing::{hmac_sha256_hex, HmacKey};
+use super::secret_rules::SecretRules;
 
 /// Decides whether a candidate `text[start..end]` is real and returns the range to mask.
 type Validator = fn(text: &str, start: usize, end: usize) -> Option<(usize, usize)>;
@@ -35,7 +44,7 @@ pub const SPECS: &[Spec] = &[
         name: "private_key",
         group: Group::Secrets,
         pattern: r"-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY-----(?s:.)*?-----END[A-Z0-9 ]{0,40} PRIVATE KEY-----",
-        validate: None,
+        validate: Some(pem_body),
     },
     Spec {
         name: "anthropic_key",
@@ -191,22 +200,50 @@ struct Compiled {
     replacement: Replacement,
 }
 
-/// The enabled detectors, compiled once at start.
+/// The enabled detectors, compiled once at start, and the secret rules.
 pub struct Detectors {
     set: Option<RegexSet>,
     list: Vec<Compiled>,
+    rules: Option<SecretRules>,
+    /// Replacements configured for secret rule ids (default `<REDACTED:id>`).
+    rule_replacements: HashMap<String, Replacement>,
 }
 
-/// One accepted match.
+/// Who found a match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Finder {
+    /// Index into `Detectors::list`.
+    Builtin(usize),
+    /// Index into the current rule set's rules.
+    Rule(usize),
+}
+
+/// One accepted match. Lower `rank` names a merged mask: 0 specific secret rule, 1 built-in
+/// detector, 2 generic secret rule.
 #[derive(Debug, Clone, Copy)]
 struct Hit {
     start: usize,
     end: usize,
-    det: usize,
+    rank: u8,
+    by: Finder,
 }
 
 fn expand(pattern: &str) -> String {
     pattern.replace(r"\b", B)
+}
+
+fn replacement(name: &str, text: String, key: &HmacKey) -> Result<Replacement, String> {
+    match text.split_once("{hash}") {
+        Some((a, b)) => {
+            if key.is_empty() {
+                return Err(format!(
+                    "redaction.detector_replacements.{name}: {{hash}} needs an HMAC key (hmac_key, hmac_key_env or hmac_key_file)"
+                ));
+            }
+            Ok(Replacement::Hashed(a.to_string(), b.to_string()))
+        }
+        None => Ok(Replacement::Fixed(text)),
+    }
 }
 
 impl Detectors {
@@ -215,6 +252,16 @@ impl Detectors {
         enabled: &[String],
         replacements: &std::collections::BTreeMap<String, String>,
         key: &HmacKey,
+    ) -> Result<Detectors, String> {
+        Detectors::with_rules(enabled, replacements, key, None)
+    }
+
+    /// As [`Detectors::new`], plus secret rules; `replacements` may name rule ids too.
+    pub fn with_rules(
+        enabled: &[String],
+        replacements: &std::collections::BTreeMap<String, String>,
+        key: &HmacKey,
+        rules: Option<SecretRules>,
     ) -> Result<Detectors, String> {
         let mut on = [false; COUNT];
         for (i, name) in enabled.iter().enumerate() {
@@ -234,11 +281,19 @@ impl Detectors {
                 on[h] = true;
             }
         }
-        for name in replacements.keys() {
+        let mut rule_replacements = HashMap::new();
+        for (name, text) in replacements {
             let Some(i) = SPECS.iter().position(|s| s.name == name) else {
-                return Err(format!(
-                    "redaction.detector_replacements: unknown detector {name:?}"
-                ));
+                let is_rule = rules
+                    .as_ref()
+                    .is_some_and(|r| r.current().rules.iter().any(|x| &*x.id == name));
+                if !is_rule {
+                    return Err(format!(
+                        "redaction.detector_replacements: unknown detector or secret rule {name:?}"
+                    ));
+                }
+                rule_replacements.insert(name.clone(), replacement(name, text.clone(), key)?);
+                continue;
             };
             if !on[i] {
                 return Err(format!(
@@ -259,18 +314,7 @@ impl Detectors {
                 .get(spec.name)
                 .cloned()
                 .unwrap_or_else(|| format!("<REDACTED:{}>", spec.name));
-            let replacement = match text.split_once("{hash}") {
-                Some((a, b)) => {
-                    if key.is_empty() {
-                        return Err(format!(
-                            "redaction.detector_replacements.{}: {{hash}} needs an HMAC key (hmac_key, hmac_key_env or hmac_key_file)",
-                            spec.name
-                        ));
-                    }
-                    Replacement::Hashed(a.to_string(), b.to_string())
-                }
-                None => Replacement::Fixed(text),
-            };
+            let replacement = replacement(spec.name, text, key)?;
             list.push(Compiled {
                 spec: i,
                 grouped: re.captures_len() > 1,
@@ -288,25 +332,39 @@ impl Detectors {
                     .map_err(|e| format!("built-in detector set: {e}"))?,
             )
         };
-        Ok(Detectors { set, list })
+        Ok(Detectors {
+            set,
+            list,
+            rules,
+            rule_replacements,
+        })
     }
 
     pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        self.list.is_empty() && self.rules.is_none()
     }
 
-    /// Whether any enabled detector's pattern occurs (validators not run): a cheap filter.
+    /// The secret rules, when configured (status, reload).
+    pub fn secret_rules(&self) -> Option<&SecretRules> {
+        self.rules.as_ref()
+    }
+
+    /// Whether any enabled detector's pattern, or any secret rule's keyword, occurs
+    /// (validators and rule regexes not run): a cheap filter.
     pub fn may_match(&self, text: &str) -> bool {
         self.set.as_ref().is_some_and(|s| s.is_match(text))
+            || self
+                .rules
+                .as_ref()
+                .is_some_and(|r| r.current().may_match(text))
     }
 
     /// Replaces every detected secret or personal datum in `text`; `None` when nothing was
-    /// found. `counts[i]` is bumped for detector `SPECS[i]`.
+    /// found. `counts` is bumped under the name each mask carries.
     ///
-    /// A match that overlapped an accepted one is looked for again in the output (a phone
-    /// number glued to a token), so one call reaches the fixed point and redaction is
-    /// idempotent.
-    pub fn redact(&self, text: &str, key: &HmacKey, counts: &mut [u64; COUNT]) -> Option<String> {
+    /// The output is looked at again (a secret that only appears once its neighbour is
+    /// masked), so one call reaches the fixed point and redaction is idempotent.
+    pub fn redact(&self, text: &str, key: &HmacKey, counts: &mut Detections) -> Option<String> {
         let mut out = self.pass(text, key, counts)?;
         for _ in 0..3 {
             match self.pass(&out, key, counts) {
@@ -317,68 +375,144 @@ impl Detectors {
         Some(out)
     }
 
-    fn pass(&self, text: &str, key: &HmacKey, counts: &mut [u64; COUNT]) -> Option<String> {
-        let set = self.set.as_ref()?;
-        let matched = set.matches(text);
-        if !matched.matched_any() {
-            return None;
-        }
+    fn pass(&self, text: &str, key: &HmacKey, counts: &mut Detections) -> Option<String> {
         let mut hits = Vec::new();
-        for di in matched.iter() {
-            let c = &self.list[di];
-            let validate = SPECS[c.spec].validate;
-            let mut push = |s: usize, e: usize| {
-                let r = match validate {
-                    Some(v) => v(text, s, e),
-                    None => Some((s, e)),
+        if let Some(set) = &self.set {
+            let matched = set.matches(text);
+            for di in matched.iter() {
+                let c = &self.list[di];
+                let validate = SPECS[c.spec].validate;
+                let mut push = |s: usize, e: usize| {
+                    let r = match validate {
+                        Some(v) => v(text, s, e),
+                        None => Some((s, e)),
+                    };
+                    if let Some((start, end)) = r {
+                        if start < end {
+                            hits.push(Hit {
+                                start,
+                                end,
+                                rank: 1,
+                                by: Finder::Builtin(di),
+                            });
+                        }
+                    }
                 };
-                if let Some((start, end)) = r {
-                    if start < end {
-                        hits.push(Hit {
-                            start,
-                            end,
-                            det: di,
-                        });
+                if c.grouped {
+                    for caps in c.re.captures_iter(text) {
+                        if let Some(g) = caps.get(1) {
+                            push(g.start(), g.end());
+                        }
                     }
-                }
-            };
-            if c.grouped {
-                for caps in c.re.captures_iter(text) {
-                    if let Some(g) = caps.get(1) {
-                        push(g.start(), g.end());
+                } else {
+                    for m in c.re.find_iter(text) {
+                        push(m.start(), m.end());
                     }
-                }
-            } else {
-                for m in c.re.find_iter(text) {
-                    push(m.start(), m.end());
                 }
             }
+        }
+        let rule_set = self.rules.as_ref().map(|r| r.current());
+        if let Some(rs) = &rule_set {
+            let mut found = Vec::new();
+            rs.scan(text, &mut found);
+            // Where a rule's allowlist names a known non-secret (gitleaks' example keys,
+            // placeholders), the built-in secret detectors defer to it.
+            let safe: Vec<(usize, usize)> = found
+                .iter()
+                .filter(|f| f.allowlisted)
+                .map(|f| (f.start, f.end))
+                .collect();
+            if !safe.is_empty() {
+                hits.retain(|h| match h.by {
+                    Finder::Builtin(di) if SPECS[self.list[di].spec].group == Group::Secrets => {
+                        !safe.iter().any(|&(s, e)| h.start < e && s < h.end)
+                    }
+                    _ => true,
+                });
+            }
+            hits.extend(found.into_iter().filter(|f| !f.allowlisted).map(|f| Hit {
+                start: f.start,
+                end: f.end,
+                rank: if rs.rules[f.rule].generic { 2 } else { 0 },
+                by: Finder::Rule(f.rule),
+            }));
         }
         if hits.is_empty() {
             return None;
         }
-        hits.sort_by_key(|h| (h.start, h.det));
+        hits.sort_by_key(|h| (h.start, h.rank, h.by_order()));
         let mut out = String::with_capacity(text.len());
         let mut last = 0;
-        for h in hits {
-            if h.start < last {
-                continue; // overlaps an accepted hit
-            }
-            let c = &self.list[h.det];
-            out.push_str(&text[last..h.start]);
-            match &c.replacement {
-                Replacement::Fixed(r) => out.push_str(r),
-                Replacement::Hashed(a, b) => {
-                    out.push_str(a);
-                    out.push_str(&hmac_sha256_hex(key, &text[h.start..h.end])[..16]);
-                    out.push_str(b);
+        let mut i = 0;
+        while i < hits.len() {
+            // A secret rule's hit and the hits it overlaps are one mask over their union,
+            // named by the best-ranked. Built-in hits that overlap only built-in hits keep
+            // their own rule: the first wins and the rest are looked for again next pass.
+            let (start, mut end, mut best) = (hits[i].start, hits[i].end, hits[i]);
+            let mut has_rule = best.is_rule();
+            i += 1;
+            while i < hits.len() && hits[i].start < end {
+                let h = hits[i];
+                i += 1;
+                if !has_rule && !h.is_rule() {
+                    continue;
+                }
+                has_rule = true;
+                end = end.max(h.end);
+                if h.rank < best.rank {
+                    best = h;
                 }
             }
-            counts[c.spec] += 1;
-            last = h.end;
+            out.push_str(&text[last..start]);
+            let found = &text[start..end];
+            match best.by {
+                Finder::Builtin(di) => {
+                    let c = &self.list[di];
+                    write_mask(&mut out, &c.replacement, key, found);
+                    counts.add_builtin(c.spec);
+                }
+                Finder::Rule(ri) => {
+                    let id = &rule_set.as_ref().expect("rule hits come from a set").rules[ri].id;
+                    match self.rule_replacements.get(&**id) {
+                        Some(r) => write_mask(&mut out, r, key, found),
+                        None => {
+                            out.push_str("<REDACTED:");
+                            out.push_str(id);
+                            out.push('>');
+                        }
+                    }
+                    counts.add_rule(id);
+                }
+            }
+            last = end;
         }
         out.push_str(&text[last..]);
         Some(out)
+    }
+}
+
+impl Hit {
+    fn is_rule(&self) -> bool {
+        matches!(self.by, Finder::Rule(_))
+    }
+
+    /// Tie-break at equal start and rank: built-ins in list order, then rules in file order.
+    fn by_order(&self) -> (u8, usize) {
+        match self.by {
+            Finder::Builtin(i) => (0, i),
+            Finder::Rule(i) => (1, i),
+        }
+    }
+}
+
+fn write_mask(out: &mut String, r: &Replacement, key: &HmacKey, found: &str) {
+    match r {
+        Replacement::Fixed(t) => out.push_str(t),
+        Replacement::Hashed(a, b) => {
+            out.push_str(a);
+            out.push_str(&hmac_sha256_hex(key, found)[..16]);
+            out.push_str(b);
+        }
     }
 }
 
@@ -393,6 +527,20 @@ fn idx(f: impl Fn(&Spec) -> bool) -> Vec<usize> {
 
 // ---- validators ----
 
+/// A PEM block with a key in it: at least 32 base64 characters between the markers (not an
+/// empty or `...` placeholder block from documentation).
+fn pem_body(t: &str, s: usize, e: usize) -> Option<(usize, usize)> {
+    let v = &t[s..e];
+    let body_start = v[5..].find("-----").map_or(0, |p| p + 10);
+    let body_end = v.rfind("-----END").unwrap_or(v.len());
+    let body = v.get(body_start..body_end).unwrap_or("");
+    let key_chars = body
+        .bytes()
+        .filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+        .count();
+    (key_chars >= 32).then_some((s, e))
+}
+
 fn has_digit_and_letter(t: &str, s: usize, e: usize) -> Option<(usize, usize)> {
     let v = &t[s..e];
     (v.bytes().any(|b| b.is_ascii_digit()) && v.bytes().any(|b| b.is_ascii_alphabetic()))
@@ -400,11 +548,21 @@ fn has_digit_and_letter(t: &str, s: usize, e: usize) -> Option<(usize, usize)> {
 }
 
 /// A secret-looking `key=value`: the value has a digit or symbol, or is long. Keeps prose such
-/// as "password: required" intact.
+/// as "password: required" intact, and placeholders: variable references (`$API_KEY`,
+/// `${TOKEN}`, `{{ secret }}`, `%PASS%`), constant names (`ACCESS_TOKEN`) and filler such as
+/// `xxxxxxxx` or `fo1_xxxxxxxxxxxx` (under 2 bits of entropy per character).
 fn secret_value(t: &str, s: usize, e: usize) -> Option<(usize, usize)> {
     let v = &t[s..e];
     let plain_word = v.bytes().all(|b| b.is_ascii_alphabetic());
-    (!plain_word || v.len() >= 16).then_some((s, e))
+    let variable = v.starts_with('$')
+        || v.starts_with("{{")
+        || (v.len() > 2 && v.starts_with('%') && v.ends_with('%'));
+    let constant_name = v.contains('_')
+        && v.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
+        && !v.starts_with('_');
+    let filler = super::secret_rules::rule_set::shannon_entropy(v) < 2.0;
+    let short_word = plain_word && v.len() < 16;
+    (!(short_word || variable || constant_name || filler)).then_some((s, e))
 }
 
 /// `Basic <base64>` only when it decodes to printable `user:password`.
@@ -600,7 +758,7 @@ mod tests {
     }
 
     fn red(d: &Detectors, t: &str) -> String {
-        let mut c = [0; COUNT];
+        let mut c = Detections::default();
         d.redact(t, &HmacKey::default(), &mut c)
             .unwrap_or_else(|| t.to_string())
     }

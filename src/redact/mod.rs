@@ -7,8 +7,10 @@
 //! dropping.
 //!
 //! Module map: [`config`] (the YAML/JSON block), [`detectors`] (built-in patterns and
-//! validators), [`content`] (where GenAI content lives), [`hashing`] (contrib hashes and keyed
-//! HMAC), [`apply`] (one attribute map at a time), [`counts`] (self-metrics).
+//! validators), [`keys`] (sensitive keys), [`content`] (where GenAI content lives),
+//! [`hashing`] (contrib hashes and keyed HMAC), [`apply`] (one attribute map at a time),
+//! [`nested`] (arrays and maps, depth-bounded), [`text`] (masking one text, JSON, truncation),
+//! [`counts`] (self-metrics). The rules and why: docs/redaction.md.
 //!
 //! Configuration (collector YAML; the Go side sends it as JSON with the same keys):
 //! ```yaml
@@ -22,17 +24,21 @@
 //!   detector_replacements: {email: "<email:{hash}>"}         # default "<REDACTED:name>"
 //!   content: {policy: redact, max_chars: 1000}               # keep|redact|hash|truncate|drop
 //!   max_value_bytes: 10240               # 0 = off
+//!   sensitive_keys: [password, token, api_key, ...]          # default list; [] = off
+//!   on_error: drop                       # read by Go: drop (default) | pass
 //!   drop_spans: {name_patterns: ["^GET /healthz$"], attributes: [{key: http.route, value_pattern: "^/ready"}]}
 //! ```
 //!
-//! Differences from contrib, all on the safe side: status messages, link attributes and the
-//! string leaves of arrays, kvlists and JSON text are scanned too (contrib reads only string
-//! attributes, or their flat string form with `redact_all_types`). Scope attributes get the
-//! same rules as resource attributes, as in contrib.
+//! Differences from contrib, all on the safe side: span, event and scope names, status
+//! messages, link attributes, bytes values and the leaves of arrays, kvlists and JSON text are
+//! scanned too (contrib reads only string attributes, or their flat string form with
+//! `redact_all_types`); values under sensitive keys are masked whole; integers that are card
+//! numbers are masked. Scope attributes get the same rules as resource attributes, as in
+//! contrib.
 //!
-//! Output is a list of edits: the same `(Target, Op)` list is serialised for Go
-//! ([`Redactor::redact_batch`]) or applied in place ([`Redactor::redact_owned`]), so both
-//! paths give identical results by construction.
+//! The batch is read in place ([`crate::otlp::read_traces`]); strings need not be UTF-8 and
+//! nesting may be of any depth. Output is the edit list Go applies
+//! ([`Redactor::redact_batch`]).
 
 pub mod apply;
 pub mod config;
@@ -40,17 +46,24 @@ pub mod content;
 pub mod counts;
 pub mod detectors;
 pub mod hashing;
+pub mod keys;
+pub mod nested;
+pub mod secret_rules;
+pub mod text;
 
 use std::collections::HashSet;
 
-use opentelemetry_proto::tonic::trace::v1::TracesData;
 use regex::{Regex, RegexBuilder};
 
-use crate::edits::{self, EditList, Op, Target};
-pub use config::{ContentPolicy, HashFunction, RedactionConfig, Summary};
+use crate::edits::{EditList, Target};
+use crate::otlp::{SpanRef, TracesRef};
+pub use config::{ContentPolicy, HashFunction, OnError, RedactionConfig, Summary};
 pub use counts::RedactionCounts;
 use detectors::Detectors;
 use hashing::HmacKey;
+use keys::SensitiveKeys;
+use secret_rules::SecretRules;
+use text::lossy;
 
 /// Compiled size limits for user regexes: a hostile pattern fails at start instead of
 /// eating memory (matching is linear-time in the `regex` crate regardless).
@@ -92,6 +105,7 @@ pub struct Redactor {
     ignored_keys: HashSet<String>,
     ignored_key_patterns: Vec<Regex>,
     blocked_key_patterns: Vec<Regex>,
+    sensitive: SensitiveKeys,
     blocked_values: Vec<Regex>,
     allowed_values: Vec<Regex>,
     redact_all_types: bool,
@@ -180,11 +194,17 @@ impl Redactor {
             ignored_keys: c.ignored_keys.iter().cloned().collect(),
             ignored_key_patterns: compile("ignored_key_patterns", &c.ignored_key_patterns)?,
             blocked_key_patterns: compile("blocked_key_patterns", &c.blocked_key_patterns)?,
+            sensitive: SensitiveKeys::new(&c.sensitive_keys)?,
             blocked_values: compile("blocked_values", &c.blocked_values)?,
             allowed_values: compile("allowed_values", &c.allowed_values)?,
             redact_all_types: c.redact_all_types,
             hash_function: c.hash_function,
-            detectors: Detectors::new(&c.detectors, &c.detector_replacements, &key)?,
+            detectors: Detectors::with_rules(
+                &c.detectors,
+                &c.detector_replacements,
+                &key,
+                c.secret_rules.as_ref().map(SecretRules::load).transpose()?,
+            )?,
             key,
             summary: c.summary,
             content: c.content.clone(),
@@ -193,7 +213,8 @@ impl Redactor {
             drop_attrs,
             mask_all: Regex::new(".*").expect("valid"),
             // Anchors and key patterns can match a JSON leaf or key without matching the raw
-            // text; allowed_values are per leaf. Then every JSON value is walked.
+            // text; allowed_values are per leaf. Then every JSON value is walked. (Sensitive
+            // keys are looked for in the raw text: see `text::Redactor::text`.)
             json_fast_path: c.blocked_key_patterns.is_empty()
                 && c.allowed_values.is_empty()
                 && !c.blocked_values.iter().any(|p| {
@@ -202,110 +223,126 @@ impl Redactor {
         })
     }
 
+    /// The secret rules, when configured: the engine reloads them and reports their status.
+    pub fn secret_rules(&self) -> Option<&SecretRules> {
+        self.detectors.secret_rules()
+    }
+
     /// Parses the JSON block and compiles it.
     pub fn from_json(bytes: &[u8]) -> Result<Redactor, String> {
         Redactor::new(&RedactionConfig::from_json(bytes)?)
     }
 
-    /// Redacts one batch for Go: appends edits that, applied with [`edits::apply`], give the
-    /// redacted batch.
-    pub fn redact_batch(&self, td: &TracesData, out: &mut EditList, counts: &mut RedactionCounts) {
-        for (at, op) in self.edits(td, counts) {
-            out.push(at, &op);
-        }
-    }
-
-    /// Redacts an owned batch in place (the tail sampler holds owned copies).
-    pub fn redact_owned(&self, td: &mut TracesData, counts: &mut RedactionCounts) {
-        let ops = self.edits(td, counts);
-        let applied = edits::apply(td, &ops);
-        debug_assert!(applied, "edits address the batch they came from");
-    }
-
-    /// The edits for one batch, in order: per resource, then per span (drop, attributes,
-    /// events, links, status).
-    pub fn edits(&self, td: &TracesData, counts: &mut RedactionCounts) -> Vec<(Target, Op)> {
-        let mut out = Vec::new();
-        for (rs_i, rs) in td.resource_spans.iter().enumerate() {
-            let rs_i = rs_i as u32;
-            if let Some(res) = &rs.resource {
-                let at = Target::Resource { rs: rs_i };
-                for op in self.attrs(&res.attributes, false, counts) {
-                    out.push((at, op));
+    /// Redacts one batch: appends the edits that, applied by Go, give the redacted batch.
+    /// Order: per resource, per scope (attributes, name), then per span (drop, name,
+    /// attributes, events, links, status).
+    pub fn redact_batch(
+        &self,
+        td: &TracesRef<'_>,
+        out: &mut EditList,
+        counts: &mut RedactionCounts,
+    ) {
+        for rs in td.resource_spans() {
+            let rs_i = rs.index();
+            self.attrs(
+                Target::Resource { rs: rs_i },
+                rs.resource_attributes(),
+                false,
+                counts,
+                out,
+            );
+            for ss in rs.scope_spans() {
+                let ss_i = ss.index();
+                // Contrib runs the same rules on instrumentation-scope attributes.
+                self.attrs(
+                    Target::Scope { rs: rs_i, ss: ss_i },
+                    ss.scope_attributes(),
+                    false,
+                    counts,
+                    out,
+                );
+                if let Some(n) = self.name(ss.scope_name(), counts) {
+                    out.set_scope_name(rs_i, ss_i, &n);
                 }
-            }
-            for (ss_i, ss) in rs.scope_spans.iter().enumerate() {
-                let ss_i = ss_i as u32;
-                if let Some(scope) = &ss.scope {
-                    // Contrib runs the same rules on instrumentation-scope attributes.
-                    let at = Target::Scope { rs: rs_i, ss: ss_i };
-                    for op in self.attrs(&scope.attributes, false, counts) {
-                        out.push((at, op));
-                    }
-                }
-                for (sp_i, span) in ss.spans.iter().enumerate() {
-                    let sp_i = sp_i as u32;
-                    counts.spans_seen += 1;
-                    let at = Target::Span {
-                        rs: rs_i,
-                        ss: ss_i,
-                        span: sp_i,
-                    };
-                    if self.should_drop(span) {
-                        counts.spans_dropped += 1;
-                        out.push((at, Op::DropSpan));
-                        continue;
-                    }
-                    for op in self.attrs(&span.attributes, false, counts) {
-                        out.push((at, op));
-                    }
-                    for (ev_i, ev) in span.events.iter().enumerate() {
-                        let eat = Target::Event {
-                            rs: rs_i,
-                            ss: ss_i,
-                            span: sp_i,
-                            event: ev_i as u32,
-                        };
-                        let content_event = content::is_content_event(&ev.name);
-                        for op in self.attrs(&ev.attributes, content_event, counts) {
-                            out.push((eat, op));
-                        }
-                    }
-                    for (l_i, link) in span.links.iter().enumerate() {
-                        let lat = Target::Link {
-                            rs: rs_i,
-                            ss: ss_i,
-                            span: sp_i,
-                            link: l_i as u32,
-                        };
-                        for op in self.attrs(&link.attributes, false, counts) {
-                            out.push((lat, op));
-                        }
-                    }
-                    if let Some(st) = &span.status {
-                        if let Some(m) = self.status_message(&st.message, counts) {
-                            out.push((at, Op::SetStatusMessage(m)));
-                        }
-                    }
+                for span in ss.spans() {
+                    self.span(rs_i, ss_i, &span, counts, out);
                 }
             }
         }
-        out
     }
 
-    fn should_drop(&self, span: &opentelemetry_proto::tonic::trace::v1::Span) -> bool {
-        if self.drop_names.iter().any(|r| r.is_match(&span.name)) {
-            return true;
+    fn span(
+        &self,
+        rs: u32,
+        ss: u32,
+        span: &SpanRef<'_, '_>,
+        counts: &mut RedactionCounts,
+        out: &mut EditList,
+    ) {
+        let sp = span.index();
+        counts.spans_seen += 1;
+        if self.should_drop(span) {
+            counts.spans_dropped += 1;
+            out.drop_span(rs, ss, sp);
+            return;
+        }
+        if let Some(n) = self.name(span.name(), counts) {
+            out.set_span_name(rs, ss, sp, &n);
+        }
+        self.attrs(
+            Target::Span { rs, ss, span: sp },
+            span.attributes(),
+            false,
+            counts,
+            out,
+        );
+        for ev in span.events() {
+            let event = ev.index();
+            let content_event = std::str::from_utf8(ev.name()).is_ok_and(content::is_content_event);
+            self.attrs(
+                Target::Event {
+                    rs,
+                    ss,
+                    span: sp,
+                    event,
+                },
+                ev.attributes(),
+                content_event,
+                counts,
+                out,
+            );
+            if let Some(n) = self.name(ev.name(), counts) {
+                out.set_event_name(rs, ss, sp, event, &n);
+            }
+        }
+        for link in span.links() {
+            let at = Target::Link {
+                rs,
+                ss,
+                span: sp,
+                link: link.index(),
+            };
+            self.attrs(at, link.attributes(), false, counts, out);
+        }
+        if let Some(m) = self.status_message(span.status().message, counts) {
+            out.set_status_message(rs, ss, sp, &m);
+        }
+    }
+
+    fn should_drop(&self, span: &SpanRef<'_, '_>) -> bool {
+        if !self.drop_names.is_empty() {
+            let name = lossy(span.name());
+            if self.drop_names.iter().any(|r| r.is_match(&name)) {
+                return true;
+            }
         }
         self.drop_attrs.iter().any(|(k, re)| {
-            span.attributes
+            span.attributes()
                 .iter()
-                .find(|kv| &kv.key == k)
+                .find(|kv| kv.key == k.as_bytes())
                 .is_some_and(|kv| match re {
                     None => true,
-                    Some(re) => {
-                        apply::scalar_string(kv.value.as_ref()).is_some_and(|s| re.is_match(&s))
-                    }
+                    Some(re) => apply::scalar_string(&kv.value).is_some_and(|s| re.is_match(&s)),
                 })
         })
     }

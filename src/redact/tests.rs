@@ -1,5 +1,5 @@
-//! Contrib-compatibility and coverage tests on whole batches; each checks that the edit list
-//! applied by `edits::apply` equals the in-place result.
+//! Contrib-compatibility and coverage tests on whole batches: each batch is encoded, read in
+//! place, redacted, and the edit list applied to an owned copy as Go applies it to its pdata.
 
 use opentelemetry_proto::tonic::common::v1::{
     any_value::Value, AnyValue, ArrayValue, KeyValue, KeyValueList,
@@ -11,6 +11,7 @@ use opentelemetry_proto::tonic::trace::v1::{
 };
 
 use super::*;
+use crate::edits;
 use crate::otlp::{find, find_str, kv_int, kv_str};
 
 fn cfg(json: &str) -> Redactor {
@@ -37,20 +38,12 @@ fn batch(span_attrs: Vec<KeyValue>) -> TracesData {
     }
 }
 
-/// Runs both paths, asserts they agree, returns the redacted batch.
+/// Redacts `td` as the collector does; returns the redacted batch and the counts.
 fn run(r: &Redactor, td: &TracesData) -> (TracesData, RedactionCounts) {
-    let mut list = EditList::new();
-    let mut c1 = RedactionCounts::default();
-    r.redact_batch(td, &mut list, &mut c1);
-    let (_, ops) = edits::decode(&list.finish(edits::Disposition::Forward)).unwrap();
-    let mut via_edits = td.clone();
-    assert!(edits::apply(&mut via_edits, &ops));
-    let mut owned = td.clone();
-    let mut c2 = RedactionCounts::default();
-    r.redact_owned(&mut owned, &mut c2);
-    assert_eq!(via_edits, owned);
-    assert_eq!(c1, c2);
-    (owned, c1)
+    let (ops, c) = edits_for(r, &prost::Message::encode_to_vec(td));
+    let mut out = td.clone();
+    assert!(edits::apply(&mut out, &ops), "edits apply");
+    (out, c)
 }
 
 fn span_attrs(td: &TracesData) -> &[KeyValue] {
@@ -375,7 +368,7 @@ fn content_policies() {
     );
     let a = span_attrs(&out);
     let t = find_str(a, "input.value").unwrap();
-    assert!(t.starts_with(apply::HASH_TOKEN_PREFIX));
+    assert!(t.starts_with(text::HASH_TOKEN_PREFIX));
     assert_eq!(Some(t), find_str(a, "output.value"));
     let (again, _) = run(&r, &out);
     assert_eq!(find_str(span_attrs(&again), "input.value"), Some(t));
@@ -509,4 +502,358 @@ fn hmac_key_from_env_and_file() {
 fn redactor_is_shared_across_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Redactor>();
+}
+
+// ---- Beyond attribute values: names, keys, numbers, bytes, bytes that are not UTF-8, depth ----
+
+/// The redaction edits for raw batch bytes.
+fn edits_for(r: &Redactor, bytes: &[u8]) -> (Vec<(Target, edits::Op)>, RedactionCounts) {
+    let td = crate::otlp::read_traces(bytes).expect("readable");
+    let mut list = EditList::new();
+    let mut c = RedactionCounts::default();
+    r.redact_batch(&td, &mut list, &mut c);
+    (
+        edits::decode(&list.finish(edits::Disposition::Forward))
+            .unwrap()
+            .1,
+        c,
+    )
+}
+
+/// Batch bytes with `placeholder` swapped for `raw` (same length), so that they hold what
+/// prost cannot: strings and keys that are not UTF-8.
+fn swap(mut b: Vec<u8>, placeholder: &str, raw: &[u8]) -> Vec<u8> {
+    assert_eq!(placeholder.len(), raw.len());
+    let at = b
+        .windows(placeholder.len())
+        .position(|w| w == placeholder.as_bytes())
+        .expect("placeholder in the batch");
+    b[at..at + raw.len()].copy_from_slice(raw);
+    b
+}
+
+const RECOMMENDED: &str = r#"{"allow_all_keys": true, "detectors": ["secrets", "email", "credit_card", "us_ssn", "iban"]}"#;
+
+#[test]
+fn span_event_and_scope_names_are_masked_where_they_match() {
+    let r = cfg(RECOMMENDED);
+    let mut td = batch(vec![]);
+    let ss = &mut td.resource_spans[0].scope_spans[0];
+    ss.scope = Some(
+        opentelemetry_proto::tonic::common::v1::InstrumentationScope {
+            name: "lib for dave@example.com".into(),
+            ..Default::default()
+        },
+    );
+    ss.spans[0].name = "GET /users/jane.doe@example.com/cards/4111111111111111".into();
+    ss.spans[0].events.push(Event {
+        name: "sent mail to bob@example.org".into(),
+        ..Default::default()
+    });
+    ss.spans[0].events.push(Event {
+        name: "gen_ai.choice".into(),
+        ..Default::default()
+    });
+    let (out, c) = run(&r, &td);
+    let ss = &out.resource_spans[0].scope_spans[0];
+    assert_eq!(
+        ss.spans[0].name,
+        "GET /users/<REDACTED:email>/cards/<REDACTED:credit_card>"
+    );
+    assert_eq!(ss.spans[0].events[0].name, "sent mail to <REDACTED:email>");
+    assert_eq!(ss.spans[0].events[1].name, "gen_ai.choice");
+    assert_eq!(ss.scope.as_ref().unwrap().name, "lib for <REDACTED:email>");
+    assert_eq!(c.names_masked, 3);
+    // A clean name gets no edit at all.
+    let (ops, _) = edits_for(&r, &prost::Message::encode_to_vec(&batch(vec![])));
+    assert!(ops.is_empty(), "{ops:?}");
+}
+
+#[test]
+fn sensitive_keys_mask_text_whatever_it_looks_like_and_keep_numbers() {
+    let r = cfg(RECOMMENDED);
+    let mut attrs = vec![
+        kv_str("db.password", "correct horse battery staple"),
+        kv_str("http.request.header.authorization", "opaque-value"),
+        kv_str("openaiApiKey", "x"),
+        kv_int("auth.token", 12345),
+        kv_int("gen_ai.usage.input_tokens", 812),
+        kv_str("llm.token_count.prompt", "12"),
+        kv_str("gen_ai.server.time_to_first_token", "0.25"),
+        kv_str("gen_ai.request.max_tokens", "1024"),
+        nested(Value::KvlistValue(KeyValueList {
+            values: vec![
+                KeyValue {
+                    key: "client_secret".into(),
+                    value: Some(s("abc")),
+                },
+                KeyValue {
+                    key: "user".into(),
+                    value: Some(s("ann")),
+                },
+            ],
+        })),
+    ];
+    attrs.push(KeyValue {
+        key: "http.request.header.cookie".into(),
+        value: Some(AnyValue {
+            value: Some(Value::ArrayValue(ArrayValue {
+                values: vec![s("session=1"), s("theme=dark")],
+            })),
+        }),
+    });
+    let (out, c) = run(&r, &batch(attrs));
+    let a = span_attrs(&out);
+    assert_eq!(find_str(a, "db.password"), Some("****"));
+    assert_eq!(
+        find_str(a, "http.request.header.authorization"),
+        Some("****")
+    );
+    assert_eq!(find_str(a, "openaiApiKey"), Some("****"));
+    assert_eq!(find_str(a, "http.request.header.cookie"), Some("****"));
+    assert_eq!(
+        find(a, "auth.token"),
+        Some(&Value::IntValue(12345)),
+        "numbers kept"
+    );
+    assert_eq!(
+        find(a, "gen_ai.usage.input_tokens"),
+        Some(&Value::IntValue(812))
+    );
+    assert_eq!(find_str(a, "llm.token_count.prompt"), Some("12"));
+    assert_eq!(
+        find_str(a, "gen_ai.server.time_to_first_token"),
+        Some("0.25")
+    );
+    assert_eq!(find_str(a, "gen_ai.request.max_tokens"), Some("1024"));
+    let Some(Value::KvlistValue(l)) = find(a, "nested") else {
+        panic!()
+    };
+    assert_eq!(l.values[0].value, Some(s("****")));
+    assert_eq!(l.values[1].value, Some(s("ann")));
+    assert_eq!(c.sensitive_values_masked, 5);
+    // Turned off, the same values pass.
+    let off = cfg(r#"{"allow_all_keys": true, "sensitive_keys": []}"#);
+    let (out, _) = run(&off, &batch(vec![kv_str("db.password", "hunter2")]));
+    assert_eq!(find_str(span_attrs(&out), "db.password"), Some("hunter2"));
+}
+
+#[test]
+fn sensitive_keys_inside_json_content() {
+    let r = cfg(RECOMMENDED);
+    let args = r#"{"user":"ann","password":"hunter2","max_tokens":100,"nested":{"api_key":"k-1"}}"#;
+    let (out, _) = run(&r, &batch(vec![kv_str("gen_ai.tool.call.arguments", args)]));
+    let v: serde_json::Value =
+        serde_json::from_str(find_str(span_attrs(&out), "gen_ai.tool.call.arguments").unwrap())
+            .unwrap();
+    assert_eq!(v["password"], "****");
+    assert_eq!(v["nested"]["api_key"], "****");
+    assert_eq!(v["user"], "ann");
+    assert_eq!(v["max_tokens"], 100);
+}
+
+#[test]
+fn integers_that_are_card_numbers_are_masked_and_other_numbers_are_not() {
+    let r = cfg(RECOMMENDED);
+    let double = |k: &str, d: f64| KeyValue {
+        key: k.into(),
+        value: Some(AnyValue {
+            value: Some(Value::DoubleValue(d)),
+        }),
+    };
+    let (out, c) = run(
+        &r,
+        &batch(vec![
+            kv_int("payment.card", 4111111111111111),
+            kv_int("neg", -4111111111111111),
+            double("as_double", 4111111111111111.0),
+            kv_int("start_ns", 1_760_000_000_000_000_000),
+            kv_int("snowflake", 1_234_567_890_123_456_789),
+            kv_int("luhn_but_no_network", 1_111_111_111_111_117),
+            kv_int("tokens", 812),
+        ]),
+    );
+    let a = span_attrs(&out);
+    assert_eq!(find_str(a, "payment.card"), Some("<REDACTED:credit_card>"));
+    assert_eq!(find_str(a, "neg"), Some("-<REDACTED:credit_card>"));
+    assert_eq!(find_str(a, "as_double"), Some("<REDACTED:credit_card>"));
+    assert_eq!(
+        find(a, "start_ns"),
+        Some(&Value::IntValue(1_760_000_000_000_000_000))
+    );
+    assert_eq!(
+        find(a, "snowflake"),
+        Some(&Value::IntValue(1_234_567_890_123_456_789))
+    );
+    assert_eq!(
+        find(a, "luhn_but_no_network"),
+        Some(&Value::IntValue(1_111_111_111_111_117))
+    );
+    assert_eq!(find(a, "tokens"), Some(&Value::IntValue(812)));
+    assert_eq!(c.numbers_masked, 3);
+    // Without the card detector numbers are left alone.
+    let (out, _) = run(
+        &cfg(r#"{"allow_all_keys": true, "detectors": ["email"]}"#),
+        &batch(vec![kv_int("payment.card", 4111111111111111)]),
+    );
+    assert_eq!(
+        find(span_attrs(&out), "payment.card"),
+        Some(&Value::IntValue(4111111111111111))
+    );
+}
+
+#[test]
+fn bytes_values_are_scanned_and_stay_bytes() {
+    let r = cfg(RECOMMENDED);
+    let bytes = |k: &str, b: &[u8]| KeyValue {
+        key: k.into(),
+        value: Some(AnyValue {
+            value: Some(Value::BytesValue(b.to_vec())),
+        }),
+    };
+    let (out, _) = run(
+        &r,
+        &batch(vec![
+            bytes("blob", b"\x00\x01to: erin@example.com\xff"),
+            bytes("clean", b"\x00\x01\x02"),
+        ]),
+    );
+    let a = span_attrs(&out);
+    assert_eq!(
+        find(a, "blob"),
+        Some(&Value::BytesValue(
+            "\u{0}\u{1}to: <REDACTED:email>\u{fffd}".as_bytes().to_vec()
+        ))
+    );
+    assert_eq!(find(a, "clean"), Some(&Value::BytesValue(vec![0, 1, 2])));
+}
+
+#[test]
+fn strings_that_are_not_utf8_are_scanned_and_otherwise_left_alone() {
+    let r = cfg(RECOMMENDED);
+    let td = batch(vec![
+        kv_str(
+            "gen_ai.prompt.0.content",
+            "PLACEHOLDER-A write to carol@example.com",
+        ),
+        kv_str("note", "PLACEHOLDER-B nothing here"),
+    ]);
+    let b = prost::Message::encode_to_vec(&td);
+    let b = swap(b, "PLACEHOLDER-A", b"caf\xe9 \xff\xfe ABCDE");
+    let b = swap(b, "PLACEHOLDER-B", &[0xff; 13]);
+    let (ops, _) = edits_for(&r, &b);
+    assert_eq!(
+        ops,
+        vec![(
+            Target::Span {
+                rs: 0,
+                ss: 0,
+                span: 0
+            },
+            edits::Op::SetStr(
+                "gen_ai.prompt.0.content".into(),
+                "caf\u{fffd} \u{fffd}\u{fffd} ABCDE write to <REDACTED:email>".into()
+            )
+        )],
+        "the masked text replaces the value; the clean invalid value gets no edit"
+    );
+}
+
+#[test]
+fn keys_that_are_not_utf8_are_addressed_by_their_bytes() {
+    let r = cfg(RECOMMENDED);
+    let td = batch(vec![
+        kv_str("KEYHOLDER.password", "hunter2"),
+        kv_str("KEYHOLDER.x", "a@example.com"),
+    ]);
+    let mut b = prost::Message::encode_to_vec(&td);
+    for _ in 0..2 {
+        b = swap(b, "KEYHOLDER", b"k\xffy\xfeHOLD\xff");
+    }
+    let (_, list) = {
+        let td = crate::otlp::read_traces(&b).unwrap();
+        let mut list = EditList::new();
+        r.redact_batch(&td, &mut list, &mut RedactionCounts::default());
+        ((), list.finish(edits::Disposition::Forward))
+    };
+    // The wire carries the exact key bytes for Go to find.
+    let key = b"k\xffy\xfeHOLD\xff.password";
+    assert!(list.windows(key.len()).any(|w| w == key));
+    let key = b"k\xffy\xfeHOLD\xff.x";
+    assert!(list.windows(key.len()).any(|w| w == key));
+}
+
+fn deep(depth: usize, leaf: AnyValue) -> AnyValue {
+    (0..depth).fold(leaf, |v, _| AnyValue {
+        value: Some(Value::KvlistValue(KeyValueList {
+            values: vec![KeyValue {
+                key: "level".into(),
+                value: Some(v),
+            }],
+        })),
+    })
+}
+
+/// Depth of kvlist nesting down the `level` chain, and the leaf there.
+fn walk(mut v: &AnyValue) -> (usize, &AnyValue) {
+    let mut d = 0;
+    while let Some(Value::KvlistValue(l)) = &v.value {
+        d += 1;
+        v = l.values[0].value.as_ref().unwrap();
+    }
+    (d, v)
+}
+
+#[test]
+fn nesting_is_walked_to_the_limit_and_masked_whole_past_it() {
+    let r = cfg(RECOMMENDED);
+    let limit = nested::MAX_DEPTH;
+    let shallow = deep(limit, s("mail ann@example.com"));
+    let too_deep = deep(limit + 8, s("mail deep@example.com"));
+    let clean_deep = deep(limit + 8, s("nothing to see"));
+    let attr = |k: &str, v: &AnyValue| KeyValue {
+        key: k.into(),
+        value: Some(v.clone()),
+    };
+    let (out, c) = run(
+        &r,
+        &batch(vec![
+            attr("shallow", &shallow),
+            attr("deep", &too_deep),
+            attr("clean", &clean_deep),
+        ]),
+    );
+    let a = span_attrs(&out);
+    let get = |k: &str| {
+        a.iter()
+            .find(|kv| kv.key == k)
+            .and_then(|kv| kv.value.as_ref())
+            .unwrap()
+    };
+    assert_eq!(walk(get("shallow")), (limit, &s("mail <REDACTED:email>")));
+    assert_eq!(walk(get("deep")), (limit, &s(nested::NESTED_MASK)));
+    assert_eq!(get("clean"), &clean_deep, "nothing matched: left as it was");
+    assert_eq!(c.nested_masked, 1);
+}
+
+#[test]
+fn very_deep_nesting_never_fails_the_batch() {
+    // Far deeper than prost decodes (100): built as raw bytes, read by the borrowed reader.
+    let r = cfg(RECOMMENDED);
+    let mut any = super::nested::message(1, b"sk-proj-Abc123Def456Ghi789Jkl012");
+    for _ in 0..5_000 {
+        let mut kv = super::nested::message(1, b"k");
+        kv.extend(super::nested::message(2, &any));
+        any = super::nested::message(6, &super::nested::message(1, &kv));
+    }
+    let mut kv = super::nested::message(1, b"deep");
+    kv.extend(super::nested::message(2, &any));
+    let span = super::nested::message(9, &kv);
+    let ss = super::nested::message(2, &span);
+    let rs = super::nested::message(2, &ss);
+    let td = super::nested::message(1, &rs);
+    let (ops, c) = edits_for(&r, &td);
+    assert_eq!(ops.len(), 1);
+    assert!(matches!(&ops[0].1, edits::Op::SetAny(k, _) if k == "deep"));
+    assert_eq!(c.nested_masked, 1);
 }

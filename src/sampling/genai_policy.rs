@@ -1,58 +1,18 @@
-//! GenAI policies: decisions from the attributes the cost stage and the instrumentations
-//! write on LLM spans (see shared/research/genai-conventions.md).
+//! GenAI policies: decisions from each span's [`SpanFacts`] (the same facts cost and metrics
+//! read, so a policy cannot see a different call than the one that was priced and counted).
 //!
-//! Sums (cost, tokens) skip spans recognised as agent/workflow wrappers, which repeat their
-//! children's usage, so a trace is not counted twice.
+//! Sums (cost, tokens) add inference spans only: agent, workflow and wrapper spans repeat
+//! their children's usage, so a trace is not counted twice.
 
 use std::collections::HashSet;
-
-use opentelemetry_proto::tonic::common::v1::{any_value, KeyValue};
-use opentelemetry_proto::tonic::trace::v1::Span;
 
 use super::config::PolicyConfig;
 use super::decision::Decision;
 use super::limiter::TokenBucket;
 use super::policy::{compile_regex, sampled_if, StringMatcher};
 use super::trace::TraceData;
-use crate::genai::{recognize, Level};
-use crate::otlp::{find, find_int, find_str};
-
-/// Cost attributes, first present wins: ours (written by the cost stage), the proposed
-/// semconv name, and the spelling users write with OTTL today.
-pub const COST_KEYS: &[&str] = &[
-    "gen_ai.usage.cost",
-    "gen_ai.usage.cost.amount",
-    "gen_ai.usage.cost_usd",
-];
-/// Written by the cost stage when a model has no price.
-pub const COST_STATUS_KEY: &str = "tollbooth.cost.status";
-const INPUT_KEYS: &[&str] = &[
-    "gen_ai.usage.input_tokens",
-    "gen_ai.usage.prompt_tokens",
-    "llm.usage.prompt_tokens",
-    "llm.token_count.prompt",
-];
-const OUTPUT_KEYS: &[&str] = &[
-    "gen_ai.usage.output_tokens",
-    "gen_ai.usage.completion_tokens",
-    "llm.usage.completion_tokens",
-    "llm.token_count.completion",
-];
-const TOTAL_KEYS: &[&str] = &["llm.usage.total_tokens", "llm.token_count.total"];
-/// Time-to-first-token attributes and their unit multiplier to milliseconds.
-const TTFT_KEYS: &[(&str, f64)] = &[
-    ("gen_ai.response.time_to_first_chunk", 1000.0),
-    ("gen_ai.server.time_to_first_token", 1000.0),
-    ("llm.time_to_first_token", 1000.0),
-    ("ai.response.msToFirstChunk", 1.0),
-    ("ai.stream.msToFirstChunk", 1.0),
-];
-const HTTP_STATUS_KEYS: &[&str] = &["http.response.status_code", "http.status_code"];
-const FINISH_KEYS: &[&str] = &[
-    "gen_ai.response.finish_reasons",
-    "gen_ai.response.finish_reason",
-    "llm.finish_reason",
-];
+use crate::facts::prost::PreparedSpan;
+use crate::facts::{FactsConfig, ResourceFacts, SpanFacts, UpstreamStatus};
 
 #[derive(Debug)]
 pub enum GenAiPolicy {
@@ -157,50 +117,52 @@ impl GenAiPolicy {
         }))
     }
 
-    pub fn evaluate(&mut self, t: &TraceData, now_ns: u64) -> Decision {
+    /// Decides from the facts of every span of the trace (in [`PreparedTrace`] order).
+    pub fn evaluate(&mut self, facts: &[SpanFacts<'_>], now_ns: u64) -> Decision {
         match self {
-            GenAiPolicy::Cost(th) => sampled_if(trace_cost(t) >= *th),
-            GenAiPolicy::Tokens(th) => sampled_if(trace_tokens(t) >= *th),
-            GenAiPolicy::Model { providers, models } => sampled_if(t.spans().any(|s| {
-                let Some(call) = recognize(&s.name, &s.attributes) else {
+            GenAiPolicy::Cost(th) => sampled_if(trace_cost(facts) >= *th),
+            GenAiPolicy::Tokens(th) => sampled_if(trace_tokens(facts) >= *th),
+            GenAiPolicy::Model { providers, models } => sampled_if(facts.iter().any(|f| {
+                if !f.is_genai() {
                     return false;
+                }
+                let named = |p: Option<&str>| {
+                    p.is_some_and(|p| providers.iter().any(|want| want.eq_ignore_ascii_case(p)))
                 };
-                let p_ok = providers.is_empty() || {
-                    let normal = call.provider.map(str::to_ascii_lowercase);
-                    let raw = call.provider_raw.map(str::to_ascii_lowercase);
-                    normal.is_some_and(|p| providers.contains(&p))
-                        || raw.is_some_and(|p| providers.contains(&p))
-                };
+                let p_ok =
+                    providers.is_empty() || named(f.provider) || named(f.provider_raw.as_deref());
                 let m_ok = models.as_ref().is_none_or(|m| {
-                    call.request_model.is_some_and(|x| m.matches(x))
-                        || call.response_model.is_some_and(|x| m.matches(x))
+                    f.request_model.as_deref().is_some_and(|x| m.matches(x))
+                        || f.response_model.as_deref().is_some_and(|x| m.matches(x))
                 });
                 p_ok && m_ok
             })),
             GenAiPolicy::Unpriced => sampled_if(
-                t.spans()
-                    .any(|s| find_str(&s.attributes, COST_STATUS_KEY) == Some("unpriced")),
+                facts
+                    .iter()
+                    .any(|f| f.upstream.status == Some(UpstreamStatus::Unpriced)),
             ),
             GenAiPolicy::Error {
                 errors,
                 rate_limits,
                 content_filter,
-            } => sampled_if(t.spans().any(|s| {
-                // Cheap attribute checks first; recognition only for a candidate span.
-                ((*errors && is_error(s))
-                    || (*rate_limits && is_rate_limited(s))
-                    || (*content_filter && is_content_filtered(&s.attributes)))
-                    && recognize(&s.name, &s.attributes).is_some()
+            } => sampled_if(facts.iter().any(|f| {
+                let e = &f.error;
+                f.is_genai()
+                    && ((*errors && e.is_error())
+                        || (*rate_limits && e.rate_limited())
+                        || (*content_filter && e.content_filtered))
             })),
             GenAiPolicy::Ttft(th) => sampled_if(
-                t.spans()
-                    .any(|s| ttft_ms(&s.attributes).is_some_and(|v| v >= *th)),
+                facts
+                    .iter()
+                    .any(|f| f.ttft_s.is_some_and(|s| s * 1000.0 >= *th)),
             ),
             GenAiPolicy::CostRateLimiting {
                 bucket,
                 keep_above_usd,
             } => {
-                if keep_above_usd.is_some_and(|k| trace_cost(t) >= k) {
+                if keep_above_usd.is_some_and(|k| trace_cost(facts) >= k) {
                     return Decision::Sampled;
                 }
                 sampled_if(bucket.allow_n(now_ns, 1.0))
@@ -209,87 +171,56 @@ impl GenAiPolicy {
     }
 }
 
-fn is_wrapper(s: &Span) -> bool {
-    recognize(&s.name, &s.attributes).is_some_and(|c| c.level == Level::Aggregate)
-}
-
-/// Reads a number written as double, int or decimal string.
-fn find_f64(attrs: &[KeyValue], key: &str) -> Option<f64> {
-    match find(attrs, key)? {
-        any_value::Value::DoubleValue(d) => Some(*d),
-        any_value::Value::IntValue(i) => Some(*i as f64),
-        any_value::Value::StringValue(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-    .filter(|v: &f64| v.is_finite())
-}
-
-/// Summed USD cost of the trace's non-wrapper spans.
-pub fn trace_cost(t: &TraceData) -> f64 {
-    t.spans()
-        .filter_map(|s| {
-            let c = COST_KEYS.iter().find_map(|k| find_f64(&s.attributes, k))?;
-            (!is_wrapper(s)).then_some(c)
-        })
+/// Summed USD cost of the trace's model calls: what an upstream cost stage computed, else
+/// what the provider reported.
+pub fn trace_cost(facts: &[SpanFacts<'_>]) -> f64 {
+    facts
+        .iter()
+        .filter(|f| f.is_inference())
+        .filter_map(SpanFacts::known_cost_usd)
         .sum()
 }
 
-/// Summed input+output tokens of the trace's non-wrapper spans.
-pub fn trace_tokens(t: &TraceData) -> i64 {
-    t.spans()
-        .map(|s| {
-            let a = &s.attributes;
-            let input = INPUT_KEYS.iter().find_map(|k| find_int(a, k));
-            let output = OUTPUT_KEYS.iter().find_map(|k| find_int(a, k));
-            let n = if input.is_none() && output.is_none() {
-                TOTAL_KEYS.iter().find_map(|k| find_int(a, k)).unwrap_or(0)
-            } else {
-                input.unwrap_or(0).saturating_add(output.unwrap_or(0))
-            };
-            if n != 0 && is_wrapper(s) {
-                0
-            } else {
-                n
-            }
-        })
-        .fold(0i64, |acc, v| acc.saturating_add(v.max(0)))
-}
-
-fn is_error(s: &Span) -> bool {
-    s.status.as_ref().is_some_and(|st| st.code == 2)
-        || find_str(&s.attributes, "error.type").is_some_and(|e| !e.is_empty())
-}
-
-fn is_rate_limited(s: &Span) -> bool {
-    if HTTP_STATUS_KEYS
+/// Summed tokens (input + output, else the reported total) of the trace's model calls.
+/// Negative or implausible counts add nothing.
+pub fn trace_tokens(facts: &[SpanFacts<'_>]) -> i64 {
+    let n = facts
         .iter()
-        .any(|k| find_int(&s.attributes, k) == Some(429))
-    {
-        return true;
+        .filter(|f| f.is_inference())
+        .filter_map(|f| f.tokens())
+        .fold(0u64, |acc, t| acc.saturating_add(t.sum()));
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The spans of a held trace, prepared for the facts reader: the one place the sampler turns
+/// the decoded spans it holds into facts (once per trace, at decision time).
+pub struct PreparedTrace<'t> {
+    spans: Vec<PreparedSpan<'t>>,
+}
+
+impl<'t> PreparedTrace<'t> {
+    pub fn new(t: &'t TraceData) -> PreparedTrace<'t> {
+        let spans = t
+            .groups
+            .iter()
+            .flat_map(|g| {
+                let (name, version) = g
+                    .scope
+                    .scope
+                    .as_ref()
+                    .map_or(("", ""), |s| (s.name.as_str(), s.version.as_str()));
+                g.spans
+                    .iter()
+                    .map(move |s| PreparedSpan::new(s, name, version))
+            })
+            .collect();
+        PreparedTrace { spans }
     }
-    find_str(&s.attributes, "error.type").is_some_and(|e| {
-        let e = e.to_ascii_lowercase().replace([' ', '-'], "_");
-        e == "429"
-            || e.contains("ratelimit")
-            || e.contains("rate_limit")
-            || e.contains("too_many_requests")
-            || e.contains("toomanyrequests")
-    })
-}
 
-fn is_content_filtered(attrs: &[KeyValue]) -> bool {
-    FINISH_KEYS.iter().any(|k| match find(attrs, k) {
-        Some(any_value::Value::StringValue(s)) => s.contains("content_filter"),
-        Some(any_value::Value::ArrayValue(arr)) => arr.values.iter().any(
-            |v| matches!(&v.value, Some(any_value::Value::StringValue(s)) if s == "content_filter"),
-        ),
-        _ => false,
-    })
-}
-
-/// Time to first token in milliseconds, from the first attribute present.
-pub fn ttft_ms(attrs: &[KeyValue]) -> Option<f64> {
-    TTFT_KEYS
-        .iter()
-        .find_map(|(k, mult)| find_f64(attrs, k).map(|v| v * mult))
+    /// Facts of every span, in the trace's span order. The resource is not read: no GenAI
+    /// policy depends on it.
+    pub fn facts(&self, cfg: &FactsConfig) -> Vec<SpanFacts<'_>> {
+        let resource = ResourceFacts::default();
+        self.spans.iter().map(|s| s.facts(&resource, cfg)).collect()
+    }
 }

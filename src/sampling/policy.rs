@@ -16,6 +16,7 @@ use super::genai_policy::GenAiPolicy;
 use super::limiter::TokenBucket;
 use super::probabilistic::Probabilistic;
 use super::trace::TraceData;
+use crate::facts::SpanFacts;
 
 /// A built policy: its name (for telemetry) and evaluator.
 #[derive(Debug)]
@@ -372,8 +373,32 @@ impl Policy {
         matches!(self, Policy::Drop(_))
     }
 
+    /// True when this policy (or a sub-policy) decides from span facts, so the sampler
+    /// reads them for each trace it decides.
+    pub fn needs_facts(&self) -> bool {
+        match self {
+            Policy::GenAi(_) => true,
+            Policy::And(subs) | Policy::Drop(subs) => subs.iter().any(Policy::needs_facts),
+            Policy::Not(sub) => sub.needs_facts(),
+            Policy::Composite(c) => c.subs.iter().any(|s| s.policy.needs_facts()),
+            _ => false,
+        }
+    }
+
+    /// Evaluates one trace alone, reading its facts first (tests; the sampler reads facts
+    /// once per trace and calls [`Policy::evaluate`]).
+    #[cfg(test)]
+    pub fn evaluate_alone(&mut self, t: &TraceData, now_ns: u64) -> Decision {
+        use super::genai_policy::PreparedTrace;
+        use crate::facts::FactsConfig;
+        let prepared = PreparedTrace::new(t);
+        let facts = prepared.facts(&FactsConfig::default());
+        self.evaluate(t, &facts, now_ns)
+    }
+
     /// Evaluates one trace at `now_ns` (the injected clock drives the rate limiters).
-    pub fn evaluate(&mut self, t: &TraceData, now_ns: u64) -> Decision {
+    /// `facts` are the trace's span facts, in span order (empty when no policy needs them).
+    pub fn evaluate(&mut self, t: &TraceData, facts: &[SpanFacts<'_>], now_ns: u64) -> Decision {
         match self {
             Policy::AlwaysSample => Decision::Sampled,
             Policy::Latency {
@@ -419,35 +444,35 @@ impl Policy {
             Policy::TraceFlags => sampled_if(t.spans().any(|s| s.flags & 0x1 == 0x1)),
             Policy::And(subs) => {
                 for s in subs.iter_mut() {
-                    let d = s.evaluate(t, now_ns);
+                    let d = s.evaluate(t, facts, now_ns);
                     if matches!(d, Decision::NotSampled | Decision::InvertNotSampled) {
                         return Decision::NotSampled;
                     }
                 }
                 Decision::Sampled
             }
-            Policy::Not(sub) => match sub.evaluate(t, now_ns) {
+            Policy::Not(sub) => match sub.evaluate(t, facts, now_ns) {
                 Decision::Sampled => Decision::NotSampled,
                 Decision::NotSampled => Decision::Sampled,
                 other => other,
             },
             Policy::Drop(subs) => {
                 for s in subs.iter_mut() {
-                    let d = s.evaluate(t, now_ns);
+                    let d = s.evaluate(t, facts, now_ns);
                     if matches!(d, Decision::NotSampled | Decision::InvertNotSampled) {
                         return Decision::NotSampled;
                     }
                 }
                 Decision::Dropped
             }
-            Policy::Composite(c) => c.evaluate(t, now_ns),
-            Policy::GenAi(g) => g.evaluate(t, now_ns),
+            Policy::Composite(c) => c.evaluate(t, facts, now_ns),
+            Policy::GenAi(g) => g.evaluate(facts, now_ns),
         }
     }
 }
 
 impl Composite {
-    fn evaluate(&mut self, t: &TraceData, now_ns: u64) -> Decision {
+    fn evaluate(&mut self, t: &TraceData, facts: &[SpanFacts<'_>], now_ns: u64) -> Decision {
         let second = (now_ns / 1_000_000_000) as i64;
         if second != self.current_second {
             self.current_second = second;
@@ -455,7 +480,7 @@ impl Composite {
         }
         let spans = t.span_count as i64;
         for sub in self.subs.iter_mut() {
-            let d = sub.policy.evaluate(t, now_ns);
+            let d = sub.policy.evaluate(t, facts, now_ns);
             if matches!(d, Decision::Sampled | Decision::InvertSampled) {
                 let after = sub.sampled_this_second + spans;
                 if after <= sub.allocated && after <= self.max_total {

@@ -14,10 +14,12 @@ use prost::Message;
 
 use super::config::SamplingConfig;
 use super::decision::{Decision, FinalDecision, Seen};
+use super::genai_policy::PreparedTrace;
 use super::policy::NamedPolicy;
 use super::store::{Limits, Reason, Store, Taken};
 use super::telemetry::{SamplingSnapshot, Telemetry};
 use super::trace::Group;
+use crate::facts::FactsConfig;
 
 /// What one `ingest` call did, so the caller can release early when over budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +39,9 @@ pub struct Sampler {
     sample_on_first_match: bool,
     drop_pending_on_shutdown: bool,
     telemetry: Telemetry,
+    /// Whether any policy reads span facts, and how to read them.
+    needs_facts: bool,
+    facts: FactsConfig,
 }
 
 impl Sampler {
@@ -61,7 +66,10 @@ impl Sampler {
         let expected = (cfg.expected_new_traces_per_sec as u128 * cfg.decision_wait as u128
             / 1_000_000_000)
             .min(cfg.num_traces as u128) as usize;
+        let needs_facts = policies.iter().any(|p| p.policy.needs_facts());
         Ok(Sampler {
+            needs_facts,
+            facts: FactsConfig::default(),
             store: Store::new(
                 cfg.num_shards as usize,
                 limits,
@@ -79,6 +87,13 @@ impl Sampler {
     /// Parses the JSON configuration and builds the sampler.
     pub fn from_json(bytes: &[u8]) -> Result<Sampler, String> {
         Sampler::new(SamplingConfig::from_json(bytes)?)
+    }
+
+    /// Reads span facts as `facts` says (the engine's cost stage keys, token ceiling and
+    /// inclusion overrides) instead of the defaults.
+    pub fn with_facts_config(mut self, facts: FactsConfig) -> Sampler {
+        self.facts = facts;
+        self
     }
 
     /// Takes ownership of a decoded (already enriched) batch and buffers it by trace ID.
@@ -189,8 +204,13 @@ impl Sampler {
         let mut seen = Seen::default();
         let spans = t.data.span_count;
         let (mut first_sampled, mut first_invert_sampled) = (None, None);
+        // Facts are read once per trace, for all policies, and only when one needs them.
+        let prepared = self.needs_facts.then(|| PreparedTrace::new(&t.data));
+        let facts = prepared
+            .as_ref()
+            .map_or_else(Vec::new, |p| p.facts(&self.facts));
         for (i, p) in policies.iter_mut().enumerate() {
-            let d = p.policy.evaluate(&t.data, now);
+            let d = p.policy.evaluate(&t.data, &facts, now);
             self.telemetry.policies[i].record(d, spans);
             seen.record(d);
             match d {

@@ -120,11 +120,11 @@ fn policy(json: &str) -> Policy {
 }
 
 fn eval(json: &str, spans: Vec<Span>) -> Decision {
-    policy(json).evaluate(&trace_of(vec![], spans), 0)
+    policy(json).evaluate_alone(&trace_of(vec![], spans), 0)
 }
 
 fn eval_res(json: &str, resource: Vec<KeyValue>, spans: Vec<Span>) -> Decision {
-    policy(json).evaluate(&trace_of(resource, spans), 0)
+    policy(json).evaluate_alone(&trace_of(resource, spans), 0)
 }
 
 fn sampler(extra: &str, policies: &str) -> Sampler {
@@ -304,7 +304,7 @@ fn probabilistic_rate_is_close_to_the_percentage() {
         x ^= x << 17;
         let mut s = sp(0, 1, 0, vec![]);
         s.trace_id = [x.to_be_bytes(), (!x).to_be_bytes()].concat();
-        if p.evaluate(&trace_of(vec![], vec![s]), 0) == Sampled {
+        if p.evaluate_alone(&trace_of(vec![], vec![s]), 0) == Sampled {
             kept += 1;
         }
     }
@@ -403,13 +403,13 @@ fn rate_limiting_is_a_token_bucket_on_injected_time() {
         policy(r#"{"name":"r","type":"rate_limiting","rate_limiting":{"spans_per_second":10}}"#);
     let t15 = trace_of(vec![], (1..=15).map(|s| sp(1, s, 0, vec![])).collect());
     let t5 = trace_of(vec![], (1..=5).map(|s| sp(2, s, 0, vec![])).collect());
-    assert_eq!(p.evaluate(&t15, 0), Sampled); // burst 20
-    assert_eq!(p.evaluate(&t15, 0), NotSampled); // 5 left
-    assert_eq!(p.evaluate(&t5, 0), Sampled);
-    assert_eq!(p.evaluate(&t5, 0), NotSampled);
-    assert_eq!(p.evaluate(&t15, SEC + SEC / 2), Sampled); // refilled 15
+    assert_eq!(p.evaluate_alone(&t15, 0), Sampled); // burst 20
+    assert_eq!(p.evaluate_alone(&t15, 0), NotSampled); // 5 left
+    assert_eq!(p.evaluate_alone(&t5, 0), Sampled);
+    assert_eq!(p.evaluate_alone(&t5, 0), NotSampled);
+    assert_eq!(p.evaluate_alone(&t15, SEC + SEC / 2), Sampled); // refilled 15
     let t25 = trace_of(vec![], (1..=25).map(|s| sp(3, s, 0, vec![])).collect());
-    assert_eq!(p.evaluate(&t25, 100 * SEC), NotSampled); // larger than the burst
+    assert_eq!(p.evaluate_alone(&t25, 100 * SEC), NotSampled); // larger than the burst
 }
 
 #[test]
@@ -426,9 +426,9 @@ fn bytes_limiting_uses_the_trace_size() {
     let mut p = policy(&format!(
         r#"{{"name":"b","type":"bytes_limiting","bytes_limiting":{{"bytes_per_second":{size},"burst_capacity":{size}}}}}"#
     ));
-    assert_eq!(p.evaluate(&t, 0), Sampled);
-    assert_eq!(p.evaluate(&t, 0), NotSampled);
-    assert_eq!(p.evaluate(&t, SEC), Sampled);
+    assert_eq!(p.evaluate_alone(&t, 0), Sampled);
+    assert_eq!(p.evaluate_alone(&t, 0), NotSampled);
+    assert_eq!(p.evaluate_alone(&t, SEC), Sampled);
 }
 
 #[test]
@@ -511,14 +511,14 @@ fn composite_rate_allocation() {
         )
     };
     let other = |t: u8, n: u8| trace_of(vec![], (1..=n).map(|s| sp(t, s, 0, vec![])).collect());
-    assert_eq!(c.evaluate(&err(1, 40), 0), Sampled); // errors: 40/60
-    assert_eq!(c.evaluate(&err(2, 30), 0), NotSampled); // 70 > 60: refused, budget kept
-    assert_eq!(c.evaluate(&err(3, 20), 0), Sampled); // 60/60
-    assert_eq!(c.evaluate(&other(4, 15), 0), Sampled); // rest: 15/20
-    assert_eq!(c.evaluate(&other(5, 10), 0), NotSampled); // 25 > 20
-                                                          // A new second resets every budget.
-    assert_eq!(c.evaluate(&err(6, 60), SEC), Sampled);
-    assert_eq!(c.evaluate(&other(7, 20), SEC), Sampled);
+    assert_eq!(c.evaluate_alone(&err(1, 40), 0), Sampled); // errors: 40/60
+    assert_eq!(c.evaluate_alone(&err(2, 30), 0), NotSampled); // 70 > 60: refused, budget kept
+    assert_eq!(c.evaluate_alone(&err(3, 20), 0), Sampled); // 60/60
+    assert_eq!(c.evaluate_alone(&other(4, 15), 0), Sampled); // rest: 15/20
+    assert_eq!(c.evaluate_alone(&other(5, 10), 0), NotSampled); // 25 > 20
+                                                                // A new second resets every budget.
+    assert_eq!(c.evaluate_alone(&err(6, 60), SEC), Sampled);
+    assert_eq!(c.evaluate_alone(&other(7, 20), SEC), Sampled);
     // Unknown names in policy_order / rate_allocation fail at start.
     let bad: PolicyConfig =
         serde_json::from_str(&json.replace(r#""policy":"rest""#, r#""policy":"nope""#)).unwrap();
@@ -535,11 +535,11 @@ fn composite_without_allocation_gets_nothing_and_zero_percent_gets_an_equal_shar
         "rate_allocation":[{"policy":"b","percent":0}]}}"#;
     let mut c = policy(json);
     let a = trace_of(vec![], vec![sp(1, 1, 0, vec![kv_str("k", "a")])]);
-    assert_eq!(c.evaluate(&a, 0), NotSampled); // "a" has no allocation: 0 spans/s
+    assert_eq!(c.evaluate_alone(&a, 0), NotSampled); // "a" has no allocation: 0 spans/s
     let b = trace_of(vec![], (1..=50).map(|s| sp(2, s, 0, vec![])).collect());
-    assert_eq!(c.evaluate(&b, 0), Sampled); // equal share: 50
+    assert_eq!(c.evaluate_alone(&b, 0), Sampled); // equal share: 50
     assert_eq!(
-        c.evaluate(&trace_of(vec![], vec![sp(3, 1, 0, vec![])]), 0),
+        c.evaluate_alone(&trace_of(vec![], vec![sp(3, 1, 0, vec![])]), 0),
         NotSampled
     );
 }
@@ -814,11 +814,11 @@ fn genai_cost_rate_limiting_keeps_expensive_traces() {
         vec![],
         vec![llm(2, 2, vec![kv_f64("gen_ai.usage.cost", 2.0)])],
     );
-    assert_eq!(p.evaluate(&cheap, 0), Sampled);
-    assert_eq!(p.evaluate(&cheap, 0), Sampled);
-    assert_eq!(p.evaluate(&cheap, 0), NotSampled);
-    assert_eq!(p.evaluate(&dear, 0), Sampled);
-    assert_eq!(p.evaluate(&cheap, SEC / 2), Sampled);
+    assert_eq!(p.evaluate_alone(&cheap, 0), Sampled);
+    assert_eq!(p.evaluate_alone(&cheap, 0), Sampled);
+    assert_eq!(p.evaluate_alone(&cheap, 0), NotSampled);
+    assert_eq!(p.evaluate_alone(&dear, 0), Sampled);
+    assert_eq!(p.evaluate_alone(&cheap, SEC / 2), Sampled);
 }
 
 // ---- the sampler ------------------------------------------------------------------------

@@ -1,6 +1,9 @@
-//! Fake, pattern-valid secrets made at test time, so no committed file carries a token that
-//! secret scanners (or people) would mistake for a real one.
+//! Shared by the integration tests: fake, pattern-valid secrets made at test time (so no
+//! committed file carries a token that secret scanners, or people, would mistake for a real
+//! one), small batches, redaction run as the collector runs it, and raw batches ([`raw`]).
 #![allow(dead_code)]
+
+pub mod raw;
 
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, TracesData};
@@ -141,4 +144,48 @@ pub fn one_span(attrs: Vec<KeyValue>) -> TracesData {
             ..Default::default()
         }],
     }
+}
+
+/// The `redaction` block of the genai processor in config/collector.yaml, as the Go side
+/// hands it to the engine: what `make run` and the end-to-end tests use.
+pub fn default_redaction_config() -> tollbooth::redact::RedactionConfig {
+    let yaml: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(include_str!("../../config/collector.yaml")).unwrap();
+    let block = &yaml["processors"]["genai"]["redaction"];
+    assert!(
+        !block.is_null(),
+        "config/collector.yaml has no genai redaction block"
+    );
+    let json = serde_json::to_string(block).unwrap();
+    tollbooth::redact::RedactionConfig::from_json(json.as_bytes()).unwrap()
+}
+
+/// One string attribute of the first span, after redaction.
+pub fn first_span_str(td: &TracesData, key: &str) -> String {
+    tollbooth::otlp::find_str(
+        &td.resource_spans[0].scope_spans[0].spans[0].attributes,
+        key,
+    )
+    .unwrap_or_default()
+    .to_string()
+}
+
+/// Redacts an owned batch as the collector does: encode, read in place, apply the edit list
+/// (what Go does to its pdata). Panics if the edits do not apply.
+pub fn redact_owned(
+    r: &tollbooth::redact::Redactor,
+    td: &mut TracesData,
+    counts: &mut tollbooth::redact::RedactionCounts,
+) {
+    use prost::Message;
+    use tollbooth::edits::{self, Disposition, EditList};
+    let bytes = td.encode_to_vec();
+    let traces = tollbooth::otlp::read_traces(&bytes).expect("a batch prost encoded reads");
+    let mut list = EditList::new();
+    r.redact_batch(&traces, &mut list, counts);
+    let (_, ops) = edits::decode(&list.finish(Disposition::Forward)).expect("edits decode");
+    assert!(
+        edits::apply(td, &ops),
+        "edits address the batch they came from"
+    );
 }

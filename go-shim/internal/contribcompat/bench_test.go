@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/connector/connectortest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
@@ -33,6 +34,40 @@ func benchPatterns() map[string]any {
 		},
 		"summary": "info",
 	}
+}
+
+// benchTenPatterns is what a contrib user writes to cover secrets and personal data with
+// blocked_values alone: ten regexes over every string attribute.
+func benchTenPatterns() map[string]any {
+	return map[string]any{
+		"allow_all_keys": true,
+		"blocked_values": []any{
+			`4[0-9]{12}(?:[0-9]{3})?`,                              // Visa
+			`5[1-5][0-9]{14}`,                                      // MasterCard
+			`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`,       // e-mail
+			`[0-9]{3}-[0-9]{2}-[0-9]{4}`,                           // US SSN
+			`(?:AKIA|ASIA)[A-Z0-9]{16}`,                            // AWS access key id
+			`gh[pousr]_[A-Za-z0-9]{36}`,                            // GitHub token
+			`sk-[A-Za-z0-9_-]{20,}`,                                // OpenAI-style key
+			`xox[abposr]-[A-Za-z0-9-]{10,}`,                        // Slack token
+			`eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`, // JWT
+			`-----BEGIN [A-Z ]*PRIVATE KEY-----`,                   // PEM private key
+		},
+		"summary": "info",
+	}
+}
+
+// defaultRedaction is the genai processor's redaction block of config/collector.yaml: the
+// bundled gitleaks secret rules plus the built-in detectors it lists.
+func defaultRedaction(b *testing.B) map[string]any {
+	conf, err := confmaptest.LoadConf("../../../config/collector.yaml")
+	require.NoError(b, err)
+	genai, ok := conf.ToStringMap()["processors"].(map[string]any)["genai"].(map[string]any)
+	require.True(b, ok)
+	block, ok := genai["redaction"].(map[string]any)
+	require.True(b, ok, "collector.yaml has a genai redaction block")
+	require.Contains(b, block, "secret_rules")
+	return block
 }
 
 // detectorBlock is Tollbooth's own way to find the same data (validated detectors, no regexes
@@ -67,6 +102,10 @@ func BenchmarkRedaction(b *testing.B) {
 	b.Run("genai/detectors_recommended", func(b *testing.B) {
 		benchProcessor(b, oursConfig, detectorBlock("secrets", "email", "credit_card", "us_ssn", "iban"))
 	})
+	// Issue 15: the default configuration, with gitleaks' ~220 secret rules, against contrib
+	// with ten regexes.
+	b.Run("contrib_redaction/ten_patterns", func(b *testing.B) { benchProcessor(b, contribConfig, benchTenPatterns()) })
+	b.Run("genai/default_config", func(b *testing.B) { benchProcessor(b, oursConfig, defaultRedaction(b)) })
 }
 
 func benchConnector(b *testing.B, f connector.Factory, cfg component.Config) {

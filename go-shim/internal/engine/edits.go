@@ -24,6 +24,9 @@ const (
 	opDropSpan      = 6
 	opSetStatusMsg  = 7
 	opSetAny        = 8
+	opSetSpanName   = 9
+	opSetEventName  = 10
+	opSetScopeName  = 11
 	targetSpan      = 0
 	targetResource  = 1
 	targetEvent     = 2
@@ -49,7 +52,7 @@ type edit struct {
 type EditResult struct {
 	// Held is true when the engine kept the batch (a stateful stage): do not forward it.
 	Held bool
-	// Applied counts attribute and status edits applied.
+	// Applied counts attribute, status and name edits applied.
 	Applied int
 	// DroppedSpans counts spans removed by explicit drop decisions.
 	DroppedSpans int
@@ -121,9 +124,19 @@ func decodeEdits(buf []byte) ([]edit, bool, error) {
 			if e.target != targetSpan {
 				r.fail()
 			}
-		case opSetStatusMsg:
+		case opSetStatusMsg, opSetSpanName:
 			e.str = r.bytes()
 			if e.target != targetSpan {
+				r.fail()
+			}
+		case opSetEventName:
+			e.str = r.bytes()
+			if e.target != targetEvent {
+				r.fail()
+			}
+		case opSetScopeName:
+			e.str = r.bytes()
+			if e.target != targetScope {
 				r.fail()
 			}
 		case opSetAny:
@@ -254,9 +267,21 @@ func attrsOf(td ptrace.Traces, e *edit) pcommon.Map {
 }
 
 func applyOne(td ptrace.Traces, e *edit) {
-	if e.op == opSetStatusMsg {
+	switch e.op {
+	case opSetStatusMsg, opSetSpanName:
 		span, _ := spanAt(td, e.rs, e.ss, e.span)
-		span.Status().SetMessage(string(e.str))
+		if e.op == opSetSpanName {
+			span.SetName(string(e.str))
+		} else {
+			span.Status().SetMessage(string(e.str))
+		}
+		return
+	case opSetEventName:
+		span, _ := spanAt(td, e.rs, e.ss, e.span)
+		span.Events().At(int(e.sub)).SetName(string(e.str))
+		return
+	case opSetScopeName:
+		td.ResourceSpans().At(int(e.rs)).ScopeSpans().At(int(e.ss)).Scope().SetName(string(e.str))
 		return
 	}
 	attrs := attrsOf(td, e)

@@ -102,6 +102,38 @@ func TestApplyEditsEveryOp(t *testing.T) {
 	assert.Equal(t, 5, td.SpanCount())
 }
 
+func TestApplyEditsRenamesSpansEventsAndScopes(t *testing.T) {
+	td := twoResourceBatch()
+	td.ResourceSpans().At(1).ScopeSpans().At(0).Spans().At(2).Events().At(0).SetName("mail jane@example.com")
+	var w editWriter
+	w.head(opSetSpanName, targetSpan, 0, 0, 1, 0)
+	w.str("GET /users/<REDACTED:email>")
+	w.head(opSetEventName, targetEvent, 1, 0, 2, 0)
+	w.str("mail <REDACTED:email>")
+	w.head(opSetScopeName, targetScope, 1, 0, 0, 0)
+	w.str("scope <REDACTED:email>")
+	// A key that is not UTF-8 addresses the attribute holding exactly those bytes.
+	bad := "caf\xe9"
+	td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes().PutStr(bad, "4111111111111111")
+	w.head(opSetStr, targetSpan, 0, 0, 0, 0)
+	w.str(bad)
+	w.str("<REDACTED:credit_card>")
+
+	res, err := ApplyEdits(td, w.bytes(0))
+	require.NoError(t, err)
+	assert.Equal(t, 4, res.Applied)
+	spans0 := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+	assert.Equal(t, "GET /users/<REDACTED:email>", spans0.At(1).Name())
+	assert.Equal(t, "span", spans0.At(0).Name(), "other spans keep their names")
+	ss1 := td.ResourceSpans().At(1).ScopeSpans().At(0)
+	assert.Equal(t, "mail <REDACTED:email>", ss1.Spans().At(2).Events().At(0).Name())
+	assert.Equal(t, "scope <REDACTED:email>", ss1.Scope().Name())
+	v, ok := spans0.At(0).Attributes().Get(bad)
+	require.True(t, ok)
+	assert.Equal(t, "<REDACTED:credit_card>", v.Str())
+	assert.Equal(t, 2, spans0.At(0).Attributes().Len(), "replaced, not added")
+}
+
 func TestApplyEditsDropsEmptiedScopesAndResources(t *testing.T) {
 	td := twoResourceBatch()
 	var w editWriter
@@ -133,14 +165,18 @@ func TestApplyEditsRejectsBadListsWithoutTouchingData(t *testing.T) {
 	huge = binary.LittleEndian.AppendUint32(huge, math.MaxUint32)
 
 	cases := map[string][]byte{
-		"empty":           nil,
-		"bad magic":       append([]byte("XXXX"), valid[4:]...),
-		"truncated":       valid[:len(valid)-1],
-		"trailing":        append(append([]byte{}, valid...), 0),
-		"unknown op":      append(append([]byte{}, valid[:9]...), append([]byte{99}, valid[10:]...)...),
-		"out of range":    outOfRange.bytes(0),
-		"huge count":      huge,
-		"bad disposition": append(append([]byte(editsMagic), 7), valid[5:]...),
+		"empty":                   nil,
+		"bad magic":               append([]byte("XXXX"), valid[4:]...),
+		"truncated":               valid[:len(valid)-1],
+		"trailing":                append(append([]byte{}, valid...), 0),
+		"unknown op":              append(append([]byte{}, valid[:9]...), append([]byte{99}, valid[10:]...)...),
+		"out of range":            outOfRange.bytes(0),
+		"huge count":              huge,
+		"bad disposition":         append(append([]byte(editsMagic), 7), valid[5:]...),
+		"span name on an event":   nameOp(opSetSpanName, targetEvent, 0),
+		"event name on a span":    nameOp(opSetEventName, targetSpan, 0),
+		"scope name on a span":    nameOp(opSetScopeName, targetSpan, 0),
+		"event name out of range": nameOp(opSetEventName, targetEvent, 5),
 	}
 	for name, buf := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -156,6 +192,17 @@ func TestApplyEditsRejectsBadListsWithoutTouchingData(t *testing.T) {
 	}
 }
 
+// nameOp is a valid set_str followed by a name op addressed to `target` (event `sub`).
+func nameOp(op, target byte, sub uint32) []byte {
+	var w editWriter
+	w.head(opSetStr, targetSpan, 0, 0, 0, 0)
+	w.str("k")
+	w.str("v")
+	w.head(op, target, 0, 0, 0, sub)
+	w.str("renamed")
+	return w.bytes(0)
+}
+
 func TestHeldDisposition(t *testing.T) {
 	var w editWriter
 	res, err := ApplyEdits(twoResourceBatch(), w.bytes(dispositionHeld))
@@ -169,6 +216,8 @@ func FuzzApplyEdits(f *testing.F) {
 	w.str("k")
 	w.str("v")
 	f.Add(w.bytes(0))
+	f.Add(nameOp(opSetEventName, targetEvent, 0))
+	f.Add(nameOp(opSetScopeName, targetScope, 0))
 	f.Fuzz(func(t *testing.T, buf []byte) {
 		td := twoResourceBatch()
 		_, _ = ApplyEdits(td, buf)

@@ -36,7 +36,7 @@ func marshal(t *testing.T, td ptrace.Traces) []byte {
 }
 
 func TestABIVersionMatchesHeader(t *testing.T) {
-	assert.Equal(t, uint32(3), ABIVersion(), "ABI 3: edit op 8 (set_any) and target 4 (scope attributes)")
+	assert.Equal(t, uint32(4), ABIVersion(), "ABI 4: edit ops 9-11 (span, event and scope names), raw keys")
 }
 
 func TestNewRejectsBadConfigWithTheFieldName(t *testing.T) {
@@ -69,19 +69,26 @@ func TestProcessReturnsEditsThatApply(t *testing.T) {
 	assert.Equal(t, uint64(1), stats.GenAISpans)
 }
 
-// Go's pdata carries invalid UTF-8 in strings; prost refuses it. The engine reports a decode
-// error, which the components turn into a counted pass-through.
-func TestInvalidUTF8IsADecodeError(t *testing.T) {
+// Go's pdata carries invalid UTF-8 in strings. The engine reads it like any other value; only
+// bytes that are not protobuf at all are a decode error.
+func TestInvalidUTF8IsReadAndOnlyGarbageIsADecodeError(t *testing.T) {
 	eng, err := New(nil, time.Now())
 	require.NoError(t, err)
 	defer eng.Close()
 	td := genaiBatch()
 	td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(1).Attributes().PutStr("prompt", "bad \xff\xfe")
-	err = eng.Process(marshal(t, td), time.Now(), func([]byte) error { return nil })
+	var res EditResult
+	err = eng.Process(marshal(t, td), time.Now(), func(edits []byte) (applyErr error) {
+		res, applyErr = ApplyEdits(td, edits)
+		return applyErr
+	})
+	require.NoError(t, err)
+	assert.Positive(t, res.Applied, "the batch was enriched")
+	err = eng.Process([]byte{0xff, 0xff, 0xff}, time.Now(), func([]byte) error { return nil })
 	var engErr *Error
 	require.ErrorAs(t, err, &engErr)
 	assert.Equal(t, StatusDecodeError, engErr.Status)
-	assert.True(t, strings.Contains(engErr.Message, "decode"), engErr.Message)
+	assert.True(t, strings.Contains(engErr.Message, "malformed"), engErr.Message)
 	stats, _ := eng.Stats()
 	assert.Equal(t, uint64(1), stats.BatchesUndecodable)
 }

@@ -46,6 +46,9 @@ func (cfg *Config) Validate() error {
 		if _, err := json.Marshal(cfg.Redaction); err != nil {
 			return errors.New("redaction: not representable as JSON: " + err.Error())
 		}
+		if _, err := onErrorPolicy(cfg.Redaction); err != nil {
+			return err
+		}
 	}
 	return cfg.checkNumbers()
 }
@@ -64,6 +67,9 @@ func (cfg *Config) checkNumbers() error {
 		c.Number(pricing, "cost.pricing", "cache_max_bytes",
 			confcheck.PositiveInt.With("byte budget of the model lookup cache, e.g. 8388608 (8 MiB)"))
 	}
+	// src/facts: above this many tokens in one count, a call is implausible (flagged, not priced).
+	c.Number(cfg.Cost, "cost", "max_tokens_per_call",
+		confcheck.Range{Min: 1, Max: 1e12, Integer: true}.With("tokens per call above which counts are implausible, e.g. 100000000"))
 	c.Number(cfg.Redaction, "redaction", "max_value_bytes",
 		confcheck.NonNegativeInt.With("longest string value kept, e.g. 10240; 0 turns truncation off"))
 	if content := c.Sub(cfg.Redaction, "redaction", "content"); content != nil {

@@ -1,6 +1,8 @@
 package genaiprocessor
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -89,6 +91,10 @@ func TestValidateRefusesOutOfRangeNumbers(t *testing.T) {
 		{"fractional reload interval", &Config{Cost: map[string]any{"pricing": map[string]any{"reload_interval_seconds": 0.5}}},
 			"cost.pricing.reload_interval_seconds must be a whole number"},
 		{"pricing not a block", &Config{Cost: map[string]any{"pricing": "files.json"}}, "cost.pricing must be a block of keys"},
+		{"zero token ceiling", &Config{Cost: map[string]any{"max_tokens_per_call": 0}},
+			"cost.max_tokens_per_call must be between 1 and 1000000000000, got 0"},
+		{"token ceiling too high", &Config{Cost: map[string]any{"max_tokens_per_call": 2e12}},
+			"cost.max_tokens_per_call must be between 1 and 1000000000000"},
 		{"negative max_value_bytes", &Config{Redaction: map[string]any{"max_value_bytes": -10}},
 			"redaction.max_value_bytes must be 0 or more, got -10"},
 		{"max_value_bytes as text", &Config{Redaction: map[string]any{"max_value_bytes": "10KB"}},
@@ -102,8 +108,22 @@ func TestValidateRefusesOutOfRangeNumbers(t *testing.T) {
 		})
 	}
 	ok := &Config{
-		Cost:      map[string]any{"pricing": map[string]any{"reload_interval_seconds": 0}},
+		Cost:      map[string]any{"pricing": map[string]any{"reload_interval_seconds": 0}, "max_tokens_per_call": 1000},
 		Redaction: map[string]any{"max_value_bytes": 0, "content": map[string]any{"max_chars": 1}},
 	}
 	assert.NoError(t, ok.Validate())
+}
+
+// The Rust property tests (tests/redaction_props.rs) run the redaction block of the default
+// collector config from a JSON copy; this keeps the copy in step with config/collector.yaml.
+func TestDefaultCollectorRedactionMatchesTheTestFixture(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("..", "..", "..", "config", "collector.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub("processors::genai::redaction")
+	require.NoError(t, err)
+	got, err := json.Marshal(sub.ToStringMap())
+	require.NoError(t, err)
+	want, err := os.ReadFile(filepath.Join("..", "..", "..", "tests", "fixtures", "default_redaction.json"))
+	require.NoError(t, err)
+	assert.JSONEq(t, string(want), string(got), "update tests/fixtures/default_redaction.json")
 }

@@ -8,6 +8,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/collector/processor/processorhelper"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
@@ -21,6 +22,13 @@ type genaiProcessor struct {
 	engine    *engine.Engine
 	telemetry *metadata.TelemetryBuilder
 	marshaler ptrace.ProtoMarshaler
+	// process is engine.Process; tests replace it to make the engine fail.
+	process func(batch []byte, now time.Time, fn func(edits []byte) error) error
+	// redacting is set when redaction is configured; then onError decides what a batch the
+	// engine could not process becomes (failclosed.go).
+	redacting bool
+	onError   string
+	errLog    *errorLog
 	// last is the engine's cumulative counters as last reported, to turn them into increments.
 	mu   sync.Mutex
 	last engine.Stats
@@ -40,7 +48,17 @@ func newGenAIProcessor(set processor.Settings, cfg *Config) (*genaiProcessor, er
 		eng.Close()
 		return nil, err
 	}
-	p := &genaiProcessor{logger: set.Logger, engine: eng, telemetry: tb}
+	p := &genaiProcessor{
+		logger: set.Logger, engine: eng, telemetry: tb, process: eng.Process,
+		redacting: enabled(cfg.Redaction), errLog: newErrorLog(set.Logger),
+	}
+	if p.redacting {
+		if p.onError, err = onErrorPolicy(cfg.Redaction); err != nil {
+			tb.Shutdown()
+			eng.Close()
+			return nil, err
+		}
+	}
 	// The pricing cache's size is a gauge, read from the counters of the last batch.
 	gauge := func(f func(s engine.Stats) uint64) metric.Int64Callback {
 		return func(_ context.Context, o metric.Int64Observer) error {
@@ -62,23 +80,23 @@ func newGenAIProcessor(set processor.Settings, cfg *Config) (*genaiProcessor, er
 	return p, nil
 }
 
-// processTraces hands the batch to the engine once and applies the edits it returns. Any
-// failure passes the batch on unchanged (fail-open) and is counted: we never lose data.
+// processTraces hands the batch to the engine once and applies the edits it returns. A batch
+// the engine cannot process is dropped when redaction is configured (fail closed: it would
+// leave unredacted) unless `redaction.on_error: pass`; otherwise it passes on unchanged
+// (fail-open). Either way it is counted.
 func (p *genaiProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
 	buf, err := p.marshaler.MarshalTraces(td)
 	if err != nil {
-		p.failOpen(ctx, td, "marshal", err)
-		return td, nil
+		return p.failed(ctx, td, "marshal", err)
 	}
 	var applied engine.EditResult
-	err = p.engine.Process(buf, time.Now(), func(edits []byte) error {
+	err = p.process(buf, time.Now(), func(edits []byte) error {
 		var applyErr error
 		applied, applyErr = engine.ApplyEdits(td, edits)
 		return applyErr
 	})
 	if err != nil {
-		p.failOpen(ctx, td, engine.FailReason(err), err)
-		return td, nil
+		return p.failed(ctx, td, engine.FailReason(err), err)
 	}
 	p.telemetry.ProcessorGenaiEditsApplied.Add(ctx, int64(applied.Applied))
 	p.reportStats(ctx)
@@ -122,11 +140,26 @@ func (p *genaiProcessor) reportStats(ctx context.Context) {
 	}
 }
 
-func (p *genaiProcessor) failOpen(ctx context.Context, td ptrace.Traces, reason string, err error) {
+// failed decides what becomes of a batch the engine could not process. ApplyEdits validates
+// a whole edit list before applying any of it, so td is still the batch as received.
+func (p *genaiProcessor) failed(ctx context.Context, td ptrace.Traces, reason string, err error) (ptrace.Traces, error) {
 	attrs := metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason)))
+	spans := int64(td.SpanCount())
+	fields := []zap.Field{zap.String("reason", reason), zap.Int64("spans", spans), zap.Error(err)}
+	if p.redacting && p.onError == onErrorDrop {
+		p.telemetry.ProcessorGenaiBatchesDropped.Add(ctx, 1, attrs)
+		p.telemetry.ProcessorGenaiSpansDropped.Add(ctx, spans, attrs)
+		p.errLog.error("redaction could not run on a batch: dropped it (redaction.on_error: drop)", fields...)
+		return td, processorhelper.ErrSkipProcessingData
+	}
 	p.telemetry.ProcessorGenaiBatchesFailedOpen.Add(ctx, 1, attrs)
-	p.telemetry.ProcessorGenaiSpansFailedOpen.Add(ctx, int64(td.SpanCount()), attrs)
-	p.logger.Debug("batch passed on unchanged (fail-open)", zap.String("reason", reason), zap.Error(err))
+	p.telemetry.ProcessorGenaiSpansFailedOpen.Add(ctx, spans, attrs)
+	if p.redacting {
+		p.errLog.error("redaction could not run on a batch: passed it on UNREDACTED (redaction.on_error: pass)", fields...)
+	} else {
+		p.logger.Debug("batch passed on unchanged (fail-open)", fields...)
+	}
+	return td, nil
 }
 
 func (p *genaiProcessor) shutdown(context.Context) error {

@@ -138,21 +138,33 @@ func TestWriteLatestNamesOff(t *testing.T) {
 	assert.False(t, ok)
 }
 
-// Invariant 1 and the issue's fail-open case: invalid UTF-8 that pdata carries but prost
-// refuses. The batch must reach the next consumer unchanged, and be counted.
-func TestUndecodableBatchPassesThroughUnchangedAndCounted(t *testing.T) {
-	sink, tel, consume := newTestProcessor(t, &Config{WriteLatestNames: true})
-	in := batch("caf\xe9 \xff")
-	want := ptrace.NewTraces()
-	in.CopyTo(want)
+// Issue 9: bytes that are not UTF-8 in one span (pdata carries them, a strict decoder refuses
+// them) no longer switch the engine off for the batch: every span is enriched and redacted,
+// the invalid value holding a secret is masked, a clean invalid value is left as it was, and
+// nothing fails open or is dropped.
+func TestInvalidUTF8BatchIsEnrichedAndRedacted(t *testing.T) {
+	sink, tel, consume := newTestProcessor(t, &Config{WriteLatestNames: true,
+		Redaction: map[string]any{"allow_all_keys": true, "detectors": []any{"email"}}})
+	in := batch("caf\xe9 \xff mail jane.doe@example.com")
+	get := in.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0)
+	get.SetName("GET /users/bob@example.org")
+	get.Attributes().PutStr("note", "\xff only invalid bytes")
 	require.NoError(t, consume(context.Background(), in))
 	require.Len(t, sink.AllTraces(), 1)
-	assert.Equal(t, want, sink.AllTraces()[0])
-	reason := attribute.NewSet(attribute.String("reason", "undecodable"))
-	metadatatest.AssertEqualProcessorGenaiBatchesFailedOpen(t, tel,
-		[]metricdata.DataPoint[int64]{{Value: 1, Attributes: reason}}, metricdatatest.IgnoreTimestamp())
-	metadatatest.AssertEqualProcessorGenaiSpansFailedOpen(t, tel,
-		[]metricdata.DataPoint[int64]{{Value: 2, Attributes: reason}}, metricdatatest.IgnoreTimestamp())
+	spans := sink.AllTraces()[0].ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+	require.Equal(t, 2, spans.Len())
+	assert.Equal(t, "GET /users/<REDACTED:email>", spans.At(0).Name())
+	note, _ := spans.At(0).Attributes().Get("note")
+	assert.Equal(t, "\xff only invalid bytes", note.Str(), "nothing to mask: left as sent")
+	chat := spans.At(1).Attributes()
+	prompt, _ := chat.Get("gen_ai.prompt.0.content")
+	assert.Equal(t, "caf\uFFFD \uFFFD mail <REDACTED:email>", prompt.Str())
+	provider, _ := chat.Get("gen_ai.provider.name")
+	assert.Equal(t, "anthropic", provider.Str(), "enriched too")
+	for _, m := range []string{"otelcol_processor_genai_batches_failed_open", "otelcol_processor_genai_batches_dropped"} {
+		_, err := tel.GetMetric(m)
+		assert.Error(t, err, "%s must not move", m)
+	}
 }
 
 // A pricing file that breaks after start keeps the last good table, and the warning says

@@ -186,15 +186,18 @@ func TestShutdownWithoutStart(t *testing.T) {
 	require.NoError(t, p.Shutdown(context.Background()))
 }
 
-func TestUndecodableBatchFailsOpen(t *testing.T) {
+// Invalid UTF-8 in a string field, which pdata carries and prost refuses: the batch is still
+// sampled like any other (the held copy reads each invalid sequence as U+FFFD).
+func TestInvalidUTF8BatchIsSampledNotPassedOn(t *testing.T) {
 	sink := new(consumertest.TracesSink)
-	p := newProcessor(t, errorsAndAttr("1h"), sink)
+	p := newProcessor(t, errorsAndAttr("100ms"), sink)
 	defer func() { require.NoError(t, p.Shutdown(context.Background())) }()
-	// Invalid UTF-8 in a string field: Go marshals it, the engine cannot decode it.
-	td := batch(spanOpts{trace: 1, span: 0, name: "bad \xff\xfe name"})
+	td := batch(spanOpts{trace: 1, span: 0, name: "bad \xff\xfe name", errStatus: true},
+		spanOpts{trace: 2, span: 0, name: "dull \xff"})
 	require.NoError(t, p.ConsumeTraces(context.Background(), td))
-	require.Equal(t, 1, sink.SpanCount(), "the batch is passed on unchanged, not lost")
-	assert.Equal(t, "bad \xff\xfe name", sink.AllTraces()[0].ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Name())
+	assert.Equal(t, 0, sink.SpanCount(), "held for a decision, not passed on")
+	require.Eventually(t, func() bool { return sink.SpanCount() == 1 }, deadline, 10*time.Millisecond)
+	assert.Equal(t, "bad \uFFFD\uFFFD name", sink.AllTraces()[0].ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Name())
 }
 
 func TestProbabilisticIsDeterministicAndNeverSplitsTraces(t *testing.T) {

@@ -28,6 +28,7 @@ type TelemetryBuilder struct {
 	meter                             metric.Meter
 	mu                                sync.Mutex
 	registrations                     []metric.Registration
+	ProcessorGenaiBatchesDropped      metric.Int64Counter
 	ProcessorGenaiBatchesFailedOpen   metric.Int64Counter
 	ProcessorGenaiCostCalls           metric.Int64Counter
 	ProcessorGenaiEditsApplied        metric.Int64Counter
@@ -36,6 +37,7 @@ type TelemetryBuilder struct {
 	ProcessorGenaiPricingReloadErrors metric.Int64Counter
 	ProcessorGenaiPricingReloads      metric.Int64Counter
 	ProcessorGenaiRedactions          metric.Int64Counter
+	ProcessorGenaiSpansDropped        metric.Int64Counter
 	ProcessorGenaiSpansFailedOpen     metric.Int64Counter
 	ProcessorGenaiSpansRecognized     metric.Int64Counter
 }
@@ -109,9 +111,15 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.ProcessorGenaiBatchesDropped, err = builder.meter.Int64Counter(
+		"otelcol_processor_genai_batches_dropped",
+		metric.WithDescription("Batches dropped because redaction could not run on them (redaction.on_error is drop, the default). [Development]"),
+		metric.WithUnit("{batches}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ProcessorGenaiBatchesFailedOpen, err = builder.meter.Int64Counter(
 		"otelcol_processor_genai_batches_failed_open",
-		metric.WithDescription("Batches passed on unchanged because the engine could not process them (fail-open). [Development]"),
+		metric.WithDescription("Batches passed on unchanged because the engine could not process them (fail-open; with redaction only under redaction.on_error pass). [Development]"),
 		metric.WithUnit("{batches}"),
 	)
 	errs = errors.Join(errs, err)
@@ -155,6 +163,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_processor_genai_redactions",
 		metric.WithDescription("Redaction counters by rule or detector (values masked per detector, keys removed, spans dropped, ...). [Development]"),
 		metric.WithUnit("{values}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiSpansDropped, err = builder.meter.Int64Counter(
+		"otelcol_processor_genai_spans_dropped",
+		metric.WithDescription("Spans in batches dropped because redaction could not run on them. [Development]"),
+		metric.WithUnit("{spans}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ProcessorGenaiSpansFailedOpen, err = builder.meter.Int64Counter(

@@ -28,14 +28,19 @@ func TestSetupTelemetry(t *testing.T) {
 		observer.Observe(1)
 		return nil
 	}))
+	tb.ProcessorGenaiBatchesDropped.Add(context.Background(), 1)
 	tb.ProcessorGenaiBatchesFailedOpen.Add(context.Background(), 1)
 	tb.ProcessorGenaiCostCalls.Add(context.Background(), 1)
 	tb.ProcessorGenaiEditsApplied.Add(context.Background(), 1)
 	tb.ProcessorGenaiPricingReloadErrors.Add(context.Background(), 1)
 	tb.ProcessorGenaiPricingReloads.Add(context.Background(), 1)
 	tb.ProcessorGenaiRedactions.Add(context.Background(), 1)
+	tb.ProcessorGenaiSpansDropped.Add(context.Background(), 1)
 	tb.ProcessorGenaiSpansFailedOpen.Add(context.Background(), 1)
 	tb.ProcessorGenaiSpansRecognized.Add(context.Background(), 1)
+	AssertEqualProcessorGenaiBatchesDropped(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiBatchesFailedOpen(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
@@ -58,6 +63,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiRedactions(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorGenaiSpansDropped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorGenaiSpansFailedOpen(t, testTel,
