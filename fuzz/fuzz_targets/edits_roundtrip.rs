@@ -76,7 +76,7 @@ fn op(c: &mut Cursor) -> Op {
         4 => Op::Delete(key(c)),
         5 => Op::DropSpan,
         6 => Op::SetStatusMessage(c.text(16)),
-        7 => Op::SetAny(key(c), AnyValue { value: None }),
+        7 => Op::SetAny(key(c), AnyValue { value: None }.encode_to_vec()),
         _ => Op::SetAny(
             key(c),
             AnyValue {
@@ -85,7 +85,8 @@ fn op(c: &mut Cursor) -> Op {
                         value: Some(Value::StringValue(c.text(8))),
                     }],
                 })),
-            },
+            }
+            .encode_to_vec(),
         ),
     }
 }
@@ -287,7 +288,12 @@ fuzz_target!(|data: &[u8]| {
             Op::SetInt(k, v) => (k, Some(Value::IntValue(*v))),
             Op::SetDouble(k, v) => (k, Some(Value::DoubleValue(*v))),
             Op::SetBool(k, v) => (k, Some(Value::BoolValue(*v))),
-            Op::SetAny(k, v) => (k, v.value.clone()),
+            Op::SetAny(k, v) => (
+                k,
+                AnyValue::decode(v.as_slice())
+                    .expect("built from an AnyValue")
+                    .value,
+            ),
             Op::Delete(k) => (k, None),
             _ => continue,
         };
