@@ -372,7 +372,7 @@ impl<'a> Reader<'a> {
 pub fn apply(td: &mut TracesData, edits: &[(Target, Op)]) -> bool {
     let mut anys = Vec::new();
     for (t, op) in edits {
-        if attrs_mut(td, *t).is_none() {
+        if !addressable(td, *t) {
             return false;
         }
         if let Op::SetAny(_, bytes) = op {
@@ -460,6 +460,38 @@ fn put_empty(td: &mut TracesData, at: Target, key: &str) {
     }
 }
 
+/// Whether `at` names a position the batch has. Read-only, unlike [`attrs_mut`], which
+/// creates a missing resource or scope to hold attributes: checking must not change a batch
+/// that is then refused.
+fn addressable(td: &TracesData, at: Target) -> bool {
+    let span = |rs: u32, ss: u32, i: u32| {
+        td.resource_spans
+            .get(rs as usize)
+            .and_then(|r| r.scope_spans.get(ss as usize))
+            .and_then(|s| s.spans.get(i as usize))
+    };
+    match at {
+        Target::Resource { rs } => (rs as usize) < td.resource_spans.len(),
+        Target::Scope { rs, ss } => td
+            .resource_spans
+            .get(rs as usize)
+            .is_some_and(|r| (ss as usize) < r.scope_spans.len()),
+        Target::Span { rs, ss, span: i } => span(rs, ss, i).is_some(),
+        Target::Event {
+            rs,
+            ss,
+            span: i,
+            event,
+        } => span(rs, ss, i).is_some_and(|s| (event as usize) < s.events.len()),
+        Target::Link {
+            rs,
+            ss,
+            span: i,
+            link,
+        } => span(rs, ss, i).is_some_and(|s| (link as usize) < s.links.len()),
+    }
+}
+
 fn span_mut(td: &mut TracesData, rs: u32, ss: u32, span: u32) -> Option<&mut Span> {
     td.resource_spans
         .get_mut(rs as usize)?
@@ -514,6 +546,32 @@ fn attrs_mut(td: &mut TracesData, at: Target) -> Option<&mut Vec<KeyValue>> {
 mod tests {
     use super::*;
 
+    /// Found by fuzzing (edits_roundtrip): checking a resource or scope edit created the
+    /// missing resource or scope, so a list refused for a later edit still changed the batch.
+    #[test]
+    fn a_refused_list_leaves_a_batch_without_resource_or_scope_unchanged() {
+        use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
+        let td = TracesData {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans::default()],
+                ..Default::default()
+            }],
+        };
+        let missing = Target::Span {
+            rs: 0,
+            ss: 0,
+            span: 9,
+        };
+        for first in [Target::Resource { rs: 0 }, Target::Scope { rs: 0, ss: 0 }] {
+            let mut edited = td.clone();
+            let list = [
+                (first, Op::SetStr("k".into(), "v".into())),
+                (missing, Op::Delete("k".into())),
+            ];
+            assert!(!apply(&mut edited, &list));
+            assert_eq!(edited, td, "refused, so unchanged");
+        }
+    }
     const SPAN0: Target = Target::Span {
         rs: 0,
         ss: 0,

@@ -136,6 +136,33 @@ fn cost_and_token_sums_are_exact() {
     assert_eq!(total(&md, REQUESTS), 1000.0);
 }
 
+/// Found by fuzzing (collect_metrics): token totals past i64::MAX were exported negative,
+/// and past u64::MAX they wrapped. Totals saturate instead and never go down.
+#[test]
+fn token_totals_saturate_instead_of_going_negative() {
+    let mut agg = Aggregator::new(MetricsConfig::default());
+    let mut c = call("gpt-4o");
+    c.input_tokens = Some(u64::MAX / 2 + 7);
+    c.reasoning_tokens = u64::MAX - 1;
+    agg.record(&c, S);
+    let first = agg.collect(2 * S);
+    agg.record(&c, 3 * S);
+    let second = agg.collect(4 * S);
+    for md in [&first, &second] {
+        for (labels, v, _) in sums(md, TOKENS) {
+            assert!(v >= 0.0, "{labels:?} exported as {v}");
+        }
+    }
+    let input = |md: &MetricsData| {
+        sums(md, TOKENS)
+            .into_iter()
+            .find(|p| p.0[TOKEN_TYPE] == "input")
+            .map(|p| p.1)
+    };
+    assert_eq!(input(&second), Some(i64::MAX as f64));
+    assert!(input(&second) >= input(&first));
+}
+
 #[test]
 fn unpriced_calls_are_counted_never_zero_dollars() {
     let mut agg = Aggregator::new(MetricsConfig::default());
