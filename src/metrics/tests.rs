@@ -661,3 +661,41 @@ fn counters_saturate_and_never_decrease() {
     assert!(cost > 1e20, "saturated, not wrapped: {cost}");
     assert_eq!(total(&md, REQUESTS), 3.0);
 }
+
+/// Issue 11: 1,900 unique 10 KB model names made every scrape a gigabyte. Label values are
+/// cut to MAX_LABEL_BYTES with a visible marker; names that differ only past the cut share a
+/// series; the calls are all still counted; multi-byte characters are never split.
+#[test]
+fn huge_label_values_are_cut_and_marked() {
+    let mut agg = Aggregator::new(MetricsConfig::default());
+    let names: Vec<String> = (0..1900)
+        .map(|i| format!("{}{i:05}", "é".repeat(5_000)))
+        .collect();
+    for n in &names {
+        let mut c = call(n);
+        c.service = n;
+        agg.record(&c, S);
+    }
+    let md = agg.collect(2 * S);
+    let points = sums(&md, REQUESTS);
+    assert_eq!(points.len(), 1, "names equal up to the cut share one series");
+    assert_eq!(total(&md, REQUESTS), 1900.0, "every call still counted");
+    for (labels, _, _) in &points {
+        for (k, v) in labels {
+            assert!(v.len() <= aggregator::MAX_LABEL_BYTES, "{k}: {} bytes", v.len());
+        }
+        let model = &labels["gen_ai.request.model"];
+        assert!(model.ends_with(aggregator::TRUNCATED_MARKER), "{model}");
+        assert!(model.starts_with("éé"));
+    }
+    assert!(
+        md.encoded_len() < 64 * 1024,
+        "the export stays small: {} bytes",
+        md.encoded_len()
+    );
+    // Short values are untouched.
+    let mut short = Aggregator::new(MetricsConfig::default());
+    short.record(&call("gpt-4o"), S);
+    let md = short.collect(2 * S);
+    assert_eq!(sums(&md, REQUESTS)[0].0["gen_ai.request.model"], "gpt-4o");
+}
