@@ -65,10 +65,9 @@ fn text(v: String) -> Option<AnyValue> {
     })
 }
 
-/// Duplicate attribute keys bypass redaction today (tests/known_bugs.rs, RELIABILITY.md):
-/// until that is fixed the secret replaces any attribute of the same key instead of joining
-/// it, so the target keeps finding new bugs rather than that one. Set to true with the fix.
-const PLANT_BESIDE_SAME_KEY: bool = false;
+/// The secret joins any attribute of the same key (duplicate keys are legal on the wire and
+/// in pdata; redaction must reach every copy: tests/duplicate_keys.rs).
+const PLANT_BESIDE_SAME_KEY: bool = true;
 
 /// Adds `kv` to `attrs` (see [`PLANT_BESIDE_SAME_KEY`]).
 fn put(attrs: &mut Vec<KeyValue>, kv: KeyValue) {
