@@ -268,8 +268,9 @@ impl Aggregator {
         let candidates = self.index.get(&hash)?;
         candidates.iter().map(|i| *i as usize).find(|i| {
             let dims = &self.series[*i].dims;
-            (0..dims.len())
-                .all(|d| dims[d].as_deref() == key_part(&self.config.dimensions, call, d).as_deref())
+            (0..dims.len()).all(|d| {
+                dims[d].as_deref() == key_part(&self.config.dimensions, call, d).as_deref()
+            })
         })
     }
 

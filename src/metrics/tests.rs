@@ -678,11 +678,19 @@ fn huge_label_values_are_cut_and_marked() {
     }
     let md = agg.collect(2 * S);
     let points = sums(&md, REQUESTS);
-    assert_eq!(points.len(), 1, "names equal up to the cut share one series");
+    assert_eq!(
+        points.len(),
+        1,
+        "names equal up to the cut share one series"
+    );
     assert_eq!(total(&md, REQUESTS), 1900.0, "every call still counted");
     for (labels, _, _) in &points {
         for (k, v) in labels {
-            assert!(v.len() <= aggregator::MAX_LABEL_BYTES, "{k}: {} bytes", v.len());
+            assert!(
+                v.len() <= aggregator::MAX_LABEL_BYTES,
+                "{k}: {} bytes",
+                v.len()
+            );
         }
         let model = &labels["gen_ai.request.model"];
         assert!(model.ends_with(aggregator::TRUNCATED_MARKER), "{model}");
