@@ -154,7 +154,7 @@ $(PY_INSTR): tests/e2e/requirements-instr.txt
 	$(VENV_INSTR)/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements-instr.txt
 	@touch $@
 
-test: lint test-rust check-header test-go test-go-nocgo test-go-fuzz test-fuzz test-rules test-dashboard test-oracle test-e2e test-e2e-bench
+test: lint test-rust check-header check-lib test-go test-go-nocgo test-go-fuzz test-fuzz test-rules test-dashboard test-oracle test-e2e test-e2e-bench
 	@echo "make test: all suites passed"
 
 test-rust:
