@@ -101,7 +101,8 @@ fn main() {
             "gen_ai.prompt".into(),
             AnyValue {
                 value: Some(Value::StringValue("****".into())),
-            },
+            }
+            .encode_to_vec(),
         ),
     );
     list.push(
