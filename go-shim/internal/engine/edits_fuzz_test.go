@@ -108,18 +108,33 @@ func checkApply(t *testing.T, td ptrace.Traces, buf []byte) {
 	last := map[[2]any]int{}
 	for i, e := range edits {
 		if e.op != opSetStatusMsg && e.op != opDropSpan {
-			last[[2]any{[5]uint32{uint32(e.target), e.rs, e.ss, e.span, e.sub}, string(e.key)}] = i
+			last[[2]any{address(&edits[i]), string(e.key)}] = i
 		}
 	}
 	for i := range edits {
 		e := &edits[i]
-		if e.op != opSetStr || last[[2]any{[5]uint32{uint32(e.target), e.rs, e.ss, e.span, e.sub}, string(e.key)}] != i {
+		if e.op != opSetStr || last[[2]any{address(&edits[i]), string(e.key)}] != i {
 			continue
 		}
 		v, ok := attrsOf(td, e).Get(string(e.key))
 		require.True(t, ok, "key %q missing after it was set", e.key)
 		require.Equal(t, string(e.str), v.Str())
 	}
+}
+
+// address names the attribute map an edit writes to: the indices its target does not use are
+// ignored by ApplyEdits, so two edits that differ only there write the same map.
+func address(e *edit) [5]uint32 {
+	a := [5]uint32{uint32(e.target), e.rs}
+	switch e.target {
+	case targetScope:
+		a[2] = e.ss
+	case targetSpan:
+		a[2], a[3] = e.ss, e.span
+	case targetEvent, targetLink:
+		a[2], a[3], a[4] = e.ss, e.span, e.sub
+	}
+	return a
 }
 
 // buildEdits turns fuzz bytes into an edit list in the wire format: ops, targets and small
@@ -145,7 +160,8 @@ func buildEdits(p []byte) []byte {
 		switch op {
 		case opSetStr:
 			w.str(key)
-			w.str(string(p[:min(len(p), int(next()%8))]))
+			n := int(next() % 8) // read before p is sliced: next consumes p
+			w.str(string(p[:min(len(p), n)]))
 		case opSetInt, opSetDouble:
 			w.str(key)
 			w.body = binary.LittleEndian.AppendUint64(w.body, uint64(next())<<40|uint64(next()))
@@ -165,7 +181,8 @@ func buildEdits(p []byte) []byte {
 			case 1: // int_value
 				any = protowire.AppendVarint(protowire.AppendTag(nil, 3, protowire.VarintType), uint64(next()))
 			default: // whatever the fuzzer wrote
-				any = p[:min(len(p), int(next()%6))]
+				n := int(next() % 6)
+				any = p[:min(len(p), n)]
 			}
 			w.str(string(any))
 		}
