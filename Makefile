@@ -240,12 +240,15 @@ fuzz: fuzz-build
 test-fuzz:
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)
 
-# Go fuzzing: a few seconds each beyond the seed corpora (which `make test-go` runs as tests).
-GO_FUZZ_SECONDS ?= 5
+# Go fuzzing: a bounded number of executions each beyond the seed corpora (which `make test-go`
+# runs as tests). A count, not a duration: go1.26's coordinator can report a spurious
+# "context deadline exceeded" when a -fuzztime duration expires mid-execution on a loaded
+# machine (golang/go#75804, fixed in go1.27); a count has no deadline to race.
+GO_FUZZ_EXECS ?= 20000
 test-go-fuzz: $(SHIM_LIB)
-	cd go-shim && go test -tags $(GO_TAGS) -run '^$$' -fuzz '^FuzzApplyEditsContract$$' -fuzztime $(GO_FUZZ_SECONDS)s ./internal/engine/
+	cd go-shim && go test -tags $(GO_TAGS) -run '^$$' -fuzz '^FuzzApplyEditsContract$$' -fuzztime $(GO_FUZZ_EXECS)x ./internal/engine/
 	@for f in FuzzGenAIConfig FuzzTailSamplingConfig FuzzMetricsConfig; do \
-	  (cd go-shim && go test -tags $(GO_TAGS) -run '^$$' -fuzz "^$$f\$$" -fuzztime $(GO_FUZZ_SECONDS)s ./internal/fuzzconf/) || exit 1; \
+	  (cd go-shim && go test -tags $(GO_TAGS) -run '^$$' -fuzz "^$$f\$$" -fuzztime $(GO_FUZZ_EXECS)x ./internal/fuzzconf/) || exit 1; \
 	done
 
 # The default pipeline under a steady GenAI load for SOAK_MINUTES with the sampler on
