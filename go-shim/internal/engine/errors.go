@@ -79,6 +79,10 @@ type Stats struct {
 	PricingCacheBytes      uint64 `json:"pricing_cache_bytes"`
 	PricingLastReloadError string `json:"pricing_last_reload_error,omitempty"`
 
+	// RustHeapBytes is what Rust code in this process holds allocated, all engines together
+	// (src/heap.rs): memory Go's runtime metrics and memory_limiter cannot see.
+	RustHeapBytes uint64 `json:"rust_heap_bytes"`
+
 	// Redaction holds the redaction counters ("spans_dropped", "detected.email", ...) when
 	// redaction is configured.
 	Redaction map[string]uint64 `json:"redaction,omitempty"`

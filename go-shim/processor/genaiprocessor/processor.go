@@ -73,6 +73,14 @@ func newGenAIProcessor(set processor.Settings, cfg *Config) (*genaiProcessor, er
 	if err := errors.Join(
 		tb.RegisterProcessorGenaiPricingCacheEntriesCallback(gauge(func(s engine.Stats) uint64 { return s.PricingCacheEntries })),
 		tb.RegisterProcessorGenaiPricingCacheBytesCallback(gauge(func(s engine.Stats) uint64 { return s.PricingCacheBytes })),
+		// Read at each collection, not from the last batch: the heap changes while idle too
+		// (the sampler releasing, metrics expiring).
+		tb.RegisterProcessorGenaiRustHeapBytesCallback(func(_ context.Context, o metric.Int64Observer) error {
+			if st, err := p.engine.Stats(); err == nil {
+				o.Observe(int64(st.RustHeapBytes))
+			}
+			return nil
+		}),
 	); err != nil {
 		tb.Shutdown()
 		eng.Close()

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -234,4 +235,35 @@ func TestSecretRulesAreLoggedAtStartAndABrokenReloadIsNamed(t *testing.T) {
 	warnings := logs.FilterMessageSnippet("secret rules file could not be reloaded").All()
 	require.Len(t, warnings, 1)
 	assert.Contains(t, warnings[0].ContextMap()["error"], "acme-rules.toml")
+}
+
+// The Rust heap gauge reports what the engines hold, read at collection time: a second
+// processor (its own engine and price table) raises it, and shutting it down lowers it again.
+func TestRustHeapGaugeFollowsWhatTheEnginesHold(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	cfg := NewFactory().CreateDefaultConfig().(*Config) // pricing on, with the bundled table
+	start := func() processor.Traces {
+		p, err := createTracesProcessor(context.Background(), metadatatest.NewSettings(tel), cfg, new(consumertest.TracesSink))
+		require.NoError(t, err)
+		require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
+		return p
+	}
+	first := start()
+	t.Cleanup(func() { require.NoError(t, first.Shutdown(context.Background())) })
+
+	heap := func() int64 {
+		m, err := tel.GetMetric("otelcol_processor_genai_rust_heap_bytes")
+		require.NoError(t, err)
+		g := m.Data.(metricdata.Gauge[int64])
+		require.NotEmpty(t, g.DataPoints)
+		return g.DataPoints[0].Value
+	}
+	one := heap()
+	assert.Greater(t, one, int64(1<<20), "an engine with the bundled price table holds megabytes")
+	second := start()
+	two := heap()
+	assert.Greater(t, two, one+one/2, "a second engine shows in the same process-wide gauge")
+	require.NoError(t, second.Shutdown(context.Background()))
+	assert.Less(t, heap(), two-one/2, "and its memory is given back when it shuts down")
 }
