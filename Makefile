@@ -6,6 +6,8 @@
 #   make dist   just the collector binary (build/otelcol-tollbooth)
 #   make lib-release / check-lib   the prebuilt engine shipped in the Go module (docs/distribution.md)
 #   make bench  comparative benchmarks (see BENCHMARKS.md)
+#   make fuzz   every fuzz target for FUZZ_SECONDS;  make soak  the default pipeline for SOAK_MINUTES
+#               (RELIABILITY.md)
 #   make bench-pipeline   the whole collector pipeline beside contrib's (BENCHMARKS.md)
 
 SHELL := /bin/bash
@@ -14,10 +16,12 @@ SHELL := /bin/bash
 # One collector version for every module (see config/builder-config.yaml for why v0.161.0).
 OTELCOL_VERSION   := v0.161.0
 CBINDGEN_VERSION  := 0.29.2
+CARGO_FUZZ_VERSION := 0.13.2
 TOOLS             := $(CURDIR)/.tools/bin
 OCB               := $(TOOLS)/ocb-$(OTELCOL_VERSION)
 MDATAGEN          := $(TOOLS)/mdatagen
 CBINDGEN          := $(TOOLS)/cbindgen
+CARGO_FUZZ        := $(TOOLS)/cargo-fuzz
 VENV              := $(CURDIR)/.venv
 PY                := $(VENV)/bin/python
 VENV_INSTR        := $(CURDIR)/.venv-instr
@@ -38,7 +42,8 @@ export CGO_ENABLED := 1
 .PHONY: help run dist dist-bench rust lib lib-release check-lib e2e-prebuilt header check-header test test-rust test-go test-go-nocgo \
         test-e2e test-e2e-bench test-rules test-dashboard test-oracle prometheus update-prices \
         update-secret-rules \
-        bench bench-sampling bench-pipeline bench-pipeline-smoke bench-pipeline-callgrind fmt lint generate tools venv venv-instr clean
+        bench bench-sampling bench-pipeline bench-pipeline-smoke bench-pipeline-callgrind fmt lint generate tools venv venv-instr clean \
+        fuzz fuzz-build test-fuzz test-go-fuzz soak
 
 help:
 	@echo "make run    build and start the collector on config/collector.yaml"
@@ -59,7 +64,10 @@ $(MDATAGEN): go-shim/tools/go.mod
 $(CBINDGEN):
 	cargo install cbindgen --version $(CBINDGEN_VERSION) --locked --root $(CURDIR)/.tools
 
-tools: $(OCB) $(MDATAGEN) $(CBINDGEN)
+$(CARGO_FUZZ):
+	cargo install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked --root $(CURDIR)/.tools
+
+tools: $(OCB) $(MDATAGEN) $(CBINDGEN) $(CARGO_FUZZ)
 
 # ---- Rust engine ----
 rust:
@@ -146,7 +154,7 @@ $(PY_INSTR): tests/e2e/requirements-instr.txt
 	$(VENV_INSTR)/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements-instr.txt
 	@touch $@
 
-test: lint test-rust check-header test-go test-go-nocgo test-rules test-dashboard test-oracle test-e2e test-e2e-bench
+test: lint test-rust check-header check-lib test-go test-go-nocgo test-go-fuzz test-fuzz test-rules test-dashboard test-oracle test-e2e test-e2e-bench
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -198,6 +206,57 @@ update-secret-rules:
 test-e2e-bench: $(BENCH_BIN) $(PY)
 	$(PY) -m pytest -q tests/e2e/bench
 
+# ---- reliability (RELIABILITY.md) ----
+# Coverage-guided fuzzing of the engine: fuzz/ is its own cargo workspace, built by cargo-fuzz on
+# the nightly toolchain. Each target runs from the committed seeds (fuzz/corpus/<target>, read
+# only) into a growing corpus under build/fuzz/; findings land in build/fuzz/artifacts/<target>/
+# and stop the run. Safe Rust needs no AddressSanitizer (-s none): every target asserts its
+# invariants itself, with debug assertions and overflow checks on (-a).
+FUZZ_TARGETS      := engine_new process_release collect_metrics otlp_reader edits_roundtrip \
+                     pricing_native pricing_litellm redaction
+FUZZ_SECONDS      ?= 60
+FUZZ_TEST_SECONDS := 8
+FUZZ_WORK         := $(CURDIR)/build/fuzz
+CARGO_NIGHTLY     := env PATH=$(TOOLS):$$PATH cargo +nightly
+
+fuzz-build: $(CARGO_FUZZ)
+	@rustup run nightly rustc --version >/dev/null 2>&1 || { echo "make fuzz needs a nightly Rust toolchain (rustup toolchain install nightly)"; exit 1; }
+	cd fuzz && nice $(CARGO_NIGHTLY) fuzz build -s none -a
+
+# Every target for FUZZ_SECONDS (default 60); executions per target in build/fuzz/<target>.log.
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ_WORK)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_WORK)/corpus/$$t $(FUZZ_WORK)/artifacts/$$t; \
+	  echo "fuzz $$t for $(FUZZ_SECONDS)s"; \
+	  (cd fuzz && nice $(CARGO_NIGHTLY) fuzz run -s none -a $$t $(FUZZ_WORK)/corpus/$$t corpus/$$t -- \
+	     -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+	     -artifact_prefix=$(FUZZ_WORK)/artifacts/$$t/) > $(FUZZ_WORK)/$$t.log 2>&1 \
+	    || { tail -40 $(FUZZ_WORK)/$$t.log; echo "fuzz target $$t failed: see $(FUZZ_WORK)/$$t.log"; exit 1; }; \
+	  grep -h 'stat::number_of_executed_units' $(FUZZ_WORK)/$$t.log | sed "s/^/  $$t /"; \
+	done
+
+# The short pass of `make test`: a broken target, or a regression its seeds reach, fails CI.
+test-fuzz:
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)
+
+# Go fuzzing: a bounded number of executions each beyond the seed corpora (which `make test-go`
+# runs as tests). A count, not a duration: go1.26's coordinator can report a spurious
+# "context deadline exceeded" when a -fuzztime duration expires mid-execution on a loaded
+# machine (golang/go#75804, fixed in go1.27); a count has no deadline to race.
+GO_FUZZ_EXECS ?= 20000
+test-go-fuzz: $(SHIM_LIB)
+	cd go-shim && go test -tags $(GO_TAGS) -run '^$$' -fuzz '^FuzzApplyEditsContract$$' -fuzztime $(GO_FUZZ_EXECS)x ./internal/engine/
+	@for f in FuzzGenAIConfig FuzzTailSamplingConfig FuzzMetricsConfig; do \
+	  (cd go-shim && go test -tags $(GO_TAGS) -run '^$$' -fuzz "^$$f\$$" -fuzztime $(GO_FUZZ_EXECS)x ./internal/fuzzconf/) || exit 1; \
+	done
+
+# The default pipeline under a steady GenAI load for SOAK_MINUTES with the sampler on
+# (tests/e2e/test_soak.py; `make test` runs it for one minute). Figures: build/soak-report.json.
+SOAK_MINUTES ?= 10
+soak: $(BIN) $(PY)
+	TOLLBOOTH_SOAK_SECONDS=$$(( $(SOAK_MINUTES) * 60 )) $(PY) -m pytest -q tests/e2e/test_soak.py
+
 # ---- benchmarks ----
 # Comparative benchmarks; BENCHMARKS.md records the results and the commands.
 bench: $(SHIM_LIB)
@@ -238,11 +297,13 @@ bench-pipeline-callgrind: $(BENCH_BIN)
 # ---- hygiene ----
 fmt:
 	cargo fmt
+	cd fuzz && cargo fmt
 	gofmt -w go-shim
 
 lint: $(SHIM_LIB)
 	cargo fmt --check
 	cargo clippy --release --all-targets --locked -- -D warnings
+	cd fuzz && cargo fmt --check && cargo clippy --all-targets --locked -- -D warnings
 	@test -z "$$(gofmt -l go-shim)" || { gofmt -l go-shim; exit 1; }
 	cd go-shim && go vet -tags $(GO_TAGS) ./...
 

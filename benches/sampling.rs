@@ -1,9 +1,6 @@
 //! Tail-sampling throughput (traces decided per CPU-second, single thread: ingest + release)
 //! and memory (estimated bytes buffered per span, against the span's OTLP size).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::resource::v1::Resource;
@@ -11,29 +8,8 @@ use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Tra
 use prost::Message;
 use tollbooth::sampling::Sampler;
 
-/// Counts live heap bytes so the memory figure is measured, not just our estimate.
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size(), Ordering::Relaxed);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        LIVE.fetch_add(n, Ordering::Relaxed);
-        LIVE.fetch_sub(l.size(), Ordering::Relaxed);
-        unsafe { System.realloc(p, l, n) }
-    }
-}
-
-#[global_allocator]
-static ALLOC: Counting = Counting;
+// Live heap bytes come from the library's counting allocator (src/heap.rs), so the memory
+// figure is measured, not just our estimate.
 
 const TRACES: usize = 2_000;
 const SPANS_PER_TRACE: usize = 8;
@@ -141,12 +117,12 @@ fn bench(c: &mut Criterion) {
     // Measured from before the decoded copy exists: the sampler owns the decoded spans, so
     // their heap is what buffering costs.
     let sampler = Sampler::from_json(CONFIG.as_bytes()).unwrap();
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = tollbooth::heap::allocated_bytes();
     let copy = input.clone();
     for b in copy {
         sampler.ingest(b, 0);
     }
-    let heap = LIVE.load(Ordering::Relaxed) as f64 - before as f64;
+    let heap = tollbooth::heap::allocated_bytes() as f64 - before as f64;
     let st = sampler.stats();
     let spans = st.spans_buffered as f64;
     eprintln!(

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TOLLBOOTH_ABI_VERSION 4
+#define TOLLBOOTH_ABI_VERSION 5
 
 // Result of every fallible export. Values are stable across releases of one ABI version.
 typedef enum TollboothStatus {

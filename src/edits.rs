@@ -15,6 +15,12 @@
 //! op 9 set_span_name  payload := str  (target 0)                         (ABI 4)
 //! op 10 set_event_name payload := str (target 2, sub = event index)      (ABI 4)
 //! op 11 set_scope_name payload := str (target 4)                         (ABI 4)
+//! op|0x80 every copy (ABI 5): only on the keyed ops 1-5 and 8; any other op with the bit
+//!          does not decode. A map may hold a key more than once (the wire format and pdata
+//!          allow it). Without the bit a set changes the first entry with the key (pdata's
+//!          Put); with it every entry with the key is removed first, then a set puts its value
+//!          once (appended, as Put appends a new key) and a delete leaves none. Rust's `apply`
+//!          deletes every entry with or without the bit; Go's Remove, without it, the first.
 //! key, str := len:u32 bytes. Values we write are UTF-8; a key is the attribute's key exactly
 //!             as the batch holds it, which may not be UTF-8 (pdata accepts such keys).
 //! any      := len:u32 protobuf-encoded opentelemetry.proto.common.v1.AnyValue (len 0 = empty
@@ -36,6 +42,8 @@ use prost::Message;
 
 pub const MAGIC: &[u8; 4] = b"TBE1";
 const HEADER_LEN: usize = 9;
+/// The op-byte bit that makes a keyed op touch every entry with its key (ABI 5).
+pub const EVERY_COPY: u8 = 0x80;
 
 /// What Go should do with the batch after applying the edits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,12 +142,74 @@ pub enum Op {
     SetSpanName(String),
     SetEventName(String),
     SetScopeName(String),
+    /// A keyed op (set or delete) that applies to every entry with its key: all are removed,
+    /// then a set puts its value once. Any other op inside does not encode or apply.
+    EveryCopy(Box<Op>),
+}
+
+impl Op {
+    /// Whether the op addresses an attribute by key (the ops `EveryCopy` may wrap).
+    pub fn is_keyed(&self) -> bool {
+        matches!(
+            self,
+            Op::SetStr(..)
+                | Op::SetInt(..)
+                | Op::SetDouble(..)
+                | Op::SetBool(..)
+                | Op::Delete(_)
+                | Op::SetAny(..)
+        )
+    }
+
+    /// The attribute key of a keyed op (wrapped or not).
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Op::SetStr(k, _)
+            | Op::SetInt(k, _)
+            | Op::SetDouble(k, _)
+            | Op::SetBool(k, _)
+            | Op::Delete(k)
+            | Op::SetAny(k, _) => Some(k),
+            Op::EveryCopy(op) if op.is_keyed() => op.key(),
+            _ => None,
+        }
+    }
 }
 
 /// Appends edits to one contiguous buffer: a single allocation crosses the ABI.
 pub struct EditList {
     buf: Vec<u8>,
     count: u32,
+}
+
+/// Writes keyed ops with the [`EVERY_COPY`] bit: each removes every entry with its key before
+/// a set puts its value once. From [`EditList::every_copy`].
+pub struct EveryCopy<'l>(&'l mut EditList);
+
+impl EveryCopy<'_> {
+    pub fn set_str(self, at: Target, key: impl AsRef<[u8]>, value: &str) {
+        self.0.set_str_op(EVERY_COPY, at, key.as_ref(), value)
+    }
+
+    pub fn set_int(self, at: Target, key: impl AsRef<[u8]>, value: i64) {
+        self.0.set_int_op(EVERY_COPY, at, key.as_ref(), value)
+    }
+
+    pub fn set_double(self, at: Target, key: impl AsRef<[u8]>, value: f64) {
+        self.0.set_double_op(EVERY_COPY, at, key.as_ref(), value)
+    }
+
+    pub fn set_bool(self, at: Target, key: impl AsRef<[u8]>, value: bool) {
+        self.0.set_bool_op(EVERY_COPY, at, key.as_ref(), value)
+    }
+
+    pub fn delete(self, at: Target, key: impl AsRef<[u8]>) {
+        self.0.delete_op(EVERY_COPY, at, key.as_ref())
+    }
+
+    pub fn set_any(self, at: Target, key: impl AsRef<[u8]>, encoded: &[u8]) {
+        self.0.set_any_op(EVERY_COPY, at, key.as_ref(), encoded)
+    }
 }
 
 impl Default for EditList {
@@ -184,33 +254,65 @@ impl EditList {
         self.bytes(key.as_ref());
     }
 
+    /// The next keyed op applies to every entry with its key, for maps that hold a key more
+    /// than once (see [`EVERY_COPY`]).
+    pub fn every_copy(&mut self) -> EveryCopy<'_> {
+        EveryCopy(self)
+    }
+
     pub fn set_str(&mut self, at: Target, key: impl AsRef<[u8]>, value: &str) {
-        self.head(1, at);
+        self.set_str_op(0, at, key.as_ref(), value)
+    }
+
+    pub fn set_int(&mut self, at: Target, key: impl AsRef<[u8]>, value: i64) {
+        self.set_int_op(0, at, key.as_ref(), value)
+    }
+
+    pub fn set_double(&mut self, at: Target, key: impl AsRef<[u8]>, value: f64) {
+        self.set_double_op(0, at, key.as_ref(), value)
+    }
+
+    pub fn set_bool(&mut self, at: Target, key: impl AsRef<[u8]>, value: bool) {
+        self.set_bool_op(0, at, key.as_ref(), value)
+    }
+
+    pub fn delete(&mut self, at: Target, key: impl AsRef<[u8]>) {
+        self.delete_op(0, at, key.as_ref())
+    }
+
+    fn set_str_op(&mut self, flag: u8, at: Target, key: &[u8], value: &str) {
+        self.head(1 | flag, at);
         self.key(key);
         self.bytes(value.as_bytes());
     }
 
-    pub fn set_int(&mut self, at: Target, key: impl AsRef<[u8]>, value: i64) {
-        self.head(2, at);
+    fn set_int_op(&mut self, flag: u8, at: Target, key: &[u8], value: i64) {
+        self.head(2 | flag, at);
         self.key(key);
         self.buf.extend_from_slice(&value.to_le_bytes());
     }
 
-    pub fn set_double(&mut self, at: Target, key: impl AsRef<[u8]>, value: f64) {
-        self.head(3, at);
+    fn set_double_op(&mut self, flag: u8, at: Target, key: &[u8], value: f64) {
+        self.head(3 | flag, at);
         self.key(key);
         self.buf.extend_from_slice(&value.to_le_bytes());
     }
 
-    pub fn set_bool(&mut self, at: Target, key: impl AsRef<[u8]>, value: bool) {
-        self.head(4, at);
+    fn set_bool_op(&mut self, flag: u8, at: Target, key: &[u8], value: bool) {
+        self.head(4 | flag, at);
         self.key(key);
         self.buf.push(value as u8);
     }
 
-    pub fn delete(&mut self, at: Target, key: impl AsRef<[u8]>) {
-        self.head(5, at);
+    fn delete_op(&mut self, flag: u8, at: Target, key: &[u8]) {
+        self.head(5 | flag, at);
         self.key(key);
+    }
+
+    fn set_any_op(&mut self, flag: u8, at: Target, key: &[u8], encoded: &[u8]) {
+        self.head(8 | flag, at);
+        self.key(key);
+        self.bytes(encoded);
     }
 
     pub fn drop_span(&mut self, rs: u32, ss: u32, span: u32) {
@@ -225,9 +327,7 @@ impl EditList {
     /// Sets an attribute to any value (arrays, kvlists, bytes); `encoded` is a protobuf
     /// `AnyValue` message.
     pub fn set_any(&mut self, at: Target, key: impl AsRef<[u8]>, encoded: &[u8]) {
-        self.head(8, at);
-        self.key(key);
-        self.bytes(encoded);
+        self.set_any_op(0, at, key.as_ref(), encoded)
     }
 
     /// Renames a span (a name that carried personal data).
@@ -259,6 +359,16 @@ impl EditList {
     /// Appends a decoded edit (stages that build `Op`s first, then serialise them).
     pub fn push(&mut self, at: Target, op: &Op) {
         match (op, at) {
+            (Op::EveryCopy(inner), _) => match &**inner {
+                Op::SetStr(k, v) => self.every_copy().set_str(at, k, v),
+                Op::SetInt(k, v) => self.every_copy().set_int(at, k, *v),
+                Op::SetDouble(k, v) => self.every_copy().set_double(at, k, *v),
+                Op::SetBool(k, v) => self.every_copy().set_bool(at, k, *v),
+                Op::Delete(k) => self.every_copy().delete(at, k),
+                Op::SetAny(k, v) => self.every_copy().set_any(at, k, v),
+                // Only keyed ops take the bit; `decode` and Go reject it elsewhere.
+                _ => {}
+            },
             (Op::SetStr(k, v), _) => self.set_str(at, k, v),
             (Op::SetInt(k, v), _) => self.set_int(at, k, *v),
             (Op::SetDouble(k, v), _) => self.set_double(at, k, *v),
@@ -317,10 +427,10 @@ pub fn decode(buf: &[u8]) -> Option<(Disposition, Vec<(Target, Op)>)> {
     let count = r.u32()?;
     let mut out = Vec::with_capacity(count.min(1 << 16) as usize);
     for _ in 0..count {
-        let op = r.u8()?;
+        let byte = r.u8()?;
         let kind = r.u8()?;
         let target = Target::decode(kind, [r.u32()?, r.u32()?, r.u32()?, r.u32()?])?;
-        let op = match op {
+        let op = match byte & !EVERY_COPY {
             1 => Op::SetStr(r.string()?, r.string()?),
             2 => Op::SetInt(r.string()?, i64::from_le_bytes(r.take(8)?.try_into().ok()?)),
             3 => Op::SetDouble(r.string()?, f64::from_le_bytes(r.take(8)?.try_into().ok()?)),
@@ -333,6 +443,13 @@ pub fn decode(buf: &[u8]) -> Option<(Disposition, Vec<(Target, Op)>)> {
             10 if matches!(target, Target::Event { .. }) => Op::SetEventName(r.string()?),
             11 if matches!(target, Target::Scope { .. }) => Op::SetScopeName(r.string()?),
             _ => return None,
+        };
+        let op = if byte & EVERY_COPY == 0 {
+            op
+        } else if op.is_keyed() {
+            Op::EveryCopy(Box::new(op))
+        } else {
+            return None;
         };
         out.push((target, op));
     }
@@ -367,14 +484,22 @@ impl<'a> Reader<'a> {
 }
 
 /// Applies decoded edits to an owned batch, as Go does to its pdata. Returns `false` when an
-/// edit addresses a position the batch does not have or carries a value an owned batch cannot
-/// hold (nothing is applied then).
+/// edit addresses a position the batch does not have, carries a value an owned batch cannot
+/// hold, or wraps an op that is not keyed in [`Op::EveryCopy`] (nothing is applied then).
+///
+/// A set without the every-copy bit changes the first entry with its key, as pdata's Put
+/// does; a delete removes every entry with its key (with or without the bit).
 pub fn apply(td: &mut TracesData, edits: &[(Target, Op)]) -> bool {
     let mut anys = Vec::new();
     for (t, op) in edits {
-        if attrs_mut(td, *t).is_none() {
+        if !addressable(td, *t) {
             return false;
         }
+        let op = match op {
+            Op::EveryCopy(inner) if inner.is_keyed() => &**inner,
+            Op::EveryCopy(_) => return false,
+            op => op,
+        };
         if let Op::SetAny(_, bytes) = op {
             match AnyValue::decode(bytes.as_slice()) {
                 Ok(v) => anys.push(v),
@@ -385,6 +510,10 @@ pub fn apply(td: &mut TracesData, edits: &[(Target, Op)]) -> bool {
     let mut anys = anys.into_iter();
     let mut dropped: Vec<(u32, u32, u32)> = Vec::new();
     for (target, op) in edits {
+        let (every, op) = match op {
+            Op::EveryCopy(inner) => (true, &**inner),
+            op => (false, op),
+        };
         match (op, *target) {
             (Op::DropSpan, Target::Span { rs, ss, span }) => dropped.push((rs, ss, span)),
             (Op::SetStatusMessage(m), Target::Span { rs, ss, span }) => {
@@ -413,15 +542,32 @@ pub fn apply(td: &mut TracesData, edits: &[(Target, Op)]) -> bool {
                     .name = n.clone();
             }
             (Op::Delete(k), _) => attrs_mut(td, *target).unwrap().retain(|kv| &kv.key != k),
-            (Op::SetStr(k, v), _) => put(td, *target, k, any_value::Value::StringValue(v.clone())),
-            (Op::SetInt(k, v), _) => put(td, *target, k, any_value::Value::IntValue(*v)),
-            (Op::SetDouble(k, v), _) => put(td, *target, k, any_value::Value::DoubleValue(*v)),
-            (Op::SetBool(k, v), _) => put(td, *target, k, any_value::Value::BoolValue(*v)),
-            (Op::SetAny(k, _), _) => match anys.next().expect("decoded above").value {
-                Some(v) => put(td, *target, k, v),
-                None => put_empty(td, *target, k),
-            },
-            // Span, event and scope ops elsewhere do not decode (see `decode`).
+            (Op::SetStr(k, v), _) => put(
+                td,
+                *target,
+                k,
+                Some(any_value::Value::StringValue(v.clone())),
+                every,
+            ),
+            (Op::SetInt(k, v), _) => {
+                put(td, *target, k, Some(any_value::Value::IntValue(*v)), every)
+            }
+            (Op::SetDouble(k, v), _) => put(
+                td,
+                *target,
+                k,
+                Some(any_value::Value::DoubleValue(*v)),
+                every,
+            ),
+            (Op::SetBool(k, v), _) => {
+                put(td, *target, k, Some(any_value::Value::BoolValue(*v)), every)
+            }
+            (Op::SetAny(k, _), _) => {
+                let v = anys.next().expect("decoded above").value;
+                put(td, *target, k, v, every)
+            }
+            // Span, event and scope ops elsewhere do not decode (see `decode`), nor do they
+            // take the every-copy bit (checked above).
             _ => {}
         }
     }
@@ -436,9 +582,14 @@ pub fn apply(td: &mut TracesData, edits: &[(Target, Op)]) -> bool {
     true
 }
 
-fn put(td: &mut TracesData, at: Target, key: &str, value: any_value::Value) {
+/// Sets `key` to `value` (`None`: the empty value): the first entry with the key, or, with
+/// `every`, once after removing every entry with the key; appended when none is left.
+fn put(td: &mut TracesData, at: Target, key: &str, value: Option<any_value::Value>, every: bool) {
     let attrs = attrs_mut(td, at).expect("checked by apply");
-    let value = Some(AnyValue { value: Some(value) });
+    if every {
+        attrs.retain(|kv| kv.key != key);
+    }
+    let value = Some(AnyValue { value });
     match attrs.iter_mut().find(|kv| kv.key == key) {
         Some(kv) => kv.value = value,
         None => attrs.push(KeyValue {
@@ -448,15 +599,35 @@ fn put(td: &mut TracesData, at: Target, key: &str, value: any_value::Value) {
     }
 }
 
-fn put_empty(td: &mut TracesData, at: Target, key: &str) {
-    let attrs = attrs_mut(td, at).expect("checked by apply");
-    let value = Some(AnyValue { value: None });
-    match attrs.iter_mut().find(|kv| kv.key == key) {
-        Some(kv) => kv.value = value,
-        None => attrs.push(KeyValue {
-            key: key.to_string(),
-            value,
-        }),
+/// Whether `at` names a position the batch has. Read-only, unlike [`attrs_mut`], which
+/// creates a missing resource or scope to hold attributes: checking must not change a batch
+/// that is then refused.
+fn addressable(td: &TracesData, at: Target) -> bool {
+    let span = |rs: u32, ss: u32, i: u32| {
+        td.resource_spans
+            .get(rs as usize)
+            .and_then(|r| r.scope_spans.get(ss as usize))
+            .and_then(|s| s.spans.get(i as usize))
+    };
+    match at {
+        Target::Resource { rs } => (rs as usize) < td.resource_spans.len(),
+        Target::Scope { rs, ss } => td
+            .resource_spans
+            .get(rs as usize)
+            .is_some_and(|r| (ss as usize) < r.scope_spans.len()),
+        Target::Span { rs, ss, span: i } => span(rs, ss, i).is_some(),
+        Target::Event {
+            rs,
+            ss,
+            span: i,
+            event,
+        } => span(rs, ss, i).is_some_and(|s| (event as usize) < s.events.len()),
+        Target::Link {
+            rs,
+            ss,
+            span: i,
+            link,
+        } => span(rs, ss, i).is_some_and(|s| (link as usize) < s.links.len()),
     }
 }
 
@@ -514,6 +685,32 @@ fn attrs_mut(td: &mut TracesData, at: Target) -> Option<&mut Vec<KeyValue>> {
 mod tests {
     use super::*;
 
+    /// Found by fuzzing (edits_roundtrip): checking a resource or scope edit created the
+    /// missing resource or scope, so a list refused for a later edit still changed the batch.
+    #[test]
+    fn a_refused_list_leaves_a_batch_without_resource_or_scope_unchanged() {
+        use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
+        let td = TracesData {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans::default()],
+                ..Default::default()
+            }],
+        };
+        let missing = Target::Span {
+            rs: 0,
+            ss: 0,
+            span: 9,
+        };
+        for first in [Target::Resource { rs: 0 }, Target::Scope { rs: 0, ss: 0 }] {
+            let mut edited = td.clone();
+            let list = [
+                (first, Op::SetStr("k".into(), "v".into())),
+                (missing, Op::Delete("k".into())),
+            ];
+            assert!(!apply(&mut edited, &list));
+            assert_eq!(edited, td, "refused, so unchanged");
+        }
+    }
     const SPAN0: Target = Target::Span {
         rs: 0,
         ss: 0,
@@ -700,6 +897,105 @@ mod tests {
         let mut td = one_span_batch();
         assert!(!apply(&mut td, &edits));
         assert_eq!(td, one_span_batch());
+    }
+
+    fn kv(key: &str, value: &str) -> KeyValue {
+        KeyValue {
+            key: key.into(),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::StringValue(value.into())),
+            }),
+        }
+    }
+
+    fn span0_attrs(td: &TracesData) -> &[KeyValue] {
+        &td.resource_spans[0].scope_spans[0].spans[0].attributes
+    }
+
+    #[test]
+    fn every_copy_ops_round_trip_and_touch_every_entry() {
+        let mut l = EditList::new();
+        l.every_copy().set_str(SPAN0, "dup", "masked");
+        l.every_copy().delete(SPAN0, "gone");
+        l.set_str(SPAN0, "first", "changed");
+        l.every_copy().set_int(SPAN0, "n", 7);
+        l.every_copy().set_double(SPAN0, "d", 0.5);
+        l.every_copy().set_bool(SPAN0, "b", true);
+        l.every_copy().set_any(SPAN0, "a", &[]);
+        let buf = l.finish(Disposition::Forward);
+        assert_eq!(buf[HEADER_LEN], 1 | EVERY_COPY);
+        let (_, edits) = decode(&buf).unwrap();
+        let every = |op: Op| Op::EveryCopy(Box::new(op));
+        assert_eq!(edits[0].1, every(Op::SetStr("dup".into(), "masked".into())));
+        assert_eq!(edits[1].1, every(Op::Delete("gone".into())));
+        assert_eq!(edits[2].1, Op::SetStr("first".into(), "changed".into()));
+        assert_eq!(edits[3].1, every(Op::SetInt("n".into(), 7)));
+        assert_eq!(edits[4].1, every(Op::SetDouble("d".into(), 0.5)));
+        assert_eq!(edits[5].1, every(Op::SetBool("b".into(), true)));
+        assert_eq!(edits[6].1, every(Op::SetAny("a".into(), Vec::new())));
+        let mut again = EditList::new();
+        for (at, op) in &edits {
+            again.push(*at, op);
+        }
+        assert_eq!(again.finish(Disposition::Forward), buf);
+
+        let mut td = one_span_batch();
+        td.resource_spans[0].scope_spans[0].spans[0].attributes = vec![
+            kv("dup", "harmless"),
+            kv("first", "a"),
+            kv("gone", "x"),
+            kv("dup", "secret"),
+            kv("first", "b"),
+            kv("gone", "y"),
+            kv("dup", "secret too"),
+        ];
+        assert!(apply(&mut td, &edits[..3]));
+        // Without the bit a set changes the first entry only, as pdata's Put does.
+        assert_eq!(
+            span0_attrs(&td),
+            &[
+                kv("first", "changed"),
+                kv("first", "b"),
+                kv("dup", "masked")
+            ]
+        );
+    }
+
+    #[test]
+    fn the_every_copy_bit_only_decodes_on_keyed_ops() {
+        for op in [6u8, 7, 9, 10, 11] {
+            let mut l = EditList::new();
+            let target = match op {
+                10 => Target::Event {
+                    rs: 0,
+                    ss: 0,
+                    span: 0,
+                    event: 0,
+                },
+                11 => Target::Scope { rs: 0, ss: 0 },
+                _ => SPAN0,
+            };
+            l.head(op | EVERY_COPY, target);
+            if op != 6 {
+                l.bytes(b"x");
+            }
+            assert!(decode(&l.finish(Disposition::Forward)).is_none(), "op {op}");
+        }
+        // An unknown op with the bit does not decode either.
+        let mut l = EditList::new();
+        l.head(12 | EVERY_COPY, SPAN0);
+        assert!(decode(&l.finish(Disposition::Forward)).is_none());
+        // A hand-built every-copy span op is refused whole by apply and not written by push.
+        let mut td = one_span_batch();
+        let edits = [
+            (SPAN0, Op::SetSpanName("renamed".into())),
+            (SPAN0, Op::EveryCopy(Box::new(Op::DropSpan))),
+        ];
+        assert!(!apply(&mut td, &edits));
+        assert_eq!(td, one_span_batch());
+        let mut l = EditList::new();
+        l.push(SPAN0, &edits[1].1);
+        assert!(l.is_empty());
     }
 
     #[test]

@@ -459,6 +459,7 @@ impl Engine {
                 v["redaction"] = pairs.into();
             }
         }
+        v["rust_heap_bytes"] = (crate::heap::allocated_bytes() as u64).into();
         if let Some(rules) = self.redactor.as_ref().and_then(|r| r.secret_rules()) {
             v["secret_rules"] =
                 serde_json::to_value(rules.status()).expect("plain struct serialises");

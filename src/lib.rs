@@ -27,6 +27,7 @@ pub mod edits;
 pub mod engine;
 pub mod facts;
 pub mod ffi;
+pub mod heap;
 pub mod metrics;
 pub mod money;
 pub mod otlp;

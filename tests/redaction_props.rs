@@ -347,6 +347,8 @@ enum Place {
     Status,
     ScopeName,
     ResourceAttr,
+    /// Under a key the span holds twice, beside a harmless copy (before it when `true`).
+    DuplicatedKey(bool),
 }
 
 fn place() -> impl Strategy<Value = Place> {
@@ -362,6 +364,7 @@ fn place() -> impl Strategy<Value = Place> {
         Just(Place::Status),
         Just(Place::ScopeName),
         Just(Place::ResourceAttr),
+        any::<bool>().prop_map(Place::DuplicatedKey),
     ]
 }
 
@@ -415,6 +418,16 @@ fn hostile_batch() -> impl Strategy<Value = (RawBatch, Vec<Vec<u8>>)> {
                         Place::Status => span.status = text,
                         Place::ScopeName => b.scopes[0].name = text,
                         Place::ResourceAttr => b.resource.push((key, s)),
+                        Place::DuplicatedKey(first) => {
+                            let harmless = (key.clone(), Val::Str(b"harmless".to_vec()));
+                            if first {
+                                span.attrs.push((key, s));
+                                span.attrs.push(harmless);
+                            } else {
+                                span.attrs.push(harmless);
+                                span.attrs.push((key, s));
+                            }
+                        }
                     }
                 }
                 b.scopes[0].spans.push(span);

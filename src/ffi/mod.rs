@@ -22,7 +22,8 @@ use crate::engine::{Engine, EngineError};
 
 /// The ABI revision. Bump it on any change to a signature, a struct layout, a status value or
 /// the edit-list format; the Go side refuses to start on a mismatch.
-pub const TOLLBOOTH_ABI_VERSION: u32 = 4;
+/// 5: the every-copy bit (0x80) on keyed edit ops, for maps that hold a key twice.
+pub const TOLLBOOTH_ABI_VERSION: u32 = 5;
 
 /// Result of every fallible export. Values are stable across releases of one ABI version.
 #[repr(C)]

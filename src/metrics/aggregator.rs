@@ -1,6 +1,7 @@
 //! The aggregator: finds a call's series without allocating, enforces the cardinality
 //! limit, expires idle series and hands the tallies to the exporter.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::Arc;
@@ -17,6 +18,27 @@ use crate::config::{DimensionConfig, MetricsConfig, Temporality};
 /// Distinct `error.type` values kept before further ones report as `_OTHER`; bounds the
 /// error label the same way the cardinality limit bounds series.
 pub const MAX_ERROR_TYPES: usize = 64;
+
+/// Longest label value kept, in bytes, marker included. The cardinality limit bounds the
+/// number of series, this bounds their size: 1,900 unique 10 KB model names would otherwise
+/// make every scrape a gigabyte (issue 11). Longer values keep their start and end in
+/// [`TRUNCATED_MARKER`]; values that share that start share a series.
+pub const MAX_LABEL_BYTES: usize = 256;
+/// Appended to a cut label value, so a dashboard shows it was cut.
+pub const TRUNCATED_MARKER: &str = "...[truncated]";
+
+/// `v` as a label value: unchanged up to [`MAX_LABEL_BYTES`], else cut on a character
+/// boundary and marked. Only hostile or broken values pay the allocation.
+pub fn label_value(v: &str) -> Cow<'_, str> {
+    if v.len() <= MAX_LABEL_BYTES {
+        return Cow::Borrowed(v);
+    }
+    let mut end = MAX_LABEL_BYTES - TRUNCATED_MARKER.len();
+    while !v.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}{TRUNCATED_MARKER}", &v[..end]))
+}
 
 /// The series keys are already hashed with a keyed hash; hashing them again is waste.
 #[derive(Default)]
@@ -237,7 +259,7 @@ impl Aggregator {
     fn key_hash(&self, call: &CallRecord<'_>) -> u64 {
         let mut h = KeyHasher(self.seed);
         for i in 0..self.dims_len() {
-            h.part(key_part(&self.config.dimensions, call, i));
+            h.part(key_part(&self.config.dimensions, call, i).as_deref());
         }
         h.finish()
     }
@@ -246,8 +268,9 @@ impl Aggregator {
         let candidates = self.index.get(&hash)?;
         candidates.iter().map(|i| *i as usize).find(|i| {
             let dims = &self.series[*i].dims;
-            (0..dims.len())
-                .all(|d| dims[d].as_deref() == key_part(&self.config.dimensions, call, d))
+            (0..dims.len()).all(|d| {
+                dims[d].as_deref() == key_part(&self.config.dimensions, call, d).as_deref()
+            })
         })
     }
 
@@ -269,7 +292,7 @@ impl Aggregator {
         let n = self.dims_len();
         let (extras, strings) = (&self.config.dimensions, &mut self.strings);
         let dims: Box<[Option<Arc<str>>]> = (0..n)
-            .map(|i| key_part(extras, call, i).map(|v| intern(strings, v)))
+            .map(|i| key_part(extras, call, i).map(|v| intern(strings, &v)))
             .collect();
         let id = self.series.len();
         self.series.push(Series {
@@ -285,7 +308,8 @@ impl Aggregator {
     }
 
     fn error_id(&mut self, e: &str) -> ErrorId {
-        let e = if e.is_empty() { OTHER_ERROR } else { e };
+        let e = label_value(if e.is_empty() { OTHER_ERROR } else { e });
+        let e: &str = &e;
         if let Some(id) = self.error_ids.get(e) {
             return *id;
         }
@@ -331,12 +355,12 @@ impl Aggregator {
 }
 
 /// The call's value for dimension `i` (base dimensions, then configured extras with their
-/// defaults); `None` leaves the label off.
+/// defaults), cut to [`MAX_LABEL_BYTES`]; `None` leaves the label off.
 fn key_part<'r>(
     extras: &'r [DimensionConfig],
     call: &'r CallRecord<'_>,
     i: usize,
-) -> Option<&'r str> {
+) -> Option<Cow<'r, str>> {
     let v = match i {
         0 => Some(call.service),
         1 => Some(call.provider),
@@ -345,15 +369,14 @@ fn key_part<'r>(
         4 => Some(call.response_model),
         _ => {
             let extra = i - BASE_DIMENSIONS.len();
-            return call
-                .extra_dims
+            call.extra_dims
                 .get(extra)
                 .and_then(|v| v.as_deref())
                 .filter(|v| !v.is_empty())
-                .or(extras[extra].default.as_deref());
+                .or(extras[extra].default.as_deref())
         }
     };
-    v.filter(|v| !v.is_empty())
+    v.filter(|v| !v.is_empty()).map(label_value)
 }
 
 fn intern(strings: &mut HashSet<Arc<str>>, s: &str) -> Arc<str> {

@@ -136,6 +136,33 @@ fn cost_and_token_sums_are_exact() {
     assert_eq!(total(&md, REQUESTS), 1000.0);
 }
 
+/// Found by fuzzing (collect_metrics): token totals past i64::MAX were exported negative,
+/// and past u64::MAX they wrapped. Totals saturate instead and never go down.
+#[test]
+fn token_totals_saturate_instead_of_going_negative() {
+    let mut agg = Aggregator::new(MetricsConfig::default());
+    let mut c = call("gpt-4o");
+    c.input_tokens = Some(u64::MAX / 2 + 7);
+    c.reasoning_tokens = u64::MAX - 1;
+    agg.record(&c, S);
+    let first = agg.collect(2 * S);
+    agg.record(&c, 3 * S);
+    let second = agg.collect(4 * S);
+    for md in [&first, &second] {
+        for (labels, v, _) in sums(md, TOKENS) {
+            assert!(v >= 0.0, "{labels:?} exported as {v}");
+        }
+    }
+    let input = |md: &MetricsData| {
+        sums(md, TOKENS)
+            .into_iter()
+            .find(|p| p.0[TOKEN_TYPE] == "input")
+            .map(|p| p.1)
+    };
+    assert_eq!(input(&second), Some(i64::MAX as f64));
+    assert!(input(&second) >= input(&first));
+}
+
 #[test]
 fn unpriced_calls_are_counted_never_zero_dollars() {
     let mut agg = Aggregator::new(MetricsConfig::default());
@@ -633,4 +660,50 @@ fn counters_saturate_and_never_decrease() {
     let cost = total(&md, COST);
     assert!(cost > 1e20, "saturated, not wrapped: {cost}");
     assert_eq!(total(&md, REQUESTS), 3.0);
+}
+
+/// Issue 11: 1,900 unique 10 KB model names made every scrape a gigabyte. Label values are
+/// cut to MAX_LABEL_BYTES with a visible marker; names that differ only past the cut share a
+/// series; the calls are all still counted; multi-byte characters are never split.
+#[test]
+fn huge_label_values_are_cut_and_marked() {
+    let mut agg = Aggregator::new(MetricsConfig::default());
+    let names: Vec<String> = (0..1900)
+        .map(|i| format!("{}{i:05}", "é".repeat(5_000)))
+        .collect();
+    for n in &names {
+        let mut c = call(n);
+        c.service = n;
+        agg.record(&c, S);
+    }
+    let md = agg.collect(2 * S);
+    let points = sums(&md, REQUESTS);
+    assert_eq!(
+        points.len(),
+        1,
+        "names equal up to the cut share one series"
+    );
+    assert_eq!(total(&md, REQUESTS), 1900.0, "every call still counted");
+    for (labels, _, _) in &points {
+        for (k, v) in labels {
+            assert!(
+                v.len() <= aggregator::MAX_LABEL_BYTES,
+                "{k}: {} bytes",
+                v.len()
+            );
+        }
+        let model = &labels["gen_ai.request.model"];
+        assert!(model.ends_with(aggregator::TRUNCATED_MARKER), "{model}");
+        assert!(model.starts_with("éé"));
+    }
+    assert!(
+        md.encoded_len() < 64 * 1024,
+        "the export stays small: {} bytes",
+        md.encoded_len()
+    );
+    // Short values are untouched.
+    let mut short = Aggregator::new(MetricsConfig::default());
+    short.record(&call("gpt-4o"), S);
+    let md = short.collect(2 * S);
+    assert_eq!(sums(&md, REQUESTS)[0].0["gen_ai.request.model"], "gpt-4o");
 }

@@ -85,12 +85,15 @@ pub fn convert(doc: &Map<String, Value>, path: &str, version: &str) -> Source {
     }
 }
 
+/// A rate or multiplier as LiteLLM writes it. A negative one is implausible (it would make
+/// costs, and the cost counter, go down) and is read as absent.
 fn rate(v: &Value) -> Option<Usd> {
     match v {
         Value::Number(n) => Usd::from_f64(n.as_f64()?, 0),
         Value::String(s) => Usd::parse(s),
         _ => None,
     }
+    .filter(|r| *r >= Usd::ZERO)
 }
 
 /// Parses `_above_200k_tokens`, `_priority`, `_above_200k_tokens_priority`,
@@ -214,7 +217,7 @@ fn uplifts(o: &Map<String, Value>) -> Vec<Uplift> {
     }
     if let Some(m) = o.get("provider_specific_entry").and_then(|v| v.as_object()) {
         for (k, v) in m {
-            let Some(f) = v.as_f64().and_then(|f| Usd::from_f64(f, 0)) else {
+            let Some(f) = rate(v).filter(|_| v.is_number()) else {
                 continue;
             };
             out.push(if k == "fast" {
@@ -429,6 +432,27 @@ fn from_ranges(ranges: &[Value]) -> Option<PriceSet> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (pricing_litellm): a negative rate priced calls below zero.
+    #[test]
+    fn negative_rates_and_multipliers_are_ignored() {
+        assert_eq!(rate(&Value::from(-1e-6)), None);
+        assert_eq!(rate(&Value::from("-0.5")), None);
+        assert_eq!(rate(&Value::from(0.0)), Some(Usd::ZERO));
+        let doc: Map<String, Value> = serde_json::from_str(
+            r#"{"m": {"litellm_provider": "openai", "input_cost_per_token": -1e-06,
+                      "output_cost_per_token": -2e-06}}"#,
+        )
+        .unwrap();
+        let src = convert(&doc, "t.json", "v");
+        let SourceData::Flat(models) = &src.data else {
+            panic!("LiteLLM converts to a flat table")
+        };
+        assert!(
+            models.is_empty(),
+            "an entry priced only below zero is skipped"
+        );
+    }
 
     #[test]
     fn key_grammar() {

@@ -183,7 +183,9 @@ fn expand_compact_date(s: &str) -> Option<String> {
 
 /// Strips a pure trailing date (`-2024-08-06` or `-20240806`); `None` when there is none.
 fn strip_date(s: &str) -> Option<&str> {
-    if s.len() > 11 {
+    // A dated tail is ASCII: a name whose last 11 bytes start inside a multi-byte character
+    // has none there (and `split_at` would panic).
+    if s.len() > 11 && s.is_char_boundary(s.len() - 11) {
         let (head, tail) = s.split_at(s.len() - 11);
         let t = tail.as_bytes();
         if t[0] == b'-'
@@ -315,6 +317,20 @@ pub fn candidates(model: &str) -> Vec<(String, MatchKind)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (collect_metrics): a multi-byte character 11 bytes from the end made
+    /// the date check slice inside it, a panic that failed the whole batch.
+    #[test]
+    fn non_ascii_names_near_a_date_do_not_panic() {
+        for m in [
+            "gpt-4o-\u{fffd}xxxxxxxxx",
+            "m\u{e9}-2024-08-0\u{e9}",
+            "\u{1f600}\u{1f600}\u{1f600}",
+        ] {
+            let _ = candidates(m);
+        }
+        assert_eq!(strip_date("\u{e9}model-2024-08-06"), Some("\u{e9}model"));
+    }
 
     fn names(m: &str) -> Vec<(String, &'static str)> {
         candidates(m)

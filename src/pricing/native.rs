@@ -218,13 +218,19 @@ fn price_set(v: &Value) -> Result<PriceSet, String> {
     Ok(set)
 }
 
+/// A price per million tokens. Negative prices are refused: they would make costs, and the
+/// cost counter, go down.
 fn per_mtok(v: &Value) -> Result<Usd, String> {
     let r = match v {
         Value::String(s) => Usd::parse_scaled(s, -6),
         Value::Number(n) => n.as_f64().and_then(|f| Usd::from_f64(f, -6)),
         _ => None,
     };
-    r.ok_or_else(|| format!("{v} is not a decimal price"))
+    match r {
+        Some(p) if p < Usd::ZERO => Err(format!("{v} is a negative price")),
+        Some(p) => Ok(p),
+        None => Err(format!("{v} is not a decimal price")),
+    }
 }
 
 fn price(v: &Value) -> Result<Price, String> {
@@ -345,6 +351,18 @@ pub fn matcher(v: &Value) -> Result<Matcher, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (pricing_native seeds mutated): a negative price would be summed.
+    #[test]
+    fn negative_prices_are_refused() {
+        assert!(per_mtok(&Value::from("-1"))
+            .unwrap_err()
+            .contains("negative"));
+        assert!(per_mtok(&Value::from(-0.5))
+            .unwrap_err()
+            .contains("negative"));
+        assert_eq!(per_mtok(&Value::from("0")), Ok(Usd::ZERO));
+    }
 
     #[test]
     fn dates_and_times() {

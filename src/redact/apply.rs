@@ -4,6 +4,14 @@
 //! truncation apply on the way; the audit attributes come last. Edits go straight into the
 //! edit list.
 //!
+//! A map may hold a key more than once (the wire format and pdata allow it), and every entry
+//! is read and redacted. Edits address attributes by key, and an edit without the every-copy
+//! bit changes only the first entry with its key, so an edit for a key the map holds twice is
+//! written with the bit: all its entries are removed, then a set puts the value this entry
+//! redacted to. The map then holds that key once, with the value of the last set written for
+//! it (a redacted one); a copy no edit was written for (nothing to redact in it) goes too.
+//! Whether the map has duplicates is only worked out once an edit is about to be written for it.
+//!
 //! Keys and values are read as the batch holds them: a key or string that is not UTF-8 is
 //! matched and scanned as text in which invalid sequences read as U+FFFD, and addressed by its
 //! exact bytes (docs/redaction.md).
@@ -203,6 +211,13 @@ impl Redactor {
         counts: &mut RedactionCounts,
         out: &mut EditList,
     ) {
+        let mut out = MapEdits {
+            out,
+            at,
+            attrs,
+            dups: None,
+        };
+        let out = &mut out;
         let mut audit = Audit::default();
         for &kv in attrs {
             let key = kv.key;
@@ -214,7 +229,7 @@ impl Redactor {
             }
             if !self.allow_all_keys && !self.allowed_keys.contains(&*key_text) {
                 audit.keys[REDACTED].push(key);
-                out.delete(at, key);
+                out.delete(key);
                 continue;
             }
             let kind = if content_event {
@@ -228,7 +243,7 @@ impl Redactor {
                 (Some(_), ContentPolicy::Drop) => {
                     counts.content_dropped += 1;
                     audit.keys[REDACTED].push(key);
-                    out.delete(at, key);
+                    out.delete(key);
                     continue;
                 }
                 (Some(_), ContentPolicy::Hash) => {
@@ -242,7 +257,7 @@ impl Redactor {
                     let token = format!("{HASH_TOKEN_PREFIX}{}", hmac_sha256_hex(&self.key, &text));
                     counts.content_hashed += 1;
                     audit.keys[MASKED].push(key);
-                    out.set_str(at, key, &token);
+                    out.set_str(key, &token);
                     continue;
                 }
                 _ => {}
@@ -268,12 +283,12 @@ impl Redactor {
             if self.is_key_blocked(&key_text) {
                 // contrib masks the value's string form whatever its type.
                 audit.keys[MASKED].push(key);
-                out.set_str(at, key, &self.mask_whole(&as_str));
+                out.set_str(key, &self.mask_whole(&as_str));
                 continue;
             }
             if let Some(change) = self.sensitive_rule(key, value, counts) {
                 audit.keys[MASKED].push(key);
-                write(out, at, key, change);
+                out.write(key, change);
                 continue;
             }
             let change = match value {
@@ -289,10 +304,10 @@ impl Redactor {
                 if masked {
                     audit.keys[MASKED].push(key);
                 }
-                write(out, at, key, change);
+                out.write(key, change);
             }
         }
-        self.audit(at, audit, counts, out);
+        self.audit(audit, counts, out);
     }
 
     /// Detectors and blocked values over a span's status message, with truncation.
@@ -331,10 +346,9 @@ impl Redactor {
     /// contrib's audit attributes, merged with any an earlier processor wrote.
     fn audit(
         &self,
-        at: Target,
         mut a: Audit<'_>,
         counts: &mut RedactionCounts,
-        out: &mut EditList,
+        out: &mut MapEdits<'_, '_, '_>,
     ) {
         counts.keys_redacted += a.keys[REDACTED].len() as u64;
         counts.values_masked += a.keys[MASKED].len() as u64;
@@ -355,24 +369,99 @@ impl Redactor {
                         names.extend(lossy(prev).split(',').map(|s| Cow::Owned(s.to_string())));
                     }
                     names.sort();
-                    out.set_str(at, ka, &names.join(","));
+                    out.set_str(ka.as_bytes(), &names.join(","));
                 }
             }
             if let Some(prev) = a.prev_counts[i] {
                 count += prev;
             }
-            out.set_int(at, count_attr, count);
+            out.set_int(count_attr.as_bytes(), count);
         }
     }
 }
 
-/// Writes one value change as the edit that expresses it.
-fn write(out: &mut EditList, at: Target, key: &[u8], change: Change) {
-    match change {
-        Change::Str(s) => out.set_str(at, key, &s),
-        c @ Change::Bytes(_) => out.set_any(at, key, &c.into_message()),
-        Change::Encoded(m) => out.set_any(at, key, &m),
+/// The edits for one attribute map: keyed ops for a key the map holds more than once get the
+/// every-copy bit (module docs).
+struct MapEdits<'o, 'm, 'a> {
+    out: &'o mut EditList,
+    at: Target,
+    attrs: &'m [KeyValueRef<'a>],
+    /// The keys the map holds more than once, sorted; worked out at the first edit.
+    dups: Option<Vec<&'a [u8]>>,
+}
+
+impl MapEdits<'_, '_, '_> {
+    fn every_copy(&mut self, key: &[u8]) -> bool {
+        let dups = self.dups.get_or_insert_with(|| duplicated(self.attrs));
+        !dups.is_empty() && dups.binary_search(&key).is_ok()
     }
+
+    fn delete(&mut self, key: &[u8]) {
+        if self.every_copy(key) {
+            self.out.every_copy().delete(self.at, key)
+        } else {
+            self.out.delete(self.at, key)
+        }
+    }
+
+    fn set_str(&mut self, key: &[u8], value: &str) {
+        if self.every_copy(key) {
+            self.out.every_copy().set_str(self.at, key, value)
+        } else {
+            self.out.set_str(self.at, key, value)
+        }
+    }
+
+    fn set_int(&mut self, key: &[u8], value: i64) {
+        if self.every_copy(key) {
+            self.out.every_copy().set_int(self.at, key, value)
+        } else {
+            self.out.set_int(self.at, key, value)
+        }
+    }
+
+    fn set_any(&mut self, key: &[u8], encoded: &[u8]) {
+        if self.every_copy(key) {
+            self.out.every_copy().set_any(self.at, key, encoded)
+        } else {
+            self.out.set_any(self.at, key, encoded)
+        }
+    }
+
+    /// Writes one value change as the edit that expresses it.
+    fn write(&mut self, key: &[u8], change: Change) {
+        match change {
+            Change::Str(s) => self.set_str(key, &s),
+            c @ Change::Bytes(_) => self.set_any(key, &c.into_message()),
+            Change::Encoded(m) => self.set_any(key, &m),
+        }
+    }
+}
+
+/// Maps at most this long are checked for duplicated keys pair by pair; longer ones by sorting.
+const PAIRWISE_MAX: usize = 16;
+
+/// The keys `attrs` holds more than once, sorted and without repeats (usually none).
+fn duplicated<'a>(attrs: &[KeyValueRef<'a>]) -> Vec<&'a [u8]> {
+    let mut dups: Vec<&'a [u8]> = Vec::new();
+    if attrs.len() <= PAIRWISE_MAX {
+        for (i, kv) in attrs.iter().enumerate() {
+            if attrs[..i].iter().any(|earlier| earlier.key == kv.key) {
+                dups.push(kv.key);
+            }
+        }
+        dups.sort_unstable();
+        dups.dedup();
+    } else {
+        let mut keys: Vec<&'a [u8]> = attrs.iter().map(|kv| kv.key).collect();
+        keys.sort_unstable();
+        for w in keys.windows(2) {
+            if w[0] == w[1] && dups.last() != Some(&w[0]) {
+                dups.push(w[0]);
+            }
+        }
+    }
+    dups
 }
 
 /// A value as JSON (for hashing non-string content deterministically); past the depth limit

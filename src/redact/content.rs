@@ -1,4 +1,4 @@
-//! Where GenAI content lives, in every convention we know (research/genai-conventions.md §0.8).
+//! Where GenAI content lives, in every convention we know (docs/genai-conventions.md).
 //!
 //! Content is prompts, completions, system instructions and tool arguments/results; the
 //! structure around it (roles, tool names, finish reasons, ids) is not content and is kept so

@@ -5,11 +5,12 @@
 //! traces out, evaluates policies with no shard lock held, and returns the kept spans.
 //! All time comes from the caller, so the same calls give the same output.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, TracesData};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, TracesData};
 use prost::Message;
 
 use super::config::SamplingConfig;
@@ -18,7 +19,7 @@ use super::genai_policy::PreparedTrace;
 use super::policy::NamedPolicy;
 use super::store::{Limits, Reason, Store, Taken};
 use super::telemetry::{SamplingSnapshot, Telemetry};
-use super::trace::Group;
+use super::trace::{span_heap, Group, ResourceHdr, ScopeHdr, GROUP_OVERHEAD_BYTES};
 use super::trace_cost::{annotate_root, root_index, RunCosts, TraceTotals, NO_ROOT};
 use crate::facts::FactsConfig;
 
@@ -33,6 +34,14 @@ pub struct IngestOutcome {
 /// Approximate heap per cached trace ID (16-byte key in a hash set, with load-factor slack).
 const CACHE_ENTRY_BYTES: u64 = 40;
 
+/// The most encoded bytes one `release_bytes` call returns (the caller calls again until it
+/// gets nothing). A release can hold far more than this, e.g. one trace over the whole buffer
+/// budget decided early: encoded and handed over at once it would need the buffer again as
+/// bytes in Rust, as a copy in Go and as Go's decoded form (issue 11: 3.8x the budget). In
+/// pieces, what is still to send stays in the decoded spans it was buffered as, and each piece
+/// is freed as soon as it is sent. A span larger than this goes alone.
+pub const RELEASE_PIECE_BYTES: usize = 4 << 20;
+
 pub struct Sampler {
     store: Store,
     /// Policies, drop policies first; the lock also serialises `release`.
@@ -45,6 +54,10 @@ pub struct Sampler {
     /// Whether any policy reads span facts, and how to read them.
     needs_facts: bool,
     facts: FactsConfig,
+    /// Kept spans decided but not yet handed over by `release_bytes`, oldest first.
+    backlog: Mutex<VecDeque<Pending>>,
+    /// Heap estimate of `backlog`, part of the memory gauge.
+    backlog_bytes: AtomicU64,
 }
 
 impl Sampler {
@@ -85,6 +98,8 @@ impl Sampler {
             drop_pending_on_shutdown: cfg.drop_pending_traces_on_shutdown,
             telemetry,
             run_costs: Mutex::new(RunCosts::default()),
+            backlog: Mutex::new(VecDeque::new()),
+            backlog_bytes: AtomicU64::new(0),
         })
     }
 
@@ -113,6 +128,11 @@ impl Sampler {
     /// shutdown), decides the oldest early while over budget, and returns the kept spans
     /// grouped by resource and scope.
     pub fn release(&self, now_unix_nano: u64, flush_all: bool) -> TracesData {
+        build_output(self.release_groups(now_unix_nano, flush_all))
+    }
+
+    /// `release` before the groups are merged by resource and scope.
+    fn release_groups(&self, now_unix_nano: u64, flush_all: bool) -> Vec<Group> {
         let started = Instant::now();
         let mut policies = self.policies.lock().unwrap_or_else(|p| p.into_inner());
         let tel = &self.telemetry;
@@ -179,18 +199,32 @@ impl Sampler {
             .map(|g| g.spans.len() as u64)
             .sum();
         Telemetry::add(&tel.spans_released, kept + late_ready + late_inflight);
-        let td = build_output(out_groups);
         tel.release_ns.record(started.elapsed().as_nanos() as u64);
-        td
+        out_groups
     }
 
-    /// `release`, encoded as OTLP `TracesData` bytes; empty when nothing was kept.
+    /// The next piece of what `release` keeps, as OTLP `TracesData` bytes of at most
+    /// [`RELEASE_PIECE_BYTES`] spans (one larger span goes alone); empty when nothing is left.
+    /// Deciding happens only when the previous release has been handed over completely, so
+    /// the caller calls until it gets nothing, at shutdown too, and loses nothing.
     pub fn release_bytes(&self, now_unix_nano: u64, flush_all: bool) -> Vec<u8> {
-        let td = self.release(now_unix_nano, flush_all);
-        if td.resource_spans.is_empty() {
+        let mut backlog = self.backlog.lock().unwrap_or_else(|p| p.into_inner());
+        if backlog.is_empty() {
+            let groups = self.release_groups(now_unix_nano, flush_all);
+            let bytes: u64 = groups.iter().map(group_heap).sum();
+            self.backlog_bytes.store(bytes, Ordering::Relaxed);
+            backlog.extend(groups.into_iter().map(Pending::new));
+        }
+        let piece = take_piece(&mut backlog, RELEASE_PIECE_BYTES);
+        let freed: u64 = piece.iter().map(group_heap).sum();
+        let left = self.backlog_bytes.load(Ordering::Relaxed).saturating_sub(freed);
+        self.backlog_bytes
+            .store(if backlog.is_empty() { 0 } else { left }, Ordering::Relaxed);
+        drop(backlog);
+        if piece.is_empty() {
             Vec::new()
         } else {
-            td.encode_to_vec()
+            build_output(piece).encode_to_vec()
         }
     }
 
@@ -268,7 +302,8 @@ impl Sampler {
     pub fn stats(&self) -> SamplingSnapshot {
         let mut s = self.telemetry.snapshot();
         s.decision_cache_entries = self.store.cache_entries();
-        s.memory_bytes += s.decision_cache_entries * CACHE_ENTRY_BYTES;
+        s.memory_bytes += s.decision_cache_entries * CACHE_ENTRY_BYTES
+            + self.backlog_bytes.load(Ordering::Relaxed);
         s
     }
 
@@ -311,6 +346,61 @@ impl Sampler {
 
 /// Builds `TracesData`, one `ResourceSpans` per shared resource and one `ScopeSpans` per
 /// shared scope, in first-seen order.
+fn group_heap(g: &Group) -> u64 {
+    GROUP_OVERHEAD_BYTES + g.spans.iter().map(|s| span_heap(s) as u64).sum::<u64>()
+}
+
+/// Kept spans of one resource and scope still to be handed over; an iterator, so that taking
+/// pieces from the front of a 500,000-span group does not move the rest each time.
+pub(crate) struct Pending {
+    resource: Arc<ResourceHdr>,
+    scope: Arc<ScopeHdr>,
+    spans: std::vec::IntoIter<Span>,
+}
+
+impl Pending {
+    fn new(g: Group) -> Pending {
+        Pending {
+            resource: g.resource,
+            scope: g.scope,
+            spans: g.spans.into_iter(),
+        }
+    }
+}
+
+/// Takes spans from the front of `backlog` while their encoded size stays within `limit`,
+/// splitting a group at the boundary (its resource and scope go with both parts). Always
+/// takes at least one span when there is one.
+fn take_piece(backlog: &mut VecDeque<Pending>, limit: usize) -> Vec<Group> {
+    let mut piece = Vec::new();
+    let mut size = 0usize;
+    while let Some(front) = backlog.front_mut() {
+        let mut n = 0;
+        for s in front.spans.as_slice() {
+            // The span's own bytes plus its field tag and length prefix.
+            let len = s.encoded_len() + 6;
+            if size + len > limit && size > 0 {
+                break;
+            }
+            size += len;
+            n += 1;
+        }
+        let all = n == front.spans.len();
+        if n > 0 {
+            piece.push(Group {
+                resource: front.resource.clone(),
+                scope: front.scope.clone(),
+                spans: front.spans.by_ref().take(n).collect(),
+            });
+        }
+        if !all {
+            break;
+        }
+        backlog.pop_front();
+    }
+    piece
+}
+
 fn build_output(groups: Vec<Group>) -> TracesData {
     let mut rs_index: HashMap<*const (), usize> = HashMap::new();
     let mut ss_index: HashMap<(*const (), *const ()), (usize, usize)> = HashMap::new();

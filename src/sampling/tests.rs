@@ -1350,3 +1350,54 @@ fn runs_are_totalled_at_the_decision_for_every_trace() {
     let st = s.stats();
     assert_eq!((st.runs_with_llm_calls, st.runs_cost_incomplete), (3, 1));
 }
+
+/// Issue 11: a release larger than one piece is handed over in pieces of bounded size, in
+/// order, every span once; what waits is in the memory gauge; nothing new is decided until
+/// the backlog is empty.
+#[test]
+fn large_releases_come_in_bounded_pieces() {
+    use super::sampler::RELEASE_PIECE_BYTES;
+    let s = sampler("", r#"[{"name":"all","type":"always_sample"}]"#);
+    let pad = "p".repeat(10_000);
+    let spans: Vec<Span> = (0..2000u16)
+        .map(|i| {
+            let mut x = sp(1, 1, 0, vec![kv_str("pad", &pad), kv_int("i", i as i64)]);
+            x.span_id = (i as u64 + 1).to_be_bytes().to_vec();
+            x
+        })
+        .collect();
+    let total = 2000;
+    for chunk in spans.chunks(500) {
+        s.ingest(batch(chunk.to_vec()), 0);
+    }
+    let mut seen = Vec::new();
+    let mut pieces = 0;
+    loop {
+        let b = s.release_bytes(SEC, true);
+        if b.is_empty() {
+            break;
+        }
+        pieces += 1;
+        // The spans' bytes are within the limit; resource, scope and framing add a few bytes.
+        assert!(b.len() <= RELEASE_PIECE_BYTES + 1024, "piece of {} bytes", b.len());
+        let td = TracesData::decode(b.as_slice()).unwrap();
+        for rs in &td.resource_spans {
+            for ss in &rs.scope_spans {
+                for x in &ss.spans {
+                    seen.push(u64::from_be_bytes(x.span_id.clone().try_into().unwrap()));
+                }
+            }
+        }
+        if pieces == 1 {
+            assert!(s.stats().memory_bytes > 10_000_000, "the backlog is in the gauge");
+            // A new trace arriving now is not decided before the backlog is handed over.
+            s.ingest(batch(vec![sp(2, 1, 0, vec![])]), SEC);
+        }
+    }
+    assert!(pieces >= 5, "20 MB in pieces of 4 MiB: {pieces}");
+    let mut want: Vec<u64> = (1..=total).collect();
+    want.push(u64::from_be_bytes([1; 8])); // the new trace's one span, after the backlog
+    assert!(seen == want, "in order, each span once ({} spans seen)", seen.len());
+    assert!(s.stats().memory_bytes < 1_000, "{:?}", s.stats().memory_bytes);
+    assert!(s.stats().conserved());
+}

@@ -194,10 +194,21 @@ impl RawBatch {
     }
 
     /// Applies edits as Go does; keys are compared as decoded (lossily, like `edits::decode`).
-    /// Returns the number of spans dropped; panics on an edit that addresses nothing.
+    /// An every-copy op removes every entry with its key first. Returns the number of spans
+    /// dropped; panics on an edit that addresses nothing.
     pub fn apply(&mut self, edits: &[(Target, Op)]) -> usize {
         let mut dropped = Vec::new();
         for (at, op) in edits {
+            let op = match op {
+                Op::EveryCopy(inner) => {
+                    let k = inner.key().expect("every-copy ops are keyed");
+                    self.attrs_mut(*at)
+                        .expect("edit addresses the batch")
+                        .retain(|(key, _)| String::from_utf8_lossy(key) != k);
+                    &**inner
+                }
+                op => op,
+            };
             let set = |attrs: &mut Attrs, key: &str, v: Val| match attrs
                 .iter_mut()
                 .find(|(k, _)| String::from_utf8_lossy(k) == key)

@@ -53,10 +53,12 @@ class Collector:
         binary: Path = BINARY,
         name: str = "collector",
         keep_everything: bool = True,
+        overlays: tuple = (),
     ):
         """Starts `binary` on `config` with its ports and output under `tmp`. With
         keep_everything the default config's sampler keeps every trace and decides in 1 s (most
-        tests check what the file exporter wrote); `env` entries win over these defaults."""
+        tests check what the file exporter wrote); `env` entries win over these defaults.
+        `overlays` are further config files the collector merges over `config`, in order."""
         self.name = name
         self.out_dir = tmp / "out"
         self.out_dir.mkdir()
@@ -82,7 +84,8 @@ class Collector:
         env.update(extra_env or {})
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [str(binary), "--config", str(config)], env=env, stdout=self.log, stderr=subprocess.STDOUT
+            [str(binary), "--config", str(config), *(a for o in overlays for a in ("--config", str(o)))],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         wait_until(self._healthy, timeout=60, what=f"{name} health check")
 

@@ -1,6 +1,7 @@
 """End to end, the default config against inputs a buggy or hostile client can send (issue 9):
 one request mixing a string that is not UTF-8, a 40-deep map and secrets in attributes, span
-names, event names, status messages and under sensitive keys. Nothing may bypass redaction,
+names, event names, status messages, under sensitive keys and in the second copy of an attribute
+key a span holds twice. Nothing may bypass redaction,
 no span may be lost, and the GenAI calls must still be priced and counted."""
 
 import json
@@ -24,8 +25,9 @@ OPENAI_KEY = "sk-proj-Abc123Def456Ghi789Jkl012Mno345"
 PASSWORD = "correct horse battery staple"
 EMAIL_IN_SCOPE = "dave@example.com"
 EMAIL_IN_BYTES = "erin@example.com"
+EMAIL_IN_DUPLICATE = "frank@example.com"
 SECRETS = [EMAIL_IN_NAME, CARD, EMAIL_IN_ATTR, EMAIL_IN_BAD_UTF8, EMAIL_DEEP, EMAIL_IN_EVENT,
-           OPENAI_KEY, PASSWORD, EMAIL_IN_SCOPE, EMAIL_IN_BYTES]
+           OPENAI_KEY, PASSWORD, EMAIL_IN_SCOPE, EMAIL_IN_BYTES, EMAIL_IN_DUPLICATE]
 
 
 def genai(model: str, tokens: int) -> dict:
@@ -65,7 +67,12 @@ def hostile_request(trace: bytes) -> tuple[bytes, dict[str, str]]:
         status_message=f"provider rejected key {OPENAI_KEY}",
         status_code=2,
     )
-    plain = Span(trace, sid(4), "GET /healthy", {"http.route": "/healthy"})
+    # The same key twice (protobuf allows it, pdata keeps both): the secret is in the second.
+    plain = Span(trace, sid(4), "GET /healthy", [
+        ("http.route", "/healthy"),
+        ("note", "harmless"),
+        ("note", f"mail {EMAIL_IN_DUPLICATE} today"),
+    ])
     body = export_request(
         {"service.name": "hostile"},
         [("tollbooth.e2e", [bad_utf8, deep, secrets]), (f"lib for {EMAIL_IN_SCOPE}", [plain])],
@@ -154,6 +161,9 @@ def test_hostile_protobuf_request_is_redacted_delivered_priced_and_counted(colle
     assert deep_json.count("kvlistValue") >= 32, "the levels above the limit are kept"
     assert "kvlistValue" in deep["tool.shallow"], "shallow maps keep their shape"
     assert any(scope.get("name") == "lib for <REDACTED:email>" for _, scope in spans.values())
+    dup = spans[bytes([0] * 7 + [4]).hex()][0]
+    notes = [kv["value"]["stringValue"] for kv in dup["attributes"] if kv["key"] == "note"]
+    assert notes == ["mail <REDACTED:email> today"], "every copy of a duplicated key is redacted"
 
     # Counted in the GenAI metrics, once per call.
     def counted():

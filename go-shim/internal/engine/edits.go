@@ -13,20 +13,24 @@ import (
 
 // The edit-list wire format is documented in src/edits.rs; keep the two in step.
 const (
-	editsMagic      = "TBE1"
-	editsHeaderLen  = 9
-	editFixedLen    = 2 + 4*4
-	opSetStr        = 1
-	opSetInt        = 2
-	opSetDouble     = 3
-	opSetBool       = 4
-	opDelete        = 5
-	opDropSpan      = 6
-	opSetStatusMsg  = 7
-	opSetAny        = 8
-	opSetSpanName   = 9
-	opSetEventName  = 10
-	opSetScopeName  = 11
+	editsMagic     = "TBE1"
+	editsHeaderLen = 9
+	editFixedLen   = 2 + 4*4
+	opSetStr       = 1
+	opSetInt       = 2
+	opSetDouble    = 3
+	opSetBool      = 4
+	opDelete       = 5
+	opDropSpan     = 6
+	opSetStatusMsg = 7
+	opSetAny       = 8
+	opSetSpanName  = 9
+	opSetEventName = 10
+	opSetScopeName = 11
+	// opEveryCopy is a bit on a keyed op (set or delete, ABI 5): every entry with the key is
+	// removed first, then a set puts its value once. pdata keeps duplicated keys, and its
+	// Put and Remove touch only the first entry with a key.
+	opEveryCopy     = 0x80
 	targetSpan      = 0
 	targetResource  = 1
 	targetEvent     = 2
@@ -39,9 +43,11 @@ const (
 // Nothing has been applied when it is returned.
 var ErrMalformedEdits = errors.New("malformed edit list")
 
-// edit is one decoded edit; key and value alias the list's bytes.
+// edit is one decoded edit; key and value alias the list's bytes. op has the every-copy bit
+// cleared; every says whether it was set.
 type edit struct {
 	op, target        byte
+	every             bool
 	rs, ss, span, sub uint32
 	key, str          []byte
 	num               uint64
@@ -111,6 +117,10 @@ func decodeEdits(buf []byte) ([]edit, bool, error) {
 		e := &edits[i]
 		e.op, e.target = r.u8(), r.u8()
 		e.rs, e.ss, e.span, e.sub = r.u32(), r.u32(), r.u32(), r.u32()
+		e.every, e.op = e.op&opEveryCopy != 0, e.op&^opEveryCopy
+		if e.every && !isKeyed(e.op) {
+			r.fail()
+		}
 		switch e.op {
 		case opSetStr:
 			e.key, e.str = r.bytes(), r.bytes()
@@ -162,6 +172,15 @@ func decodeEdits(buf []byte) ([]edit, bool, error) {
 		return nil, false, fmt.Errorf("%w: %d trailing bytes", ErrMalformedEdits, len(buf)-r.pos)
 	}
 	return edits, held, nil
+}
+
+// isKeyed reports whether op addresses an attribute by key (the ops that take opEveryCopy).
+func isKeyed(op byte) bool {
+	switch op {
+	case opSetStr, opSetInt, opSetDouble, opSetBool, opDelete, opSetAny:
+		return true
+	}
+	return false
 }
 
 type reader struct {
@@ -286,6 +305,9 @@ func applyOne(td ptrace.Traces, e *edit) {
 	}
 	attrs := attrsOf(td, e)
 	key := string(e.key)
+	if e.every {
+		attrs.RemoveIf(func(k string, _ pcommon.Value) bool { return k == key })
+	}
 	switch e.op {
 	case opSetStr:
 		attrs.PutStr(key, string(e.str))

@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 
@@ -177,6 +179,12 @@ func TestApplyEditsRejectsBadListsWithoutTouchingData(t *testing.T) {
 		"event name on a span":    nameOp(opSetEventName, targetSpan, 0),
 		"scope name on a span":    nameOp(opSetScopeName, targetSpan, 0),
 		"event name out of range": nameOp(opSetEventName, targetEvent, 5),
+		"every-copy drop span":    nameOp(opDropSpan|opEveryCopy, targetSpan, 0)[:len(valid)+editFixedLen],
+		"every-copy span name":    nameOp(opSetSpanName|opEveryCopy, targetSpan, 0),
+		"every-copy status":       nameOp(opSetStatusMsg|opEveryCopy, targetSpan, 0),
+		"every-copy event name":   nameOp(opSetEventName|opEveryCopy, targetEvent, 0),
+		"every-copy scope name":   nameOp(opSetScopeName|opEveryCopy, targetScope, 0),
+		"every-copy unknown op":   append(append([]byte{}, valid[:9]...), append([]byte{99 | opEveryCopy}, valid[10:]...)...),
 	}
 	for name, buf := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -218,6 +226,13 @@ func FuzzApplyEdits(f *testing.F) {
 	f.Add(w.bytes(0))
 	f.Add(nameOp(opSetEventName, targetEvent, 0))
 	f.Add(nameOp(opSetScopeName, targetScope, 0))
+	var every editWriter
+	every.head(opSetStr|opEveryCopy, targetSpan, 0, 0, 0, 0)
+	every.str("keep")
+	every.str("v")
+	every.head(opDelete|opEveryCopy, targetEvent, 0, 0, 0, 0)
+	every.str("e")
+	f.Add(every.bytes(0))
 	f.Fuzz(func(t *testing.T, buf []byte) {
 		td := twoResourceBatch()
 		_, _ = ApplyEdits(td, buf)
@@ -267,4 +282,69 @@ func TestApplyEditsRejectsUndecodableSetAny(t *testing.T) {
 	w.str("\xff\xff\xff")
 	_, err := ApplyEdits(twoResourceBatch(), w.bytes(0))
 	require.ErrorIs(t, err, ErrMalformedEdits)
+}
+
+// withDuplicateKey re-reads td after renaming every attribute key `from` to `to` in its
+// protobuf encoding: pdata keeps both entries when a batch holds a key twice, but its Put
+// cannot make such a map. The two keys must have the same length and appear nowhere else.
+func withDuplicateKey(t *testing.T, td ptrace.Traces, from, to string) ptrace.Traces {
+	t.Helper()
+	require.Len(t, to, len(from))
+	buf, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(td)
+	require.NoError(t, err)
+	buf = bytes.ReplaceAll(buf, []byte(from), []byte(to))
+	out, err := (&ptrace.ProtoUnmarshaler{}).UnmarshalTraces(buf)
+	require.NoError(t, err)
+	return out
+}
+
+// copies returns the values of every entry with key in m, in order.
+func copies(m pcommon.Map, key string) []string {
+	var out []string
+	m.Range(func(k string, v pcommon.Value) bool {
+		if k == key {
+			out = append(out, v.AsString())
+		}
+		return true
+	})
+	return out
+}
+
+func TestApplyEditsEveryCopyTouchesEveryEntryWithTheKey(t *testing.T) {
+	td := ptrace.NewTraces()
+	span := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	for i, key := range []string{"dupA", "gonA", "keep", "dupB", "gonB", "dupC"} {
+		span.Attributes().PutStr(key, fmt.Sprintf("v%d", i))
+	}
+	td = withDuplicateKey(t, td, "dupB", "dupA")
+	td = withDuplicateKey(t, td, "dupC", "dupA")
+	td = withDuplicateKey(t, td, "gonB", "gonA")
+	attrs := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes()
+	require.Len(t, copies(attrs, "dupA"), 3, "pdata keeps duplicated keys")
+
+	// Without the bit, pdata's Put and Remove touch the first entry only: the old bypass.
+	plain := ptrace.NewTraces()
+	td.CopyTo(plain)
+	var w editWriter
+	w.head(opSetStr, targetSpan, 0, 0, 0, 0)
+	w.str("dupA")
+	w.str("masked")
+	_, err := ApplyEdits(plain, w.bytes(0))
+	require.NoError(t, err)
+	pattrs := plain.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).Attributes()
+	assert.Equal(t, []string{"masked", "v3", "v5"}, copies(pattrs, "dupA"))
+
+	w = editWriter{}
+	w.head(opSetStr|opEveryCopy, targetSpan, 0, 0, 0, 0)
+	w.str("dupA")
+	w.str("masked")
+	w.head(opDelete|opEveryCopy, targetSpan, 0, 0, 0, 0)
+	w.str("gonA")
+	res, err := ApplyEdits(td, w.bytes(0))
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Applied)
+	assert.Equal(t, []string{"masked"}, copies(attrs, "dupA"))
+	assert.Empty(t, copies(attrs, "gonA"))
+	assert.Equal(t, []string{"v2"}, copies(attrs, "keep"))
+	assert.Equal(t, 2, attrs.Len())
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
@@ -42,7 +43,7 @@ func marshal(t *testing.T, td ptrace.Traces) []byte {
 }
 
 func TestABIVersionMatchesHeader(t *testing.T) {
-	assert.Equal(t, uint32(4), ABIVersion(), "ABI 4: edit ops 9-11 (span, event and scope names), raw keys")
+	assert.Equal(t, uint32(5), ABIVersion(), "ABI 5: the every-copy bit on keyed edit ops (duplicated attribute keys)")
 }
 
 func TestNewRejectsBadConfigWithTheFieldName(t *testing.T) {
@@ -139,4 +140,51 @@ func TestCallsAfterCloseFailCleanly(t *testing.T) {
 	assert.ErrorIs(t, eng.Process(nil, time.Now(), func([]byte) error { return nil }), ErrClosed)
 	_, err = eng.Stats()
 	assert.ErrorIs(t, err, ErrClosed)
+}
+
+// A span may carry the same attribute key twice (pdata keeps both entries). The secret in the
+// second copy must not survive redaction through the real engine path: the edit for a key the
+// map holds twice carries the every-copy bit, and Go removes every copy before the put.
+func TestRedactionReachesEveryCopyOfADuplicatedKey(t *testing.T) {
+	const secret = "tb-planted-4242"
+	eng, err := New([]byte(`{"redaction": {"allow_all_keys": true, "blocked_values": ["tb-planted-[0-9]+"]}}`), time.Now())
+	require.NoError(t, err)
+	defer eng.Close()
+	for name, values := range map[string][2]string{
+		"secret in the second copy": {"harmless", secret},
+		"secret in the first copy":  {secret, "harmless"},
+		"secret in both copies":     {secret, "also " + secret},
+	} {
+		t.Run(name, func(t *testing.T) {
+			td := genaiBatch()
+			chat := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(1)
+			chat.Attributes().PutStr("noteA", values[0])
+			chat.Attributes().PutStr("noteB", values[1])
+			ev := chat.Events().AppendEmpty().Attributes()
+			ev.PutStr("noteA", values[0])
+			ev.PutStr("noteB", values[1])
+			td.ResourceSpans().At(0).Resource().Attributes().PutStr("noteA", values[0])
+			td.ResourceSpans().At(0).Resource().Attributes().PutStr("noteB", values[1])
+			td = withDuplicateKey(t, td, "noteB", "noteA")
+			chat = td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(1)
+			require.Len(t, copies(chat.Attributes(), "noteA"), 2)
+
+			require.NoError(t, eng.Process(marshal(t, td), time.Now(), func(edits []byte) error {
+				_, applyErr := ApplyEdits(td, edits)
+				return applyErr
+			}))
+			out := marshal(t, td)
+			assert.NotContains(t, string(out), "tb-planted-", "a copy of the duplicated key kept the secret")
+			chat = td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(1)
+			for _, m := range []pcommon.Map{
+				chat.Attributes(),
+				chat.Events().At(0).Attributes(),
+				td.ResourceSpans().At(0).Resource().Attributes(),
+			} {
+				got := copies(m, "noteA")
+				require.Len(t, got, 1, "one redacted copy is left")
+				assert.NotEqual(t, "harmless", got[0], "the value left is the redacted copy")
+			}
+		})
+	}
 }

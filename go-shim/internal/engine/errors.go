@@ -87,11 +87,32 @@ type Stats struct {
 	PricingCacheBytes      uint64 `json:"pricing_cache_bytes"`
 	PricingLastReloadError string `json:"pricing_last_reload_error,omitempty"`
 
+	// RustHeapBytes is what Rust code in this process holds allocated, all engines together
+	// (src/heap.rs): memory Go's runtime metrics and memory_limiter cannot see.
+	RustHeapBytes uint64 `json:"rust_heap_bytes"`
+
 	// Redaction holds the redaction counters ("spans_dropped", "detected.email", ...) when
 	// redaction is configured.
 	Redaction map[string]uint64 `json:"redaction,omitempty"`
 	// Sampling is the tail sampler's telemetry (src/sampling/telemetry.rs) when configured.
 	Sampling json.RawMessage `json:"sampling,omitempty"`
+	// SecretRules is the status of redaction.secret_rules when configured.
+	SecretRules *SecretRulesStatus `json:"secret_rules,omitempty"`
+}
+
+// SecretRulesStatus is what the engine reports of its gitleaks-format secret rules
+// (src/redact/secret_rules/mod.rs, Status).
+type SecretRulesStatus struct {
+	Rules   int `json:"rules"`
+	Skipped []struct {
+		ID     string `json:"id"`
+		Reason string `json:"reason"`
+	} `json:"skipped"`
+	Files         []string `json:"files"`
+	BundledSource string   `json:"bundled_source"`
+	Reloads       uint64   `json:"reloads"`
+	ReloadErrors  uint64   `json:"reload_errors"`
+	LastError     string   `json:"last_error"`
 }
 
 // FailReason names why a batch was passed on unprocessed, for the components' fail-open

@@ -59,6 +59,7 @@ func newGenAIProcessor(set processor.Settings, cfg *Config) (*genaiProcessor, er
 			return nil, err
 		}
 	}
+	p.logSecretRules()
 	// The pricing cache's size is a gauge, read from the counters of the last batch.
 	gauge := func(f func(s engine.Stats) uint64) metric.Int64Callback {
 		return func(_ context.Context, o metric.Int64Observer) error {
@@ -74,12 +75,37 @@ func newGenAIProcessor(set processor.Settings, cfg *Config) (*genaiProcessor, er
 		tb.RegisterProcessorGenaiPricingCacheBytesCallback(gauge(func(s engine.Stats) uint64 { return s.PricingCacheBytes })),
 		tb.RegisterProcessorGenaiDedupeWindowEntriesCallback(gauge(func(s engine.Stats) uint64 { return s.DedupeWindowEntries })),
 		tb.RegisterProcessorGenaiDedupeWindowBytesCallback(gauge(func(s engine.Stats) uint64 { return s.DedupeWindowBytes })),
+		// Read at each collection, not from the last batch: the heap changes while idle too
+		// (the sampler releasing, metrics expiring).
+		tb.RegisterProcessorGenaiRustHeapBytesCallback(func(_ context.Context, o metric.Int64Observer) error {
+			if st, err := p.engine.Stats(); err == nil {
+				o.Observe(int64(st.RustHeapBytes))
+			}
+			return nil
+		}),
 	); err != nil {
 		tb.Shutdown()
 		eng.Close()
 		return nil, err
 	}
 	return p, nil
+}
+
+// logSecretRules says at start which secret rules redaction runs with, and names the rules
+// skipped because they need a file path (they cannot match telemetry).
+func (p *genaiProcessor) logSecretRules() {
+	stats, err := p.engine.Stats()
+	if err != nil || stats.SecretRules == nil {
+		return
+	}
+	r := stats.SecretRules
+	skipped := make([]string, 0, len(r.Skipped))
+	for _, s := range r.Skipped {
+		skipped = append(skipped, s.ID)
+	}
+	p.logger.Info("redaction secret rules loaded",
+		zap.Int("rules", r.Rules), zap.Strings("files", r.Files),
+		zap.String("bundled", r.BundledSource), zap.Strings("skipped_need_file_path", skipped))
 }
 
 // processTraces hands the batch to the engine once and applies the edits it returns. A batch
@@ -139,6 +165,10 @@ func (p *genaiProcessor) reportStats(ctx context.Context) {
 			zap.String("error", stats.PricingLastReloadError))
 	}
 	add(t.ProcessorGenaiPricingReloadErrors, stats.PricingReloadErrors, prev.PricingReloadErrors)
+	if r := stats.SecretRules; r != nil && (prev.SecretRules == nil || r.ReloadErrors > prev.SecretRules.ReloadErrors) && r.ReloadErrors > 0 {
+		p.logger.Warn("a secret rules file could not be reloaded; the last good rules stay in use",
+			zap.String("error", r.LastError))
+	}
 	for name, n := range stats.Redaction {
 		add(t.ProcessorGenaiRedactions, n, prev.Redaction[name],
 			metric.WithAttributeSet(attribute.NewSet(attribute.String("detector", name))))

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -197,4 +198,72 @@ func TestPricingReloadWarningNamesTheFileAndTheReason(t *testing.T) {
 	reason := warnings[0].ContextMap()["error"]
 	assert.Contains(t, reason, "prices.json")
 	assert.Contains(t, reason, "not valid JSON")
+}
+
+// Secret rules: the start log names what was loaded and the rules skipped for needing a file
+// path; a rules file that breaks after start keeps the last good rules, and the warning says
+// which file.
+func TestSecretRulesAreLoggedAtStartAndABrokenReloadIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "acme-rules.toml")
+	good := "[[rules]]\nid = \"acme-token\"\nregex = '''acme_[a-z0-9]{16}'''\nkeywords = [\"acme_\"]\n"
+	require.NoError(t, os.WriteFile(file, []byte(good), 0o600))
+	core, logs := observer.New(zap.InfoLevel)
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	set := metadatatest.NewSettings(tel)
+	set.Logger = zap.New(core)
+	cfg := &Config{Redaction: map[string]any{"allow_all_keys": true, "secret_rules": map[string]any{
+		"files": []any{file}, "reload_interval_seconds": 1}}}
+	proc, err := createTracesProcessor(context.Background(), set, cfg, new(consumertest.TracesSink))
+	require.NoError(t, err)
+	require.NoError(t, proc.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, proc.Shutdown(context.Background())) })
+
+	loaded := logs.FilterMessage("redaction secret rules loaded").All()
+	require.Len(t, loaded, 1)
+	fields := loaded[0].ContextMap()
+	assert.Greater(t, fields["rules"], int64(200), "the bundled gitleaks rules plus ours")
+	assert.NotEmpty(t, fields["skipped_need_file_path"])
+	assert.Contains(t, fields["files"], file)
+
+	// The first batch starts the reload clock; the rules are checked once per interval after.
+	require.NoError(t, proc.ConsumeTraces(context.Background(), batch("hello")))
+	require.NoError(t, os.WriteFile(file, []byte("[[rules]]\nid = \"broken\"\nregex = '''(unclosed'''\n"), 0o600))
+	time.Sleep(1100 * time.Millisecond)
+	require.NoError(t, proc.ConsumeTraces(context.Background(), batch("hello")))
+	warnings := logs.FilterMessageSnippet("secret rules file could not be reloaded").All()
+	require.Len(t, warnings, 1)
+	assert.Contains(t, warnings[0].ContextMap()["error"], "acme-rules.toml")
+}
+
+// The Rust heap gauge reports what the engines hold, read at collection time: a second
+// processor (its own engine and price table) raises it, and shutting it down lowers it again.
+func TestRustHeapGaugeFollowsWhatTheEnginesHold(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	cfg := NewFactory().CreateDefaultConfig().(*Config) // pricing on, with the bundled table
+	start := func() processor.Traces {
+		p, err := createTracesProcessor(context.Background(), metadatatest.NewSettings(tel), cfg, new(consumertest.TracesSink))
+		require.NoError(t, err)
+		require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
+		return p
+	}
+	first := start()
+	t.Cleanup(func() { require.NoError(t, first.Shutdown(context.Background())) })
+
+	heap := func() int64 {
+		m, err := tel.GetMetric("otelcol_processor_genai_rust_heap_bytes")
+		require.NoError(t, err)
+		g := m.Data.(metricdata.Gauge[int64])
+		require.NotEmpty(t, g.DataPoints)
+		return g.DataPoints[0].Value
+	}
+	one := heap()
+	assert.Greater(t, one, int64(1<<20), "an engine with the bundled price table holds megabytes")
+	second := start()
+	two := heap()
+	assert.Greater(t, two, one+one/2, "a second engine shows in the same process-wide gauge")
+	require.NoError(t, second.Shutdown(context.Background()))
+	assert.Less(t, heap(), two-one/2, "and its memory is given back when it shuts down")
 }

@@ -150,40 +150,49 @@ func (p *tailSampler) failOpen(ctx context.Context, td ptrace.Traces, reason str
 }
 
 // release collects the decided-and-kept traces and sends them on in chunks within
-// release.max_spans and release.max_bytes (release.go). The engine's buffer is copied into Go
-// memory before decoding and freed when the engine call returns.
+// release.max_spans and release.max_bytes (release.go). The engine hands a release over in
+// pieces of at most a few MiB (src/sampling/sampler.rs RELEASE_PIECE_BYTES), so a trace
+// larger than the whole buffer never exists twice in memory; each piece is copied into Go
+// memory before decoding, sent, and dropped before the next is asked for.
 func (p *tailSampler) release(ctx context.Context, flushAll bool) {
 	p.releaseMu.Lock()
 	defer p.releaseMu.Unlock()
 	started := time.Now()
-	var out ptrace.Traces
-	var have bool
-	var encodedSize int
-	err := p.engine.Release(started, flushAll, func(b []byte) error {
-		if len(b) == 0 {
+	defer func() {
+		p.telemetry.ProcessorGenaiTailSamplingReleaseDuration.Record(ctx, time.Since(started).Seconds())
+	}()
+	for {
+		var out ptrace.Traces
+		var have bool
+		var encodedSize int
+		err := p.engine.Release(started, flushAll, func(b []byte) error {
+			if len(b) == 0 {
+				return nil
+			}
+			var u ptrace.ProtoUnmarshaler
+			td, err := u.UnmarshalTraces(bytes.Clone(b))
+			if err != nil {
+				return err
+			}
+			out, have, encodedSize = td, true, len(b)
 			return nil
-		}
-		var u ptrace.ProtoUnmarshaler
-		td, err := u.UnmarshalTraces(bytes.Clone(b))
+		})
 		if err != nil {
-			return err
+			if !errors.Is(err, engine.ErrClosed) {
+				p.telemetry.ProcessorGenaiTailSamplingReleaseFailures.Add(ctx, 1)
+				p.logger.Error("tail sampling release failed", zap.Error(err))
+			}
+			return
 		}
-		out, have, encodedSize = td, true, len(b)
-		return nil
-	})
-	p.telemetry.ProcessorGenaiTailSamplingReleaseDuration.Record(ctx, time.Since(started).Seconds())
-	if err != nil {
-		if !errors.Is(err, engine.ErrClosed) {
-			p.telemetry.ProcessorGenaiTailSamplingReleaseFailures.Add(ctx, 1)
-			p.logger.Error("tail sampling release failed", zap.Error(err))
+		if !have {
+			break
 		}
-		return
-	}
-	p.collectRunCosts(ctx)
-	p.refreshStats()
-	if have {
 		p.forward(ctx, out, encodedSize, flushAll)
 	}
+	// The traces decided by this release are in the engine's run costs now; a release that
+	// failed leaves them there for the next one.
+	p.collectRunCosts(ctx)
+	p.refreshStats()
 }
 
 // collectRunCosts takes the cost of each trace decided by the release just made and records

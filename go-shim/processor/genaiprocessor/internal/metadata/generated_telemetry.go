@@ -40,6 +40,7 @@ type TelemetryBuilder struct {
 	ProcessorGenaiPricingReloadErrors metric.Int64Counter
 	ProcessorGenaiPricingReloads      metric.Int64Counter
 	ProcessorGenaiRedactions          metric.Int64Counter
+	ProcessorGenaiRustHeapBytes       metric.Int64ObservableGauge
 	ProcessorGenaiSpansDropped        metric.Int64Counter
 	ProcessorGenaiSpansFailedOpen     metric.Int64Counter
 	ProcessorGenaiSpansRecognized     metric.Int64Counter
@@ -107,6 +108,21 @@ func (builder *TelemetryBuilder) RegisterProcessorGenaiPricingCacheEntriesCallba
 		cb(ctx, &observerInt64{inst: builder.ProcessorGenaiPricingCacheEntries, obs: o})
 		return nil
 	}, builder.ProcessorGenaiPricingCacheEntries)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterProcessorGenaiRustHeapBytesCallback sets callback for observable ProcessorGenaiRustHeapBytes metric.
+func (builder *TelemetryBuilder) RegisterProcessorGenaiRustHeapBytesCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ProcessorGenaiRustHeapBytes, obs: o})
+		return nil
+	}, builder.ProcessorGenaiRustHeapBytes)
 	if err != nil {
 		return err
 	}
@@ -214,6 +230,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_processor_genai_redactions",
 		metric.WithDescription("Redaction counters by rule or detector (values masked per detector, keys removed, spans dropped, ...). [Development]"),
 		metric.WithUnit("{values}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorGenaiRustHeapBytes, err = builder.meter.Int64ObservableGauge(
+		"otelcol_processor_genai_rust_heap_bytes",
+		metric.WithDescription("Bytes the Tollbooth engine (Rust) holds allocated in this process, all components together; Go's memory_limiter and runtime metrics cannot see them. [Development]"),
+		metric.WithUnit("By"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ProcessorGenaiSpansDropped, err = builder.meter.Int64Counter(
