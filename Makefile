@@ -26,6 +26,12 @@ VENV              := $(CURDIR)/.venv
 PY                := $(VENV)/bin/python
 VENV_INSTR        := $(CURDIR)/.venv-instr
 PY_INSTR          := $(VENV_INSTR)/bin/python
+# Libraries whose pins conflict with .venv-instr get a venv each (.venv-instr-NAME, from
+# tests/e2e/requirements-instr-NAME.txt); the Vercel AI SDK client is a pinned npm project.
+INSTR_GROUPS      := openlit pyai langchain litellm
+PY_INSTR_GROUPS   := $(foreach g,$(INSTR_GROUPS),$(CURDIR)/.venv-instr-$(g)/bin/python)
+AISDK_DIR         := tests/e2e/aisdk
+AISDK             := $(AISDK_DIR)/node_modules/.package-lock.json
 RUST_LIB          := target/release/libtollbooth.a
 SHIM_LIB          := go-shim/internal/engine/lib/libtollbooth.a
 # The prebuilt engine inside the Go module (what a `gomod:` user links), and where the end-to-end
@@ -42,7 +48,7 @@ export CGO_ENABLED := 1
 .PHONY: help run dist dist-bench rust lib lib-release check-lib e2e-prebuilt header check-header test test-rust test-go test-go-nocgo \
         test-e2e test-e2e-bench test-rules test-dashboard test-oracle prometheus update-prices \
         update-secret-rules \
-        bench bench-sampling bench-pipeline bench-pipeline-smoke bench-pipeline-callgrind fmt lint generate tools venv venv-instr clean \
+        bench bench-sampling bench-pipeline bench-pipeline-smoke bench-pipeline-callgrind fmt lint generate tools venv venv-instr venv-instr-groups node-aisdk clean \
         fuzz fuzz-build test-fuzz test-go-fuzz soak
 
 help:
@@ -154,6 +160,19 @@ $(PY_INSTR): tests/e2e/requirements-instr.txt
 	$(VENV_INSTR)/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements-instr.txt
 	@touch $@
 
+# One venv per conflicting library group, each a fully pinned set installed without resolving.
+venv-instr-groups: $(PY_INSTR_GROUPS)
+$(CURDIR)/.venv-instr-%/bin/python: tests/e2e/requirements-instr-%.txt
+	python3 -m venv $(CURDIR)/.venv-instr-$*
+	$(CURDIR)/.venv-instr-$*/bin/pip install --quiet --disable-pip-version-check --no-deps -r $<
+	@touch $@
+
+# The Vercel AI SDK client (Node 20 or newer), installed exactly as package-lock.json says.
+node-aisdk: $(AISDK)
+$(AISDK): $(AISDK_DIR)/package.json $(AISDK_DIR)/package-lock.json
+	cd $(AISDK_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 test: lint test-rust check-header check-lib test-go test-go-nocgo test-go-fuzz test-fuzz test-rules test-dashboard test-oracle test-e2e test-e2e-bench
 	@echo "make test: all suites passed"
 
@@ -170,7 +189,7 @@ test-go-nocgo:
 
 # Includes the user's path (test_gomod_install.py): the Go module packed as a module zip with the
 # prebuilt engine, served from a file GOPROXY, built by ocb from a gomod: line without Rust.
-test-e2e: $(BIN) $(PY) $(PY_INSTR) prometheus $(OCB) e2e-prebuilt
+test-e2e: $(BIN) $(PY) $(PY_INSTR) $(PY_INSTR_GROUPS) $(AISDK) prometheus $(OCB) e2e-prebuilt
 	TOLLBOOTH_INSTR_PYTHON=$(PY_INSTR) TOLLBOOTH_OCB=$(OCB) TOLLBOOTH_E2E_PREBUILT_DIR=$(CURDIR)/$(E2E_PREBUILT_DIR) \
 	  $(PY) -m pytest -q tests/e2e --ignore=tests/e2e/bench
 
