@@ -327,7 +327,13 @@ impl CostStage {
 
     /// Writes an assessed span's usage, status and cost (nothing when an upstream Tollbooth
     /// already did).
-    pub fn write_assessed(&self, f: &SpanFacts<'_>, a: &Assessed, at: Target, edits: &mut EditList) {
+    pub fn write_assessed(
+        &self,
+        f: &SpanFacts<'_>,
+        a: &Assessed,
+        at: Target,
+        edits: &mut EditList,
+    ) {
         if !a.summary.already_enriched {
             self.write(f, &a.summary, a.priced.as_ref(), at, edits);
         }
