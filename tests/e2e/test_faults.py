@@ -140,7 +140,7 @@ def test_broken_pricing_file_under_load_keeps_the_last_good_table(tmp_path):
         for r in read_requests(c.traces_file())[n:]:
             for s in spans_of(r):
                 for kv in s.get("attributes", []):
-                    if kv["key"] == "tollbooth.cost.source_version":
+                    if kv["key"] == "tollbooth.cost.price_source_version":
                         out.add(kv["value"]["stringValue"])
         return out
 
