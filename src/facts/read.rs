@@ -390,10 +390,11 @@ fn tokens(
     let missing = |p: &Pass<'_>, c: Count| p.counts[slot(c)].is_none();
     if missing(p, Count::CacheRead) || missing(p, Count::Reasoning) || missing(p, Count::CacheWrite)
     {
-        if let Some((read, write, reasoning)) = [Text::LiteLlmHiddenParams, Text::LiteLlmUsageObject]
-            .into_iter()
-            .filter_map(|t| p.text(t))
-            .find_map(|j| blobs::litellm_usage_object(&lossy(j)))
+        if let Some((read, write, reasoning)) =
+            [Text::LiteLlmHiddenParams, Text::LiteLlmUsageObject]
+                .into_iter()
+                .filter_map(|t| p.text(t))
+                .find_map(|j| blobs::litellm_usage_object(&lossy(j)))
         {
             for (c, v) in [
                 (Count::CacheRead, read),
@@ -453,6 +454,11 @@ fn tokens(
             input_includes_cache: Some(false),
             output_includes_reasoning: Some(false),
         }
+    } else if p.has(flag::ENRICHED) {
+        // An upstream cost stage already wrote the counts it priced in the spec's meaning (it
+        // corrects an exclusive count in place: cost.rs `write`), so the instrumentation's rule
+        // would add the cache or the reasoning a second time. Only the sanity rules apply.
+        Rule::default()
     } else {
         inclusion::rule(rule_input, &cfg.inclusion)
     };

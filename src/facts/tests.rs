@@ -137,6 +137,35 @@ fn openlit_anthropic_and_botocore_are_exclusive() {
     with(b, scope, "0.5", |f| assert_eq!(tokens(f).input, Some(1200)));
 }
 
+/// A span an upstream cost stage enriched carries the counts it priced, already corrected to
+/// the spec's meaning: a reader downstream (the metrics connector) does not add the cache again.
+#[test]
+fn counts_corrected_upstream_are_not_corrected_twice() {
+    let enriched = vec![
+        kv_str("gen_ai.system", "anthropic"),
+        kv_str("gen_ai.sdk.version", "1.45.0"),
+        kv_int("gen_ai.usage.input_tokens", 1200),
+        kv_int("gen_ai.usage.cache_read.input_tokens", 200),
+        kv_int("gen_ai.usage.output_tokens", 5),
+        kv_str("tollbooth.cost.status", "priced"),
+        kv_str("tollbooth.cost.flags", "input_excluded_cache"),
+    ];
+    with(enriched, "openlit.otel.tracing", "", |f| {
+        assert_eq!(tokens(f).input, Some(1200));
+        assert!(!f.inclusion.input_was_exclusive);
+    });
+    // The sanity rule still applies: cache above the input was left out of it.
+    let raw = vec![
+        kv_str("gen_ai.system", "anthropic"),
+        kv_int("gen_ai.usage.input_tokens", 57),
+        kv_int("gen_ai.usage.cache_read.input_tokens", 200),
+        kv_str("tollbooth.cost.status", "priced"),
+    ];
+    with(raw, "openlit.otel.tracing", "", |f| {
+        assert_eq!(tokens(f).input, Some(257))
+    });
+}
+
 #[test]
 fn openllmetry_old_anthropic_is_exclusive_new_is_not() {
     let a = || {
