@@ -16,8 +16,7 @@ use crate::dedupe::identity::detail_score;
 use crate::dedupe::{CallIdentity, Deduper, Verdict};
 use crate::edits::{self, Disposition, EditList, Target};
 use crate::facts::{
-    canon, FactsConfig, ResourceFacts, ScopeInput, SpanFacts, SpanInput,
-    UpstreamStatus,
+    canon, FactsConfig, ResourceFacts, ScopeInput, SpanFacts, SpanInput, UpstreamStatus,
 };
 use crate::metrics::{span, Aggregator};
 use crate::otlp::{decode_traces, read_traces, to_owned_lossy, KeyValueRef, TracesRef};
@@ -846,26 +845,35 @@ mod tests {
     }
 
     fn requests_metric(engine: &Engine) -> i64 {
-        use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point, MetricsData};
-        let md = MetricsData::decode(engine.collect_metrics(9).unwrap().as_slice()).unwrap();
+        metric_sum(&collected(engine), crate::metrics::REQUESTS) as i64
+    }
+
+    fn collected(engine: &Engine) -> opentelemetry_proto::tonic::metrics::v1::MetricsData {
+        let b = engine.collect_metrics(9).unwrap();
+        opentelemetry_proto::tonic::metrics::v1::MetricsData::decode(b.as_slice()).unwrap()
+    }
+
+    /// The sum of a sum metric's points (0 when the metric is absent).
+    fn metric_sum(md: &opentelemetry_proto::tonic::metrics::v1::MetricsData, name: &str) -> f64 {
+        use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point};
         let Some(m) = md
             .resource_metrics
             .iter()
             .flat_map(|r| &r.scope_metrics)
             .flat_map(|s| &s.metrics)
-            .find(|m| m.name == crate::metrics::REQUESTS)
+            .find(|m| m.name == name)
         else {
-            return 0;
+            return 0.0;
         };
         let Some(metric::Data::Sum(sum)) = &m.data else {
-            panic!("requests is a sum")
+            panic!("{name} is a sum")
         };
         sum.data_points
             .iter()
             .map(|p| match p.value {
-                Some(number_data_point::Value::AsInt(v)) => v,
-                Some(number_data_point::Value::AsDouble(v)) => v as i64,
-                None => 0,
+                Some(number_data_point::Value::AsInt(v)) => v as f64,
+                Some(number_data_point::Value::AsDouble(v)) => v,
+                None => 0.0,
             })
             .sum()
     }
@@ -1056,6 +1064,45 @@ mod tests {
             ),
             "{cache_write:?}"
         );
+    }
+
+    /// A provider's bill accounted upstream (`provider_reported`) is what the metrics count,
+    /// whether the engine downstream only counts (the connector) or also prices (a second
+    /// tier's processor and connector on one engine): our price written beside it is not.
+    #[test]
+    fn metrics_count_the_provider_bill_accounted_upstream() {
+        use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+        let pricing = Engine::new(EngineConfig::from_json(br#"{"cost": {}}"#).unwrap(), 0).unwrap();
+        let mut billed = chat_span("gpt-4o", 1000, 100);
+        billed.attributes.push(KeyValue {
+            key: "gen_ai.usage.total_cost".into(),
+            value: Some(AnyValue {
+                value: Some(any_value::Value::DoubleValue(0.5)),
+            }),
+        });
+        let enriched = applied(&pricing, vec![billed]);
+        let a = &enriched.resource_spans[0].scope_spans[0].spans[0].attributes;
+        assert_eq!(
+            find_str(a, "tollbooth.cost.status"),
+            Some("provider_reported")
+        );
+        assert_eq!(find_str(a, "tollbooth.cost.source"), Some("provider"));
+        let ours = match crate::otlp::find(a, "tollbooth.cost.total") {
+            Some(any_value::Value::DoubleValue(d)) => *d,
+            other => panic!("our price is written beside the bill: {other:?}"),
+        };
+        assert!(ours > 0.0 && ours != 0.5, "{ours}");
+        for cfg in [
+            &br#"{"metrics": {}}"#[..],
+            br#"{"cost": {}, "metrics": {}}"#,
+        ] {
+            let counting = Engine::new(EngineConfig::from_json(cfg).unwrap(), 0).unwrap();
+            counting.process(&enriched.encode_to_vec(), 1).unwrap();
+            let md = collected(&counting);
+            let what = String::from_utf8_lossy(cfg);
+            assert_eq!(metric_sum(&md, crate::metrics::COST), 0.5, "{what}");
+            assert_eq!(metric_sum(&md, crate::metrics::REQUESTS), 1.0, "{what}");
+        }
     }
 
     /// The connector's engine has no pricing: it counts the cost the processor wrote.

@@ -12,8 +12,8 @@ use crate::money::Usd;
 use crate::otlp::{AnyRef, KeyValueRef};
 
 /// The record of one inference call. `priced` is this engine's cost verdict when it has a
-/// cost stage; without one (the `genai_metrics` connector after a `genai` processor) the
-/// cost is what the upstream stage accounted. Only an accounted figure is a cost: a figure
+/// cost stage; on a span an upstream stage already accounted (the `genai_metrics` connector
+/// after a `genai` processor, or a second tier) the cost is what that stage accounted. Only an accounted figure is a cost: a figure
 /// no cost stage accounted may be an instrumentation's estimate (OpenLIT writes 0 when it
 /// has no price). Implausible or negative token counts leave the call's tokens and cost out
 /// of every counter.
@@ -24,21 +24,29 @@ pub fn call_record<'a>(
     extra_dims: &'a [Option<Cow<'a, str>>],
 ) -> CallRecord<'a> {
     let usage = f.usage();
-    // What the call is accounted at: our price, the provider's own bill or an estimate.
-    let cost = priced
-        .and_then(|s| s.accounted)
-        .map(|a| Cost {
-            usd: a.usd,
-            exact_pico_usd: Some(a.exact.map_or((a.usd * 1e12).round() as i128, pico_from_usd)),
-        })
-        .or_else(|| {
-            f.accounted_cost_usd().map(|usd| Cost {
-                usd,
-                exact_pico_usd: Some((usd * 1e12).round() as i128),
-            })
+    // What the call is accounted at: our price, the provider's own bill or an estimate. A
+    // span an upstream stage already accounted keeps that figure even where a cost stage
+    // runs here too (it writes nothing on such a span): the provider's bill it accounted is
+    // not replaced by our price.
+    let (cost, unpriced) = if f.upstream.enriched() {
+        let cost = f.accounted_cost_usd().map(|usd| Cost {
+            usd,
+            exact_pico_usd: Some((usd * 1e12).round() as i128),
         });
-    let unpriced_here = priced.is_some_and(|s| s.status == CostStatus::Unpriced);
-    let unpriced_upstream = f.upstream.status == Some(UpstreamStatus::Unpriced);
+        (cost, f.upstream.status == Some(UpstreamStatus::Unpriced))
+    } else {
+        let cost = priced.and_then(|s| s.accounted).map(|a| Cost {
+            usd: a.usd,
+            exact_pico_usd: Some(
+                a.exact
+                    .map_or((a.usd * 1e12).round() as i128, pico_from_usd),
+            ),
+        });
+        (
+            cost,
+            priced.is_some_and(|s| s.status == CostStatus::Unpriced),
+        )
+    };
     CallRecord {
         service,
         provider: f.provider_name(),
@@ -53,7 +61,7 @@ pub fn call_record<'a>(
         cache_write_tokens: usage.map_or(0, |t| t.cache_write),
         reasoning_tokens: usage.map_or(0, |t| t.reasoning),
         cost,
-        unpriced: cost.is_none() && (unpriced_here || unpriced_upstream),
+        unpriced: cost.is_none() && unpriced,
         duration_s: f.duration_s(),
         ttft_s: f.ttft_s,
         error_type: f.error.metric_error_type(),
@@ -157,6 +165,34 @@ mod tests {
         assert_eq!(
             cost_of(vec![kv_str("tollbooth.cost.status", "unpriced")]),
             (None, true)
+        );
+        // No cost stage saw these: a non-zero figure is still an instrumentation's estimate.
+        assert_eq!(
+            cost_of(vec![kv_str("gen_ai.usage.cost", "0.3")]),
+            (None, false)
+        );
+        assert_eq!(
+            cost_of(vec![kv_str("operation.cost", "0.3")]),
+            (None, false)
+        );
+        // The provider's bill an upstream stage accounted is the cost, not our price beside it.
+        assert_eq!(
+            cost_of(vec![
+                kv_str("tollbooth.cost.status", "provider_reported"),
+                kv_str("tollbooth.cost.source", "provider"),
+                kv_str("gen_ai.usage.cost", "0.5"),
+                kv_str("tollbooth.cost.total", "0.003"),
+            ]),
+            (Some(0.5), false)
+        );
+        // An estimate accounted upstream (no price there) is counted as accounted.
+        assert_eq!(
+            cost_of(vec![
+                kv_str("tollbooth.cost.status", "estimated"),
+                kv_str("tollbooth.cost.source", "instrumentation"),
+                kv_str("gen_ai.usage.cost", "0.04"),
+            ]),
+            (Some(0.04), false)
         );
     }
 
