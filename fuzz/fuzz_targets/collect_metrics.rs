@@ -7,7 +7,8 @@
 //! within a series (a series that expired and came back has a new start time); no value is
 //! negative or not finite where it counts something; every model call the engine saw is
 //! counted exactly once in `tollbooth.genai.requests` (cardinality overflow folds series but
-//! keeps the total); engine counters never decrease.
+//! keeps the total): every inference span but the duplicates and the spans without usage
+//! that did not fail; engine counters never decrease.
 #![no_main]
 
 use std::collections::BTreeMap;
@@ -113,7 +114,14 @@ fuzz_target!(|data: &[u8]| {
                 _ => {}
             }
         }
-        let calls = get(&engine.stats(), &["genai_inference_spans"]) as f64;
+        // A model call is a request once: a span reporting a call already counted
+        // (exactly-once accounting) and a span without usage that did not fail are not.
+        let st = engine.stats();
+        let calls = get(&st, &["genai_inference_spans"])
+            .checked_sub(get(&st, &["duplicate_calls"]))
+            .and_then(|n| n.checked_sub(get(&st, &["uncounted_without_usage"])))
+            .expect("duplicates and spans without usage are inference spans")
+            as f64;
         if cumulative && !expiring {
             assert_eq!(requests_now, calls, "requests counted vs model calls seen");
         } else if !cumulative {
