@@ -269,13 +269,6 @@ pub struct ReportedCost {
     pub provider: bool,
 }
 
-impl ReportedCost {
-    /// True when the cost sits in the attribute our cost stage writes.
-    pub fn in_cost_attribute(&self) -> bool {
-        self.key == aliases::COST_KEY
-    }
-}
-
 /// What an upstream Tollbooth cost stage wrote on the span (two-tier collectors, or the
 /// `genai` processor before the `genai_metrics` connector).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

@@ -345,10 +345,13 @@ fn upstream(p: &Pass<'_>, reported: &mut Option<ReportedCost>) -> Upstream {
         status,
         UpstreamStatus::Priced | UpstreamStatus::ProviderReported | UpstreamStatus::Estimated
     );
+    // Read from the cost attribute itself, not from the reported cost: on a span the
+    // provider billed, the bill's own attribute (`gen_ai.usage.total_cost`) is still there
+    // and would be preferred, and the accounted figure lost.
     let mut cost_usd = None;
     if accounted {
-        if let Some(c) = reported.filter(|c| c.in_cost_attribute()) {
-            cost_usd = Some(c.usd);
+        if let Some(s) = p.cost.filter(|s| s.val.1 == super::aliases::COST_KEY) {
+            cost_usd = Some(s.val.0);
             *reported = None;
         }
     }

@@ -528,6 +528,18 @@ fn upstream_enrichment_is_recognised() {
         assert_eq!(f.reported_cost, None);
         assert_eq!(f.known_cost_usd(), Some(0.02));
     });
+    // The bill's own attribute is still on the span beside the figure accounted from it.
+    let billed = vec![
+        kv_str("gen_ai.provider.name", "openai"),
+        kv_str("gen_ai.usage.total_cost", "0.02"),
+        kv_str("tollbooth.cost.status", "provider_reported"),
+        kv_str("gen_ai.usage.cost", "0.02"),
+        kv_str("tollbooth.cost.total", "0.01"),
+    ];
+    with(billed, "x", "", |f| {
+        assert_eq!(f.upstream.cost_usd, Some(0.02));
+        assert_eq!(f.accounted_cost_usd(), Some(0.02));
+    });
     // A duplicate accounts nothing, whatever it carries.
     let dup = vec![
         kv_str("gen_ai.provider.name", "openai"),
