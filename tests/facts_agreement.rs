@@ -248,6 +248,10 @@ fn every_time_to_first_token_key_is_read_by_every_stage() {
             vec![
                 kv_str("gen_ai.provider.name", "openai"),
                 kv_str("gen_ai.operation.name", "chat"),
+                // A call with usage: a span without usage is not a request (issue 13), and
+                // only requests feed the latency histograms.
+                kv_int("gen_ai.usage.input_tokens", 10),
+                kv_int("gen_ai.usage.output_tokens", 5),
                 KeyValue {
                     key: key.into(),
                     value: Some(opentelemetry_proto::tonic::common::v1::AnyValue {
@@ -295,7 +299,9 @@ fn negative_counts_are_no_usage_in_every_stage() {
         assert!(find_str(attrs(&td, 0), "tollbooth.cost.flags")
             .is_some_and(|f| f.contains("negative_tokens")));
         assert_eq!(e.stats().cost_no_usage, 1);
-        assert_eq!(requests(&md), 1.0, "the call is counted");
+        // Without usable usage the span is not counted as a request (issue 13: only spans
+        // with usage are calls); the no_usage counter above is where it shows.
+        assert_eq!(requests(&md), 0.0, "{bad}");
         assert_eq!(tokens(&md, "input") + tokens(&md, "output"), 0.0);
         assert_eq!(total(&md, tollbooth::metrics::COST, None), 0.0);
         let policy = r#"{"name":"t","type":"genai_tokens","genai_tokens":{"threshold":100}}"#;
@@ -324,7 +330,9 @@ fn implausible_counts_are_flagged_and_kept_out_of_every_counter() {
         assert_eq!(status(&td, 0), Some("no_usage"), "{output:?}");
         assert!(find_str(attrs(&td, 0), "tollbooth.cost.flags")
             .is_some_and(|f| f.contains("implausible_tokens")));
-        assert_eq!(requests(&md), 3.0);
+        // The two implausible spans have no usable usage, so only the good call is a
+        // request (issue 13); their flag and the no_usage counter say what happened.
+        assert_eq!(requests(&md), 1.0);
         assert_eq!(tokens(&md, "input"), 1000.0);
         assert_eq!(tokens(&md, "output"), 100.0);
         let cost = total(&md, tollbooth::metrics::COST, None);
@@ -359,16 +367,20 @@ fn the_token_ceiling_is_configurable_and_validated() {
 
 #[test]
 fn the_metrics_connector_counts_the_cost_the_processor_wrote() {
-    // With a provider cost on the span, the processor writes ours as tollbooth.cost.total; the
-    // connector alone and the fused engine count the same (ours).
+    // With an instrumentation's cost estimate on the span (gen_ai.usage.cost, not the
+    // provider's bill: issue 13), the processor prices the call itself: ours replaces the
+    // cost attribute and the estimate is kept as tollbooth.cost.reported; the connector alone
+    // and the fused engine count the same (ours).
     let s = chat_with(kv_int("gen_ai.usage.input_tokens", 1_000_000), 0);
     let (td, fused, _) = priced_and_counted(vec![s]);
-    assert_eq!(status(&td, 0), Some("provider_reported"));
-    let ours = match find(attrs(&td, 0), "tollbooth.cost.total") {
+    assert_eq!(status(&td, 0), Some("priced"));
+    let double = |key: &str| match find(attrs(&td, 0), key) {
         Some(Value::DoubleValue(d)) => *d,
-        other => panic!("{other:?}"),
+        other => panic!("{key}: {other:?}"),
     };
+    let ours = double("gen_ai.usage.cost");
     assert_ne!(ours, 0.5);
+    assert_eq!(double("tollbooth.cost.reported"), 0.5);
     let downstream = counted_downstream(&td);
     assert_eq!(total(&fused, tollbooth::metrics::COST, None), ours);
     assert_eq!(total(&downstream, tollbooth::metrics::COST, None), ours);
