@@ -210,7 +210,10 @@ impl Sampler {
         }
         let piece = take_piece(&mut backlog, RELEASE_PIECE_BYTES);
         let freed: u64 = piece.iter().map(group_heap).sum();
-        let left = self.backlog_bytes.load(Ordering::Relaxed).saturating_sub(freed);
+        let left = self
+            .backlog_bytes
+            .load(Ordering::Relaxed)
+            .saturating_sub(freed);
         self.backlog_bytes
             .store(if backlog.is_empty() { 0 } else { left }, Ordering::Relaxed);
         drop(backlog);

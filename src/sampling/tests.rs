@@ -1299,7 +1299,11 @@ fn large_releases_come_in_bounded_pieces() {
         }
         pieces += 1;
         // The spans' bytes are within the limit; resource, scope and framing add a few bytes.
-        assert!(b.len() <= RELEASE_PIECE_BYTES + 1024, "piece of {} bytes", b.len());
+        assert!(
+            b.len() <= RELEASE_PIECE_BYTES + 1024,
+            "piece of {} bytes",
+            b.len()
+        );
         let td = TracesData::decode(b.as_slice()).unwrap();
         for rs in &td.resource_spans {
             for ss in &rs.scope_spans {
@@ -1309,7 +1313,10 @@ fn large_releases_come_in_bounded_pieces() {
             }
         }
         if pieces == 1 {
-            assert!(s.stats().memory_bytes > 10_000_000, "the backlog is in the gauge");
+            assert!(
+                s.stats().memory_bytes > 10_000_000,
+                "the backlog is in the gauge"
+            );
             // A new trace arriving now is not decided before the backlog is handed over.
             s.ingest(batch(vec![sp(2, 1, 0, vec![])]), SEC);
         }
@@ -1317,7 +1324,15 @@ fn large_releases_come_in_bounded_pieces() {
     assert!(pieces >= 5, "20 MB in pieces of 4 MiB: {pieces}");
     let mut want: Vec<u64> = (1..=total).collect();
     want.push(u64::from_be_bytes([1; 8])); // the new trace's one span, after the backlog
-    assert!(seen == want, "in order, each span once ({} spans seen)", seen.len());
-    assert!(s.stats().memory_bytes < 1_000, "{:?}", s.stats().memory_bytes);
+    assert!(
+        seen == want,
+        "in order, each span once ({} spans seen)",
+        seen.len()
+    );
+    assert!(
+        s.stats().memory_bytes < 1_000,
+        "{:?}",
+        s.stats().memory_bytes
+    );
     assert!(s.stats().conserved());
 }
