@@ -16,6 +16,7 @@ const GAUGES: &[&str] = &[
     "memory_bytes",
     "pricing_cache_entries",
     "pricing_cache_bytes",
+    "rust_heap_bytes",
 ];
 
 /// The last value of every counter seen.
