@@ -10,7 +10,7 @@
 mod common;
 
 use rand::{RngExt, SeedableRng};
-use regex_syntax::hir::{Capture, Hir, HirKind, Repetition};
+use regex_syntax::hir::HirKind;
 use serde_json::json;
 use tollbooth::otlp::kv_str;
 use tollbooth::redact::secret_rules::{file, go_regex, BUNDLED};
@@ -19,25 +19,6 @@ use tollbooth::redact::{RedactionCounts, Redactor};
 /// Samples that must be masked per rule, and the tries allowed to find them.
 const SAMPLES: usize = 12;
 const TRIES: usize = 400;
-
-/// Look-around assertions (`\b`, `^`, `$`) cannot be generated: dropped, and the sample is
-/// checked against the real regex afterwards.
-fn without_looks(h: &Hir) -> Hir {
-    match h.kind() {
-        HirKind::Look(_) => Hir::empty(),
-        HirKind::Concat(v) => Hir::concat(v.iter().map(without_looks).collect()),
-        HirKind::Alternation(v) => Hir::alternation(v.iter().map(without_looks).collect()),
-        HirKind::Repetition(r) => Hir::repetition(Repetition {
-            sub: Box::new(without_looks(&r.sub)),
-            ..r.clone()
-        }),
-        HirKind::Capture(c) => Hir::capture(Capture {
-            sub: Box::new(without_looks(&c.sub)),
-            ..c.clone()
-        }),
-        _ => h.clone(),
-    }
-}
 
 fn seed(id: &str) -> u64 {
     id.bytes().fold(0xcbf29ce484222325u64, |h, b| {
@@ -113,7 +94,7 @@ fn every_rule_masks_strings_generated_from_its_own_regex() {
             .build()
             .parse(rule.regex.as_str())
             .unwrap();
-        let gen = rand_regex::Regex::with_hir(without_looks(&hir), 6).unwrap();
+        let gen = rand_regex::Regex::with_hir(common::without_looks(&hir), 6).unwrap();
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed(&rule.id));
         let mut res = RuleResult::default();
         for _ in 0..TRIES {

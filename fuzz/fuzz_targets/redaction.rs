@@ -171,7 +171,13 @@ fuzz_target!(|data: &[u8]| {
         return; // the fuzzer wrote the secret itself, somewhere redaction does not look
     }
     for _ in 0..1 + c.below(3) {
-        let carrier = format!("{} {secret} {}", c.text(24), c.text(24));
+        let (before, after) = (c.text(24), c.text(24));
+        if before.contains(secret) || after.contains(secret) {
+            // The fuzzer wrote the secret into the filler itself, perhaps glued to a word
+            // ("7AKIA..."), where no detector is meant to see a key (found by the long run).
+            return;
+        }
+        let carrier = format!("{before} {secret} {after}");
         plant(&mut td, &mut c, carrier);
     }
     let bytes = td.encode_to_vec();

@@ -108,7 +108,8 @@ fn suffix(rest: &str) -> Option<(Option<u64>, Option<&'static str>)> {
             let end = a.find("_tokens")?;
             let num = &a[..end];
             let n = match num.strip_suffix('k') {
-                Some(k) => k.parse::<u64>().ok()? * 1000,
+                // (Checked: a threshold past u64 tokens is no threshold, not a wrapped one.)
+                Some(k) => k.parse::<u64>().ok()?.checked_mul(1000)?,
                 None => num.parse::<u64>().ok()?,
             };
             threshold = Some(n);
@@ -468,6 +469,12 @@ mod tests {
             Some((Some(200_000), Some("priority")))
         );
         assert_eq!(suffix("_above_12hr"), None);
+        // Found by the long fuzz run (pricing_litellm): thousands past u64 overflowed.
+        assert_eq!(suffix("_above_18446744073709552k_tokens"), None);
+        assert_eq!(
+            suffix("_above_18446744073709551k_tokens"),
+            Some((Some(18_446_744_073_709_551_000), None))
+        );
         assert_eq!(suffix("_cache_hit"), None);
     }
 

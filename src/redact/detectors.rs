@@ -32,6 +32,39 @@ pub struct Spec {
     pub group: Group,
     pattern: &'static str,
     validate: Option<Validator>,
+    pub gate: Gate,
+}
+
+impl Spec {
+    /// The detector's regex as compiled (`\b` is ASCII-only).
+    pub fn pattern(&self) -> String {
+        expand(self.pattern)
+    }
+}
+
+/// A cheap test that every text in which the detector's regex can match passes. The regexes
+/// the `regex` crate can find no fast literal for (an URL scheme, a key word before `:`, a run
+/// of digits, an e-mail's `@`) were 80% of the combined set's cost on prose (BENCHMARKS.md);
+/// those run alone, and only on texts that pass their gate. The rest share one set pass.
+/// tests/detector_gates.rs checks each gate against strings generated from its regex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// In the combined set.
+    None,
+    /// The text contains this byte.
+    Byte(u8),
+    /// The text contains this ASCII string.
+    Literal(&'static str),
+    /// The text contains this ASCII word in any letter case, or is not all ASCII (Unicode
+    /// case folding maps a few non-ASCII letters to ASCII ones, e.g. U+017F to s).
+    WordAnyCase(&'static str),
+    /// Some run of at least this many ASCII digits, single spaces or dashes between them.
+    DigitRun(usize),
+    /// Two ASCII capitals followed by two ASCII digits somewhere.
+    CountryCheckDigits,
+    /// A key word (key, token, secret, password, passwd, pwd) ends just before a `:` or `=`
+    /// (after an optional quote and whitespace), or non-ASCII text makes that uncertain.
+    KeyWordBeforeSeparator,
 }
 
 /// `\b` is written `(?-u:\b)` so the fast DFA engines stay usable on non-ASCII prompts.
@@ -45,132 +78,154 @@ pub const SPECS: &[Spec] = &[
         group: Group::Secrets,
         pattern: r"-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY-----(?s:.)*?-----END[A-Z0-9 ]{0,40} PRIVATE KEY-----",
         validate: Some(pem_body),
+        gate: Gate::None,
     },
     Spec {
         name: "anthropic_key",
         group: Group::Secrets,
         pattern: r"\bsk-ant-[A-Za-z0-9_\-]{20,}",
         validate: None,
+        gate: Gate::None,
     },
     Spec {
         name: "openai_key",
         group: Group::Secrets,
         pattern: r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}",
         validate: Some(has_digit_and_letter),
+        gate: Gate::None,
     },
     Spec {
         name: "aws_access_key_id",
         group: Group::Secrets,
         pattern: r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b",
         validate: None,
+        gate: Gate::None,
     },
     Spec {
         name: "aws_secret_key",
         group: Group::Secrets,
         pattern: r#"(?i)(?:aws[_\- ]?secret|secret[_\- ]?access)[a-z_\- ]{0,12}["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+]|$)"#,
         validate: None,
+        gate: Gate::None,
     },
     Spec {
         name: "github_token",
         group: Group::Secrets,
         pattern: r"\b(?:(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})",
         validate: None,
+        gate: Gate::None,
     },
     Spec {
         name: "gitlab_token",
         group: Group::Secrets,
         pattern: r"\bglpat-[A-Za-z0-9_\-]{20,}",
         validate: None,
+        gate: Gate::None,
     },
     Spec {
         name: "slack_token",
         group: Group::Secrets,
         pattern: r"\bxox[abposr]-[A-Za-z0-9\-]{10,}",
         validate: None,
+        gate: Gate::None,
     },
     Spec {
         name: "stripe_key",
         group: Group::Secrets,
         pattern: r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}",
         validate: None,
+        gate: Gate::None,
     },
     Spec {
         name: "google_api_key",
         group: Group::Secrets,
         pattern: r"\bAIza[A-Za-z0-9_\-]{35}",
         validate: None,
+        gate: Gate::None,
     },
     Spec {
         name: "jwt",
         group: Group::Secrets,
         pattern: r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*",
         validate: None,
+        gate: Gate::None,
     },
     Spec {
         name: "url_credentials",
         group: Group::Secrets,
         pattern: r"(?i)\b[a-z][a-z0-9+.\-]{1,15}://[^\s:/@?#<>]{1,64}:([^\s:/@?#<>]{1,128})@",
         validate: None,
+        gate: Gate::Literal("://"),
     },
     Spec {
         name: "basic_auth",
         group: Group::Secrets,
         pattern: r"(?i)\bbasic\s+([A-Za-z0-9+/]{8,}={0,2})",
         validate: Some(basic_credentials),
+        gate: Gate::WordAnyCase("basic"),
     },
     Spec {
         name: "bearer_token",
         group: Group::Secrets,
         pattern: r"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]{12,}=*)",
         validate: Some(has_digit_and_letter),
+        gate: Gate::WordAnyCase("bearer"),
     },
     Spec {
         name: "secret_param",
         group: Group::Secrets,
         pattern: r#"(?i)\b(?:x-api-key|api[_\-]?key|apikey|access[_\-]?token|refresh[_\-]?token|auth[_\-]?token|client[_\-]?secret|password|passwd|pwd|secret|token)["']?\s*[:=]\s*["']?([^\s"'&,;<>*]{6,})"#,
         validate: Some(secret_value),
+        gate: Gate::KeyWordBeforeSeparator,
     },
     Spec {
         name: "email",
         group: Group::Pii,
         pattern: r"\b[A-Za-z0-9._%+\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24}\b",
         validate: Some(email_tld),
+        gate: Gate::Byte(b'@'),
     },
     Spec {
         name: "credit_card",
         group: Group::Pii,
         pattern: r"\b[0-9](?:[ \-]?[0-9]){12,18}\b",
         validate: Some(card),
+        gate: Gate::DigitRun(13),
     },
     Spec {
         name: "us_ssn",
         group: Group::Pii,
         pattern: r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b",
         validate: Some(ssn),
+        gate: Gate::DigitRun(9),
     },
     Spec {
         name: "iban",
         group: Group::Pii,
         pattern: r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b",
         validate: Some(iban),
+        gate: Gate::CountryCheckDigits,
     },
     Spec {
         name: "phone",
         group: Group::Pii,
         pattern: r"(?:\+[1-9][0-9]{0,2}(?:[ .\-]?\(?[0-9]{1,5}\)?){2,5}|(?:\b1[ .\-])?(?:\([2-9][0-9]{2}\) ?|\b[2-9][0-9]{2}[ .\-])[2-9][0-9]{2}[ .\-][0-9]{4})\b",
         validate: Some(phone),
+        gate: Gate::None,
     },
     Spec {
         name: "ipv4",
         group: Group::Pii,
         pattern: r"\b(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\b",
         validate: Some(ipv4),
+        gate: Gate::None,
     },
     Spec {
         name: "ipv6",
         group: Group::Pii,
         pattern: r"(?i)(?:\b[0-9a-f]{1,4}|::)(?::{1,2}[0-9a-f]{1,4}){2,7}(?:::)?\b|\b(?i:[0-9a-f]{1,4}:){1,6}:",
         validate: Some(ipv6),
+        gate: Gate::None,
     },
 ];
 
@@ -202,7 +257,12 @@ struct Compiled {
 
 /// The enabled detectors, compiled once at start, and the secret rules.
 pub struct Detectors {
+    /// The ungated detectors' patterns in one set; `set_members[i]` is set pattern i's index
+    /// into `list`.
     set: Option<RegexSet>,
+    set_members: Vec<usize>,
+    /// Indices into `list` of the detectors with a gate.
+    gated: Vec<usize>,
     list: Vec<Compiled>,
     rules: Option<SecretRules>,
     /// Replacements configured for secret rule ids (default `<REDACTED:id>`).
@@ -322,18 +382,26 @@ impl Detectors {
                 replacement,
             });
         }
-        let set = if list.is_empty() {
+        let (gated, set_members): (Vec<usize>, Vec<usize>) =
+            (0..list.len()).partition(|&i| SPECS[list[i].spec].gate != Gate::None);
+        let set = if set_members.is_empty() {
             None
         } else {
             Some(
-                RegexSetBuilder::new(list.iter().map(|c| expand(SPECS[c.spec].pattern)))
-                    .dfa_size_limit(DFA_CACHE)
-                    .build()
-                    .map_err(|e| format!("built-in detector set: {e}"))?,
+                RegexSetBuilder::new(
+                    set_members
+                        .iter()
+                        .map(|&i| expand(SPECS[list[i].spec].pattern)),
+                )
+                .dfa_size_limit(DFA_CACHE)
+                .build()
+                .map_err(|e| format!("built-in detector set: {e}"))?,
             )
         };
         Ok(Detectors {
             set,
+            set_members,
+            gated,
             list,
             rules,
             rule_replacements,
@@ -352,7 +420,11 @@ impl Detectors {
     /// Whether any enabled detector's pattern, or any secret rule's keyword, occurs
     /// (validators and rule regexes not run): a cheap filter.
     pub fn may_match(&self, text: &str) -> bool {
-        self.set.as_ref().is_some_and(|s| s.is_match(text))
+        let mut digits = None;
+        self.gated.iter().any(|&di| {
+            let c = &self.list[di];
+            SPECS[c.spec].gate.passes_with(text, &mut digits) && c.re.is_match(text)
+        }) || self.set.as_ref().is_some_and(|s| s.is_match(text))
             || self
                 .rules
                 .as_ref()
@@ -377,9 +449,19 @@ impl Detectors {
 
     fn pass(&self, text: &str, key: &HmacKey, counts: &mut Detections) -> Option<String> {
         let mut hits = Vec::new();
-        if let Some(set) = &self.set {
-            let matched = set.matches(text);
-            for di in matched.iter() {
+        let in_set = self
+            .set
+            .as_ref()
+            .map(|set| set.matches(text))
+            .into_iter()
+            .flat_map(|m| m.into_iter().map(|i| self.set_members[i]));
+        let mut digits = None;
+        let gated = self.gated.iter().copied().filter(move |&di| {
+            let c = &self.list[di];
+            SPECS[c.spec].gate.passes_with(text, &mut digits)
+        });
+        {
+            for di in in_set.chain(gated) {
                 let c = &self.list[di];
                 let validate = SPECS[c.spec].validate;
                 let mut push = |s: usize, e: usize| {
@@ -514,6 +596,134 @@ fn write_mask(out: &mut String, r: &Replacement, key: &HmacKey, found: &str) {
             out.push_str(b);
         }
     }
+}
+
+impl Gate {
+    /// Whether `text` passes; true for every text the gated regex can match in.
+    pub fn passes(self, text: &str) -> bool {
+        self.passes_with(text, &mut None)
+    }
+
+    /// As [`Gate::passes`], with the digit walk shared by the gates asked about one text.
+    fn passes_with(self, text: &str, digits: &mut Option<Digits>) -> bool {
+        let b = text.as_bytes();
+        let mut walk = || *digits.get_or_insert_with(|| Digits::of(b));
+        match self {
+            Gate::None => true,
+            Gate::Byte(x) => memchr::memchr(x, b).is_some(),
+            Gate::Literal(l) => memchr::memmem::find(b, l.as_bytes()).is_some(),
+            Gate::DigitRun(n) => walk().longest_run >= n,
+            Gate::CountryCheckDigits => walk().country_check,
+            Gate::WordAnyCase(w) => word_any_case(b, w.as_bytes()),
+            Gate::KeyWordBeforeSeparator => key_word_before_separator(text),
+        }
+    }
+}
+
+/// What the digit gates need from a text, from one walk over its digits.
+#[derive(Debug, Clone, Copy, Default)]
+struct Digits {
+    /// The most ASCII digits in one run, a single space or dash allowed between two.
+    longest_run: usize,
+    /// Two ASCII capitals right before two ASCII digits (an IBAN's country and check digits).
+    country_check: bool,
+}
+
+impl Digits {
+    fn of(b: &[u8]) -> Digits {
+        let mut d = Digits::default();
+        let mut from = 0;
+        while let Some(start) = next_digit(b, from) {
+            if start >= 2
+                && start + 1 < b.len()
+                && b[start + 1].is_ascii_digit()
+                && b[start - 1].is_ascii_uppercase()
+                && b[start - 2].is_ascii_uppercase()
+            {
+                d.country_check = true;
+            }
+            let (mut i, mut run) = (start, 0);
+            while i < b.len() {
+                if b[i].is_ascii_digit() {
+                    run += 1;
+                    i += 1;
+                } else if (b[i] == b' ' || b[i] == b'-')
+                    && i + 1 < b.len()
+                    && b[i + 1].is_ascii_digit()
+                {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            d.longest_run = d.longest_run.max(run);
+            from = i + 1;
+        }
+        d
+    }
+}
+
+fn word_any_case(b: &[u8], w: &[u8]) -> bool {
+    if !b.is_ascii() {
+        return true;
+    }
+    let (lo, up) = (w[0].to_ascii_lowercase(), w[0].to_ascii_uppercase());
+    memchr::memchr2_iter(lo, up, b)
+        .any(|i| b.len() - i >= w.len() && b[i..i + w.len()].eq_ignore_ascii_case(w))
+}
+
+/// Where the next ASCII digit at or after `from` is. Eight bytes are tested at once (a
+/// byte-range test on a u64), so prose costs about one instruction per byte.
+fn next_digit(b: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Some byte of `x` in 0x30..=0x39 (strictly between 0x2f and 0x3a).
+    let has_digit = |x: u64| {
+        let low = x & LOW7;
+        ((ONES * (127 + 0x3a)).wrapping_sub(low) & !x & (low + ONES * (127 - 0x2f)) & HIGH) != 0
+    };
+    let mut i = from;
+    while i + 8 <= b.len() {
+        let word = u64::from_le_bytes(b[i..i + 8].try_into().expect("eight bytes"));
+        if has_digit(word) {
+            return b[i..i + 8]
+                .iter()
+                .position(u8::is_ascii_digit)
+                .map(|p| i + p);
+        }
+        i += 8;
+    }
+    b[i.min(b.len())..]
+        .iter()
+        .position(u8::is_ascii_digit)
+        .map(|p| i + p)
+}
+
+/// secret_param's gate: the regex needs one of its key words, an optional quote, optional
+/// whitespace, then `:` or `=`. Every alternative of its key words ends in one of these.
+fn key_word_before_separator(text: &str) -> bool {
+    const ENDINGS: [&[u8]; 6] = [b"key", b"token", b"secret", b"password", b"passwd", b"pwd"];
+    for i in memchr::memchr2_iter(b':', b'=', text.as_bytes()) {
+        // Back over whitespace (Unicode, as the regex's \s), then an optional quote.
+        let mut head = text[..i].trim_end_matches(char::is_whitespace).as_bytes();
+        if let Some((&q, rest)) = head.split_last() {
+            if q == b'"' || q == b'\'' {
+                head = rest;
+            }
+        }
+        let tail = &head[head.len().saturating_sub(8)..];
+        // Case-insensitive matching folds some non-ASCII letters to ASCII ones (the Kelvin
+        // sign to k): near non-ASCII bytes the gate does not judge and lets the regex decide.
+        if !tail.is_ascii()
+            || ENDINGS.iter().any(|e| {
+                tail.len() >= e.len() && tail[tail.len() - e.len()..].eq_ignore_ascii_case(e)
+            })
+        {
+            return true;
+        }
+    }
+    false
 }
 
 fn idx(f: impl Fn(&Spec) -> bool) -> Vec<usize> {

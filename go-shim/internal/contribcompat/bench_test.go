@@ -106,6 +106,14 @@ func BenchmarkRedaction(b *testing.B) {
 	// with ten regexes.
 	b.Run("contrib_redaction/ten_patterns", func(b *testing.B) { benchProcessor(b, contribConfig, benchTenPatterns()) })
 	b.Run("genai/default_config", func(b *testing.B) { benchProcessor(b, oursConfig, defaultRedaction(b)) })
+	// The floor under every genai case: the batch marshalled, handed to the engine, read and
+	// walked with nothing to look for (no detectors, no rules), and the edit list applied.
+	b.Run("genai/floor_nothing_to_find", func(b *testing.B) {
+		benchProcessor(b, oursConfig, map[string]any{
+			"allow_all_keys": true, "detectors": []any{}, "summary": "info",
+			"secret_rules": map[string]any{"include_default": false},
+		})
+	})
 }
 
 func benchConnector(b *testing.B, f connector.Factory, cfg component.Config) {
