@@ -83,29 +83,6 @@ pub fn cache_writes(json: &str) -> Option<(Option<i64>, Option<i64>)> {
     None
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn blobs_parse() {
-        let u = langfuse_usage(r#"{"input":70,"input_cached_tokens":30,"output":-1}"#).unwrap();
-        assert_eq!(
-            (u.input, u.cache_read, u.output),
-            (Some(70), Some(30), Some(-1))
-        );
-        assert_eq!(langfuse_total_cost(r#"{"total":0.5}"#), Some(0.5));
-        assert_eq!(langfuse_total_cost(r#"{"total":-0.5}"#), None);
-        let m = r#"{"bedrock":{"usage":{"cacheWriteInputTokens":12}}}"#;
-        assert_eq!(cache_writes(m), Some((Some(12), None)));
-        assert_eq!(cache_writes("{}"), None);
-        assert_eq!(
-            cache_writes(r#"{"cache_creation_input_tokens":18446744073709551615}"#),
-            Some((Some(i64::MAX), None))
-        );
-    }
-}
-
 /// The `"model"` string of OpenInference's `llm.invocation_parameters` JSON, borrowed from it
 /// (a value with escapes is not read).
 pub fn invocation_model(json: &[u8]) -> Option<&[u8]> {
@@ -148,4 +125,27 @@ pub fn litellm_usage_object(blob: &str) -> Option<(Option<i64>, Option<i64>, Opt
         n("/cache_creation_input_tokens").or(n("/prompt_tokens_details/cache_creation_tokens"));
     let reasoning = n("/completion_tokens_details/reasoning_tokens");
     (read.is_some() || write.is_some() || reasoning.is_some()).then_some((read, write, reasoning))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blobs_parse() {
+        let u = langfuse_usage(r#"{"input":70,"input_cached_tokens":30,"output":-1}"#).unwrap();
+        assert_eq!(
+            (u.input, u.cache_read, u.output),
+            (Some(70), Some(30), Some(-1))
+        );
+        assert_eq!(langfuse_total_cost(r#"{"total":0.5}"#), Some(0.5));
+        assert_eq!(langfuse_total_cost(r#"{"total":-0.5}"#), None);
+        let m = r#"{"bedrock":{"usage":{"cacheWriteInputTokens":12}}}"#;
+        assert_eq!(cache_writes(m), Some((Some(12), None)));
+        assert_eq!(cache_writes("{}"), None);
+        assert_eq!(
+            cache_writes(r#"{"cache_creation_input_tokens":18446744073709551615}"#),
+            Some((Some(i64::MAX), None))
+        );
+    }
 }

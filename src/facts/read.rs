@@ -532,25 +532,6 @@ fn names_content_filter(v: &AnyRef<'_>) -> bool {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finish_reason_arrays_are_walked() {
-        // ArrayValue{values:[AnyValue{string:"stop"}, AnyValue{int:3}, AnyValue{string:"content_filter"}]}
-        let mut body = vec![0x0a, 6, 0x0a, 4];
-        body.extend_from_slice(b"stop");
-        body.extend_from_slice(&[0x0a, 2, 0x18, 3]);
-        body.extend_from_slice(&[0x0a, 16, 0x0a, 14]);
-        body.extend_from_slice(b"content_filter");
-        assert!(names_content_filter(&AnyRef::Array(&body)));
-        assert!(!names_content_filter(&AnyRef::Array(&body[..8])));
-        assert!(!names_content_filter(&AnyRef::Array(&[0x0a, 0xff])));
-        assert!(names_content_filter(&AnyRef::Str(b"content_filter")));
-    }
-}
-
 /// The operation of a Vercel AI SDK model-call span, which names none
 /// (`ai.generateText.doGenerate` is a chat call).
 fn ai_sdk_operation(operation_id: &[u8]) -> Option<&'static str> {
@@ -572,5 +553,24 @@ fn openinference_operation(kind: &[u8]) -> Option<&'static str> {
         Some("embeddings")
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finish_reason_arrays_are_walked() {
+        // ArrayValue{values:[AnyValue{string:"stop"}, AnyValue{int:3}, AnyValue{string:"content_filter"}]}
+        let mut body = vec![0x0a, 6, 0x0a, 4];
+        body.extend_from_slice(b"stop");
+        body.extend_from_slice(&[0x0a, 2, 0x18, 3]);
+        body.extend_from_slice(&[0x0a, 16, 0x0a, 14]);
+        body.extend_from_slice(b"content_filter");
+        assert!(names_content_filter(&AnyRef::Array(&body)));
+        assert!(!names_content_filter(&AnyRef::Array(&body[..8])));
+        assert!(!names_content_filter(&AnyRef::Array(&[0x0a, 0xff])));
+        assert!(names_content_filter(&AnyRef::Str(b"content_filter")));
     }
 }
