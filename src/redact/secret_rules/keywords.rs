@@ -64,8 +64,8 @@ impl Keywords {
         })
     }
 
-    /// Number of keywords (the indexes `each_present` reports are below it).
-    pub fn len(&self) -> usize {
+    /// Number of keywords (the indexes `each_present` reports are below it; never 0).
+    pub fn count(&self) -> usize {
         self.len
     }
 

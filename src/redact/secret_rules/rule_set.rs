@@ -271,7 +271,7 @@ impl RuleSet {
         let mut seen: Option<Bits> = None;
         if let Some(k) = &self.keywords {
             k.each_present(&unicode_lower(text), |kw| {
-                seen.get_or_insert_with(|| Bits::new(k.len())).insert(kw);
+                seen.get_or_insert_with(|| Bits::new(k.count())).insert(kw);
             });
         }
         if seen.is_none() && self.always.is_empty() {
