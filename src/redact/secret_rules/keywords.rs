@@ -64,7 +64,7 @@ impl Keywords {
         })
     }
 
-    /// Number of keywords (the indexes `each_present` reports are below it; never 0).
+    /// Number of keywords (the indexes `each_present` reports are below it).
     pub fn count(&self) -> usize {
         self.len
     }
