@@ -3,8 +3,8 @@
 //! `make update-secret-rules`) compiled into the binary.
 //!
 //! Module map: [`file`] (the TOML format and merging files), [`go_regex`] (Go regex syntax
-//! with Go's meaning), [`allowlist`] (what keeps false positives out), [`rule_set`] (the
-//! compiled rules and the scan of one value).
+//! with Go's meaning), [`allowlist`] (what keeps false positives out), [`keywords`] (which keywords a value
+//! holds, in one pass), [`rule_set`] (the compiled rules and the scan of one value).
 //!
 //! ```yaml
 //! redaction:
@@ -22,6 +22,7 @@
 pub mod allowlist;
 pub mod file;
 pub mod go_regex;
+pub mod keywords;
 pub mod rule_set;
 
 use std::path::Path;

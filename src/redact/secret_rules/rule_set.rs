@@ -14,12 +14,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::{Regex, RegexBuilder};
 
 use super::allowlist::{Allowlist, Candidate};
 use super::file::{Merged, RequiredDoc};
 use super::go_regex;
+use super::keywords::Keywords;
 
 /// Compiled-size limits per regex, the same as for users' other regexes (src/redact/mod.rs):
 /// a hostile pattern fails at start instead of eating memory; matching is linear-time anyway.
@@ -87,7 +87,7 @@ pub struct ScanWork {
 
 pub struct RuleSet {
     pub rules: Vec<Rule>,
-    keywords: Option<AhoCorasick>,
+    keywords: Option<Keywords>,
     /// Keyword index → rules that list it.
     keyword_rules: Vec<Vec<usize>>,
     /// Rules without keywords: they run on every value.
@@ -235,19 +235,7 @@ impl RuleSet {
         let keywords = if words.is_empty() {
             None
         } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(&words)
-                    .or_else(|_| {
-                        AhoCorasickBuilder::new()
-                            .ascii_case_insensitive(true)
-                            .build(&words)
-                    })
-                    .map_err(|e| format!("secret rule keywords: {e}"))?,
-            )
+            Some(Keywords::new(&words)?)
         };
         Ok(RuleSet {
             rules,
@@ -268,7 +256,7 @@ impl RuleSet {
             || self
                 .keywords
                 .as_ref()
-                .is_some_and(|k| k.is_match(text) || k.is_match(&*unicode_lower(text)))
+                .is_some_and(|k| k.any_in(text) || k.any_in(&unicode_lower(text)))
     }
 
     /// Appends the findings in `text`.
@@ -282,10 +270,9 @@ impl RuleSet {
         // (Allocated on the first keyword: most values have none.)
         let mut seen: Option<Bits> = None;
         if let Some(k) = &self.keywords {
-            for m in k.find_overlapping_iter(&*unicode_lower(text)) {
-                seen.get_or_insert_with(|| Bits::new(self.keyword_rules.len()))
-                    .insert(m.pattern().as_usize());
-            }
+            k.each_present(&unicode_lower(text), |kw| {
+                seen.get_or_insert_with(|| Bits::new(k.count())).insert(kw);
+            });
         }
         if seen.is_none() && self.always.is_empty() {
             return work;

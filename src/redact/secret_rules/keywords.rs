@@ -1,0 +1,278 @@
+//! Which rule keywords occur in a value: the one pass every value gets (see rule_set.rs).
+//!
+//! The pass only needs the SET of keywords present, not where or how often. Aho-Corasick's
+//! overlapping iterator reports every occurrence and returns to the caller for each, about
+//! 30 instructions per byte on prompt text. Here the automaton is copied once into a small
+//! table (one row per state, one column per byte that occurs in some keyword, ASCII case
+//! folded), so the walk is a class lookup and a table load per byte (BENCHMARKS.md, "secret
+//! rule keywords").
+//!
+//! Matching is ASCII case-insensitive, as gitleaks lower-cases the text before its keyword
+//! test; the caller lower-cases the rare text whose non-ASCII letters fold to ASCII.
+
+use std::collections::HashMap;
+
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::dfa::DFA;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, MatchKind};
+
+/// Table entries above this stay with the overlapping iterator (a huge user rule set).
+const MAX_TABLE_ENTRIES: usize = 1 << 22;
+/// Set in a table entry when the state it leads to ends one or more keywords.
+const MATCH_FLAG: u32 = 1 << 31;
+
+/// The keywords of a rule set: a prefiltered searcher that answers "any keyword here?" (a
+/// document-level skip) and a table that collects every keyword present in one pass.
+pub struct Keywords {
+    any: AhoCorasick,
+    /// None when the table would be too large; the overlapping iterator of `any` then does
+    /// the same job, slower.
+    table: Option<Table>,
+    len: usize,
+}
+
+/// An unanchored Aho-Corasick automaton as a dense table. A byte that occurs in no keyword
+/// sends every state back to the start, so all such bytes share column 0.
+struct Table {
+    /// Byte → column.
+    column: [u8; 256],
+    columns: usize,
+    /// `next[row + column]` = the next state's row (its index × `columns`), with
+    /// [`MATCH_FLAG`] when that state ends keywords. The start state is row 0.
+    next: Vec<u32>,
+    /// Keywords ended by each state, by state index.
+    ends: Vec<Vec<u32>>,
+}
+
+impl Keywords {
+    pub fn new(words: &[&str]) -> Result<Keywords, String> {
+        let any = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(words)
+            .map_err(|e| format!("secret rule keywords: {e}"))?;
+        let table = DFA::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(words)
+            .ok()
+            .and_then(|dfa| Table::from_dfa(&dfa, words));
+        Ok(Keywords {
+            any,
+            table,
+            len: words.len(),
+        })
+    }
+
+    /// Number of keywords (the indexes `each_present` reports are below it).
+    pub fn count(&self) -> usize {
+        self.len
+    }
+
+    /// Whether any keyword occurs in `text`.
+    pub fn any_in(&self, text: &str) -> bool {
+        self.any.is_match(text)
+    }
+
+    /// Calls `found` with the index of every keyword occurring in `text`, at least once
+    /// each (possibly more often: the caller keeps a set).
+    pub fn each_present(&self, text: &str, mut found: impl FnMut(usize)) {
+        match &self.table {
+            Some(t) => t.walk(text.as_bytes(), &mut found),
+            None => {
+                for m in self.any.find_overlapping_iter(text) {
+                    found(m.pattern().as_usize());
+                }
+            }
+        }
+    }
+}
+
+impl Table {
+    /// Copies the automaton's reachable states; None when it is too large.
+    fn from_dfa(dfa: &DFA, words: &[&str]) -> Option<Table> {
+        let mut column = [0u8; 256];
+        let mut representative = vec![0u8]; // column 0: a byte in no keyword
+        for &b in words.iter().flat_map(|w| w.as_bytes()) {
+            let b = b.to_ascii_lowercase();
+            if column[b as usize] == 0 {
+                if representative.len() > u8::MAX as usize {
+                    return None;
+                }
+                let c = representative.len() as u8;
+                column[b as usize] = c;
+                column[b.to_ascii_uppercase() as usize] = c;
+                representative.push(b);
+            }
+        }
+        // A byte in no keyword: any byte whose column is still 0 (256 distinct keyword
+        // bytes would leave none, and then column 0 is never read).
+        if let Some(b) = (0..=255u8).find(|&b| column[b as usize] == 0) {
+            representative[0] = b;
+        }
+        let columns = representative.len();
+        let start = dfa.start_state(Anchored::No).ok()?;
+        let mut index: HashMap<StateID, u32> = HashMap::from([(start, 0)]);
+        let mut order = vec![start];
+        let mut next = Vec::new();
+        let mut ends = Vec::new();
+        let mut i = 0;
+        while i < order.len() {
+            let sid = order[i];
+            ends.push(if dfa.is_match(sid) {
+                (0..dfa.match_len(sid))
+                    .map(|k| dfa.match_pattern(sid, k).as_u32())
+                    .collect()
+            } else {
+                Vec::new()
+            });
+            for &b in &representative {
+                let to = dfa.next_state(Anchored::No, sid, b);
+                let n = order.len() as u32;
+                let to_index = *index.entry(to).or_insert_with(|| {
+                    order.push(to);
+                    n
+                });
+                let row = (to_index as usize).checked_mul(columns)?;
+                if row >= MATCH_FLAG as usize || next.len() >= MAX_TABLE_ENTRIES {
+                    return None;
+                }
+                let flag = if dfa.is_match(to) { MATCH_FLAG } else { 0 };
+                next.push(row as u32 | flag);
+            }
+            i += 1;
+        }
+        Some(Table {
+            column,
+            columns,
+            next,
+            ends,
+        })
+    }
+
+    fn walk(&self, text: &[u8], found: &mut impl FnMut(usize)) {
+        let mut row = 0;
+        let mut rest = text;
+        while let Some(at) = self.run_to_match(rest, &mut row) {
+            for &k in &self.ends[row / self.columns] {
+                found(k as usize);
+            }
+            rest = &rest[at + 1..];
+        }
+    }
+
+    /// Walks `text` from state `row` to the first byte that ends a keyword (its position;
+    /// `row` is then the state there). Kept apart from the match handling so the loop keeps
+    /// its few values in registers.
+    #[inline(never)]
+    fn run_to_match(&self, text: &[u8], row: &mut usize) -> Option<usize> {
+        let (column, next) = (&self.column, &self.next[..]);
+        let mut r = *row;
+        for (i, &b) in text.iter().enumerate() {
+            let entry = next[r + column[b as usize] as usize];
+            r = (entry & !MATCH_FLAG) as usize;
+            if entry & MATCH_FLAG != 0 {
+                *row = r;
+                return Some(i);
+            }
+        }
+        *row = r;
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn present(k: &Keywords, text: &str) -> Vec<usize> {
+        let mut v = Vec::new();
+        k.each_present(text, |i| v.push(i));
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    #[test]
+    fn every_keyword_present_is_reported_whatever_its_case_and_overlaps() {
+        let words = ["sk", "ask", "key", "eyj", "ghp_", "k"];
+        let k = Keywords::new(&words).unwrap();
+        assert_eq!(present(&k, ""), Vec::<usize>::new());
+        assert_eq!(present(&k, "nothing here"), Vec::<usize>::new());
+        // "ASK" holds "ask", "sk" and "k"; "KeYJ" holds "key", "eyj" and "k".
+        assert_eq!(present(&k, "xASKx"), vec![0, 1, 5]);
+        assert_eq!(present(&k, "KeYJ"), vec![2, 3, 5]);
+        assert_eq!(present(&k, "token GHP_abc"), vec![4, 5]);
+        assert!(k.any_in("a GHP_ b") && !k.any_in("a gh p_ b"));
+    }
+
+    #[test]
+    fn the_table_and_the_fallback_agree() {
+        let words = ["sk", "ask", "key", "eyj", "ghp_", "k", "xoxb-", "AKIA"];
+        let fast = Keywords::new(&words).unwrap();
+        let mut slow = Keywords::new(&words).unwrap();
+        slow.table = None;
+        assert!(fast.table.is_some());
+        let texts = [
+            "sk-proj-abc keyJ eyJhbGciOi xoxb-1-2 akia ASIA",
+            "ééé ask KEY Ghp_",
+            "kkkkk",
+        ];
+        for t in texts {
+            assert_eq!(present(&fast, t), present(&slow, t), "{t}");
+        }
+    }
+
+    /// The bundled rule set's keywords against the plain definition (the lower-cased text
+    /// contains the keyword), on texts stitched from keyword pieces, filler and case flips.
+    #[test]
+    fn the_bundled_keywords_are_found_exactly_where_they_occur() {
+        let set = crate::redact::secret_rules::build(&Default::default()).unwrap();
+        let mut words: Vec<&str> = set
+            .rules
+            .iter()
+            .flat_map(|r| &r.keywords)
+            .map(|k| k.as_str())
+            .filter(|w| !w.is_empty())
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        assert!(words.len() > 100, "{} keywords", words.len());
+        let k = Keywords::new(&words).unwrap();
+        assert!(k.table.is_some());
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut hits = 0;
+        for _ in 0..2000 {
+            let mut text = String::new();
+            for _ in 0..next(12) {
+                let w = words[next(words.len())];
+                let piece = match next(3) {
+                    0 => w,
+                    1 => &w[..w.len() / 2],
+                    _ => &w[w.len() / 3..],
+                };
+                for c in piece.chars() {
+                    text.push(if next(2) == 0 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
+                    });
+                }
+                text.push_str([" ", "", "-", "\u{e9}", "\n", "x"][next(6)]);
+            }
+            let lower = text.to_ascii_lowercase();
+            let want: Vec<usize> = (0..words.len())
+                .filter(|&i| lower.contains(words[i]))
+                .collect();
+            hits += want.len();
+            assert_eq!(present(&k, &text), want, "{text:?}");
+        }
+        assert!(hits > 2000, "the texts hold keywords ({hits})");
+    }
+}
