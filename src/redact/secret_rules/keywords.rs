@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::dfa::DFA;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, MatchKind};
 
 /// Table entries above this stay with the overlapping iterator (a huge user rule set).
 const MAX_TABLE_ENTRIES: usize = 1 << 22;
@@ -46,10 +46,17 @@ struct Table {
 
 impl Keywords {
     pub fn new(words: &[&str]) -> Result<Keywords, String> {
-        let any = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(words)
+        // A DFA where it fits (its prefilter and transitions are the fastest), else aho-corasick's
+        // own choice.
+        let builder = |kind| {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .kind(kind)
+                .build(words)
+        };
+        let any = builder(Some(AhoCorasickKind::DFA))
+            .or_else(|_| builder(None))
             .map_err(|e| format!("secret rule keywords: {e}"))?;
         let table = DFA::builder()
             .ascii_case_insensitive(true)
@@ -168,13 +175,28 @@ impl Table {
     fn run_to_match(&self, text: &[u8], row: &mut usize) -> Option<usize> {
         let (column, next) = (&self.column, &self.next[..]);
         let mut r = *row;
-        for (i, &b) in text.iter().enumerate() {
-            let entry = next[r + column[b as usize] as usize];
-            r = (entry & !MATCH_FLAG) as usize;
-            if entry & MATCH_FLAG != 0 {
-                *row = r;
-                return Some(i);
+        // Four bytes per round: the loop's own bookkeeping was a quarter of the cost. An
+        // entry without the flag is the next row itself.
+        let mut chunks = text.chunks_exact(4);
+        let mut at = 0;
+        for c in &mut chunks {
+            for (k, &b) in c.iter().enumerate() {
+                let entry = next[r + column[b as usize] as usize];
+                if entry & MATCH_FLAG != 0 {
+                    *row = (entry & !MATCH_FLAG) as usize;
+                    return Some(at + k);
+                }
+                r = entry as usize;
             }
+            at += 4;
+        }
+        for (k, &b) in chunks.remainder().iter().enumerate() {
+            let entry = next[r + column[b as usize] as usize];
+            if entry & MATCH_FLAG != 0 {
+                *row = (entry & !MATCH_FLAG) as usize;
+                return Some(at + k);
+            }
+            r = entry as usize;
         }
         *row = r;
         None
