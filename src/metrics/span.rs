@@ -13,10 +13,10 @@ use crate::otlp::{AnyRef, KeyValueRef};
 
 /// The record of one inference call. `priced` is this engine's cost verdict when it has a
 /// cost stage; on a span an upstream stage already accounted (the `genai_metrics` connector
-/// after a `genai` processor, or a second tier) the cost is what that stage accounted. Only an accounted figure is a cost: a figure
-/// no cost stage accounted may be an instrumentation's estimate (OpenLIT writes 0 when it
-/// has no price). Implausible or negative token counts leave the call's tokens and cost out
-/// of every counter.
+/// after a `genai` processor, or a second tier) the cost is what that stage accounted. Only
+/// an accounted figure is a cost: a figure no cost stage accounted may be an
+/// instrumentation's estimate (OpenLIT writes 0 when it has no price). Implausible or
+/// negative token counts leave the call's tokens and cost out of every counter.
 pub fn call_record<'a>(
     service: &'a str,
     f: &'a SpanFacts<'a>,

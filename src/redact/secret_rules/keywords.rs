@@ -28,7 +28,6 @@ pub struct Keywords {
     /// None when the table would be too large; the overlapping iterator of `any` then does
     /// the same job, slower.
     table: Option<Table>,
-    len: usize,
 }
 
 /// An unanchored Aho-Corasick automaton as a dense table. A byte that occurs in no keyword
@@ -64,16 +63,12 @@ impl Keywords {
             .build(words)
             .ok()
             .and_then(|dfa| Table::from_dfa(&dfa, words));
-        Ok(Keywords {
-            any,
-            table,
-            len: words.len(),
-        })
+        Ok(Keywords { any, table })
     }
 
     /// Number of keywords (the indexes `each_present` reports are below it).
     pub fn count(&self) -> usize {
-        self.len
+        self.any.patterns_len()
     }
 
     /// Whether any keyword occurs in `text`.
