@@ -125,14 +125,27 @@ impl Engine {
                 return Err(EngineError::Decode(e.to_string()));
             }
         };
-        let edits = self.process_read(&traces, now_unix_nano)?;
+        let edits = if self.reads_spans() {
+            self.process_read(&traces, now_unix_nano)?
+        } else {
+            // A sampling-only engine (the genai_tail_sampling component): no stage reads span
+            // facts at ingest, so none are read; the sampler reads them at its decision.
+            Stats::add(&self.stats.spans_processed, traces.span_count() as u64);
+            EditList::new()
+        };
         Stats::add(&self.stats.batches_processed, 1);
         let Some(sampler) = &self.sampler else {
             Stats::add(&self.stats.edits_emitted, edits.len() as u64);
             return Ok(edits.finish(Disposition::Forward));
         };
-        // The sampler still holds prost types. When prost refuses the bytes (a string that is
-        // not UTF-8, nesting past its limit) it gets a lossy copy (counted) instead.
+        // Nothing to change: the sampler holds each span as the bytes it arrived as.
+        if edits.is_empty() {
+            sampler.ingest_read(&traces, now_unix_nano);
+            return Ok(EditList::new().finish(Disposition::Held));
+        }
+        // Our own edits must be in what is held: the batch is decoded, edited, and each span
+        // encoded again. When prost refuses the bytes (a string that is not UTF-8, nesting
+        // past its limit) the edits go on a lossy copy (counted) instead.
         let mut td = decode_traces(batch).unwrap_or_else(|_| {
             Stats::add(&self.stats.batches_copied_lossily, 1);
             to_owned_lossy(&traces)
@@ -150,6 +163,15 @@ impl Engine {
         }
         sampler.ingest(td, now_unix_nano);
         Ok(EditList::new().finish(Disposition::Held))
+    }
+
+    /// Whether any stage reads or edits spans as a batch passes: cost, metrics, redaction,
+    /// or writing the latest attribute names.
+    fn reads_spans(&self) -> bool {
+        self.cost.is_some()
+            || self.metrics.is_some()
+            || self.redactor.is_some()
+            || self.config.normalize.write_latest_names
     }
 
     /// One pass over the read batch: facts per span, then cost, metrics and redaction.

@@ -17,7 +17,10 @@ use opentelemetry_proto::tonic::trace::v1::{
     ResourceSpans, ScopeSpans, Span, Status, TracesData,
 };
 
-use super::reader::{array_values, kvlist_entries, TracesRef, MAX_VALUE_DEPTH};
+use super::reader::{
+    array_values, kvlist_entries, ResourceSpansRef, ScopeSpansRef, SpanRef, TracesRef,
+    MAX_VALUE_DEPTH,
+};
 use super::value::{AnyRef, KeyValueRef};
 
 fn text(b: &[u8]) -> String {
@@ -63,69 +66,118 @@ pub fn to_owned_lossy(t: &TracesRef<'_>) -> TracesData {
     let resource_spans = t
         .resource_spans()
         .map(|rs| ResourceSpans {
-            resource: Some(Resource {
-                attributes: attrs(rs.resource_attributes()),
-                ..Default::default()
-            }),
+            resource: Some(resource_lossy(&rs)),
             schema_url: text(rs.schema_url()),
             scope_spans: rs
                 .scope_spans()
                 .map(|ss| ScopeSpans {
-                    scope: Some(InstrumentationScope {
-                        name: text(ss.scope_name()),
-                        version: text(ss.scope_version()),
-                        attributes: attrs(ss.scope_attributes()),
-                        ..Default::default()
-                    }),
+                    scope: Some(scope_lossy(&ss)),
                     schema_url: text(ss.schema_url()),
-                    spans: ss
-                        .spans()
-                        .map(|s| {
-                            let status = s.status();
-                            Span {
-                                trace_id: s.trace_id().to_vec(),
-                                span_id: s.span_id().to_vec(),
-                                trace_state: text(s.trace_state()),
-                                parent_span_id: s.parent_span_id().to_vec(),
-                                flags: s.flags(),
-                                name: text(s.name()),
-                                kind: s.kind(),
-                                start_time_unix_nano: s.start_time_unix_nano(),
-                                end_time_unix_nano: s.end_time_unix_nano(),
-                                attributes: attrs(s.attributes()),
-                                events: s
-                                    .events()
-                                    .map(|e| Event {
-                                        time_unix_nano: e.time_unix_nano(),
-                                        name: text(e.name()),
-                                        attributes: attrs(e.attributes()),
-                                        ..Default::default()
-                                    })
-                                    .collect(),
-                                links: s
-                                    .links()
-                                    .map(|l| Link {
-                                        trace_id: l.trace_id().to_vec(),
-                                        span_id: l.span_id().to_vec(),
-                                        attributes: attrs(l.attributes()),
-                                        ..Default::default()
-                                    })
-                                    .collect(),
-                                status: (status.code != 0 || !status.message.is_empty()).then(
-                                    || Status {
-                                        code: status.code,
-                                        message: text(status.message),
-                                    },
-                                ),
-                                ..Default::default()
-                            }
-                        })
-                        .collect(),
+                    spans: ss.spans().map(|s| span_lossy(&s)).collect(),
                 })
                 .collect(),
         })
         .collect();
     TracesData { resource_spans }
+}
+
+/// A read resource as prost's `Resource`, strings read lossily.
+pub fn resource_lossy(rs: &ResourceSpansRef<'_, '_>) -> Resource {
+    Resource {
+        attributes: attrs(rs.resource_attributes()),
+        ..Default::default()
+    }
+}
+
+/// A read scope as prost's `InstrumentationScope`, strings read lossily.
+pub fn scope_lossy(ss: &ScopeSpansRef<'_, '_>) -> InstrumentationScope {
+    InstrumentationScope {
+        name: text(ss.scope_name()),
+        version: text(ss.scope_version()),
+        attributes: attrs(ss.scope_attributes()),
+        ..Default::default()
+    }
+}
+
+/// A read span as prost's `Span`, strings read lossily.
+pub fn span_lossy(s: &SpanRef<'_, '_>) -> Span {
+    let status = s.status();
+    Span {
+        trace_id: s.trace_id().to_vec(),
+        span_id: s.span_id().to_vec(),
+        trace_state: text(s.trace_state()),
+        parent_span_id: s.parent_span_id().to_vec(),
+        flags: s.flags(),
+        name: text(s.name()),
+        kind: s.kind(),
+        start_time_unix_nano: s.start_time_unix_nano(),
+        end_time_unix_nano: s.end_time_unix_nano(),
+        attributes: attrs(s.attributes()),
+        events: s
+            .events()
+            .map(|e| Event {
+                time_unix_nano: e.time_unix_nano(),
+                name: text(e.name()),
+                attributes: attrs(e.attributes()),
+                ..Default::default()
+            })
+            .collect(),
+        links: s
+            .links()
+            .map(|l| Link {
+                trace_id: l.trace_id().to_vec(),
+                span_id: l.span_id().to_vec(),
+                attributes: attrs(l.attributes()),
+                ..Default::default()
+            })
+            .collect(),
+        status: (status.code != 0 || !status.message.is_empty()).then(|| Status {
+            code: status.code,
+            message: text(status.message),
+        }),
+        ..Default::default()
+    }
+}
+
+/// Appends one length-delimited field (`tag` is the whole key byte) to `out`.
+fn put_field(out: &mut Vec<u8>, tag: u8, body: &[u8]) {
+    out.push(tag);
+    prost::encoding::encode_varint(body.len() as u64, out);
+    out.extend_from_slice(body);
+}
+
+/// One encoded `Span` message as prost's `Span`: exactly when prost accepts it, lossily (as
+/// [`to_owned_lossy`]) when a string in it is not UTF-8 or its values nest too deep. `None`
+/// only for bytes that are not a span at all.
+pub fn decode_span_lossy(body: &[u8]) -> Option<Span> {
+    use prost::Message;
+    if let Ok(s) = Span::decode(body) {
+        return Some(s);
+    }
+    // The reader reads whole batches: wrap the span in a scope, a resource and a batch.
+    let mut scope = Vec::with_capacity(body.len() + 6);
+    put_field(&mut scope, 0x12, body);
+    let mut resource = Vec::with_capacity(scope.len() + 6);
+    put_field(&mut resource, 0x12, &scope);
+    let mut batch = Vec::with_capacity(resource.len() + 6);
+    put_field(&mut batch, 0x0a, &resource);
+    let read = super::read_traces(&batch).ok()?;
+    let span = read.spans().next().map(|s| span_lossy(&s));
+    span
+}
+
+/// One encoded `Resource` message as prost's type, or `read`'s lossy copy when prost
+/// refuses it.
+pub fn decode_resource_lossy(body: &[u8], read: &ResourceSpansRef<'_, '_>) -> Resource {
+    use prost::Message;
+    Resource::decode(body).unwrap_or_else(|_| resource_lossy(read))
+}
+
+/// One encoded `InstrumentationScope` message as prost's type, or `read`'s lossy copy when
+/// prost refuses it.
+pub fn decode_scope_lossy(body: &[u8], read: &ScopeSpansRef<'_, '_>) -> InstrumentationScope {
+    use prost::Message;
+    InstrumentationScope::decode(body).unwrap_or_else(|_| scope_lossy(read))
 }
 
 #[cfg(test)]

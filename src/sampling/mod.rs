@@ -1,16 +1,18 @@
 //! Tail sampling: contrib `tail_sampling` semantics plus GenAI policies, with a byte budget.
 //!
 //! - [`config`]: the configuration (contrib keys verbatim, durations as Go strings or ns).
-//! - [`trace`]: a buffered trace (owned spans grouped under shared resource/scope handles).
+//! - [`stored`]: a buffered trace (each span's encoded bytes, under shared resource/scope
+//!   handles); [`trace`]: the same trace decoded for the policies at decision time.
 //! - [`decision`]: policy decisions and contrib's precedence when folding them.
 //! - [`policy`]: contrib's policy evaluators; [`genai_policy`]: ours.
 //! - [`probabilistic`], [`limiter`]: contrib-compatible hashing and token buckets.
 //! - [`cache`]: decision caches for late spans.
-//! - [`store`]: the sharded buffer; [`sampler`]: ingest / release.
+//! - [`store`]: the sharded buffer; [`sampler`]: ingest / release; [`output`]: released
+//!   spans written as OTLP bytes from the held bytes.
 //! - [`telemetry`]: the sampler's own counters and gauges.
 //!
-//! Use: `Sampler::from_json(cfg)?`, then `ingest(decoded_batch, now)` per batch (the batch is
-//! held: report `Disposition::Held`), `release_bytes(now, false)` on a ticker, and
+//! Use: `Sampler::from_json(cfg)?`, then `ingest_read(&read_batch, now)` (or
+//! `ingest(decoded_batch, now)`) per batch (the batch is held: report `Disposition::Held`), `release_bytes(now, false)` on a ticker, and
 //! `release_bytes(now, true)` at shutdown. `stats()` serialises with serde.
 //!
 //! Configuration: contrib's `tail_sampling` YAML converted to JSON with the same keys, e.g.
@@ -32,10 +34,12 @@ pub mod config;
 pub mod decision;
 pub mod genai_policy;
 pub mod limiter;
+pub mod output;
 pub mod policy;
 pub mod probabilistic;
 pub mod sampler;
 pub mod store;
+pub mod stored;
 pub mod telemetry;
 pub mod trace;
 pub mod trace_cost;

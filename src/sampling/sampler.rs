@@ -5,23 +5,25 @@
 //! traces out, evaluates policies with no shard lock held, and returns the kept spans.
 //! All time comes from the caller, so the same calls give the same output.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, TracesData};
-use prost::Message;
+use opentelemetry_proto::tonic::trace::v1::TracesData;
 
 use super::config::SamplingConfig;
 use super::decision::{Decision, FinalDecision, Seen};
 use super::genai_policy::PreparedTrace;
+use super::output;
 use super::policy::NamedPolicy;
 use super::store::{Limits, Reason, Store, Taken};
+use super::stored::{group_cost, SpanBytes, StoredGroup};
 use super::telemetry::{SamplingSnapshot, Telemetry};
-use super::trace::{span_heap, Group, ResourceHdr, ScopeHdr, GROUP_OVERHEAD_BYTES};
+use super::trace::{Group, ResourceHdr, ScopeHdr, TraceData};
 use super::trace_cost::{annotate_root, root_index, RunCosts, TraceTotals, NO_ROOT};
 use crate::facts::FactsConfig;
+use crate::otlp::TracesRef;
 
 /// What one `ingest` call did, so the caller can release early when over budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,10 +38,10 @@ const CACHE_ENTRY_BYTES: u64 = 40;
 
 /// The most encoded bytes one `release_bytes` call returns (the caller calls again until it
 /// gets nothing). A release can hold far more than this, e.g. one trace over the whole buffer
-/// budget decided early: encoded and handed over at once it would need the buffer again as
-/// bytes in Rust, as a copy in Go and as Go's decoded form (issue 11: 3.8x the budget). In
-/// pieces, what is still to send stays in the decoded spans it was buffered as, and each piece
-/// is freed as soon as it is sent. A span larger than this goes alone.
+/// budget decided early: handed over at once it would need the buffer again as a copy in Go
+/// and as Go's decoded form (issue 11: 3.8x the budget). In pieces, what is still to send
+/// stays in the held span bytes, and each piece is freed as soon as it is sent. A span larger
+/// than this goes alone.
 pub const RELEASE_PIECE_BYTES: usize = 4 << 20;
 
 pub struct Sampler {
@@ -118,6 +120,16 @@ impl Sampler {
     /// Takes ownership of a decoded (already enriched) batch and buffers it by trace ID.
     pub fn ingest(&self, td: TracesData, now_unix_nano: u64) -> IngestOutcome {
         let spans = self.store.ingest(td, now_unix_nano, &self.telemetry);
+        self.outcome(spans)
+    }
+
+    /// Buffers a batch read in place, each span as the bytes it arrived as.
+    pub fn ingest_read(&self, td: &TracesRef<'_>, now_unix_nano: u64) -> IngestOutcome {
+        let spans = self.store.ingest_read(td, now_unix_nano, &self.telemetry);
+        self.outcome(spans)
+    }
+
+    fn outcome(&self, spans: u64) -> IngestOutcome {
         IngestOutcome {
             spans,
             over_budget: self.store.over_budget(&self.telemetry),
@@ -128,16 +140,20 @@ impl Sampler {
     /// shutdown), decides the oldest early while over budget, and returns the kept spans
     /// grouped by resource and scope.
     pub fn release(&self, now_unix_nano: u64, flush_all: bool) -> TracesData {
-        build_output(self.release_groups(now_unix_nano, flush_all))
+        let bytes = output::encode(&self.release_groups(now_unix_nano, flush_all));
+        crate::otlp::decode_traces(&bytes).unwrap_or_else(|_| {
+            let read = crate::otlp::read_traces(&bytes).expect("bytes we wrote read back");
+            crate::otlp::to_owned_lossy(&read)
+        })
     }
 
     /// `release` before the groups are merged by resource and scope.
-    fn release_groups(&self, now_unix_nano: u64, flush_all: bool) -> Vec<Group> {
+    fn release_groups(&self, now_unix_nano: u64, flush_all: bool) -> Vec<StoredGroup> {
         let started = Instant::now();
         let mut policies = self.policies.lock().unwrap_or_else(|p| p.into_inner());
         let tel = &self.telemetry;
         Telemetry::add(&tel.release_calls, 1);
-        let mut out_groups: Vec<Group> = Vec::new();
+        let mut out_groups: Vec<StoredGroup> = Vec::new();
         let mut taken = self
             .store
             .take_due(now_unix_nano, flush_all, tel, &mut out_groups);
@@ -163,13 +179,15 @@ impl Sampler {
                 Reason::Due => {}
             }
             let spans = t.data.span_count;
+            // The held bytes decoded once, for the policies and the run's totals.
+            let mut view = t.data.decode();
             let decision = if flush_all && self.drop_pending_on_shutdown {
                 Telemetry::add(&tel.shutdown_dropped_traces, 1);
                 Telemetry::add(&tel.shutdown_dropped_spans, spans);
                 FinalDecision::NotSampled
             } else {
                 let eval_start = Instant::now();
-                let d = self.decide(&mut policies, &t, now_unix_nano);
+                let d = self.decide(&mut policies, &view, now_unix_nano);
                 tel.decision_eval_ns
                     .record(eval_start.elapsed().as_nanos() as u64);
                 tel.decision_age_ms
@@ -184,7 +202,9 @@ impl Sampler {
                 d
             };
             decided.push((t.shard, t.data.id, t.seq, decision));
-            self.account_run(&mut t, decision.is_sampled(), &mut runs);
+            if let Some((g, i)) = self.account_run(&mut view, decision.is_sampled(), &mut runs) {
+                t.data.replace(g, i, &view.groups[g].spans[i]);
+            }
             if decision.is_sampled() {
                 kept += spans;
                 out_groups.extend(t.data.groups);
@@ -211,12 +231,12 @@ impl Sampler {
         let mut backlog = self.backlog.lock().unwrap_or_else(|p| p.into_inner());
         if backlog.is_empty() {
             let groups = self.release_groups(now_unix_nano, flush_all);
-            let bytes: u64 = groups.iter().map(group_heap).sum();
+            let bytes: u64 = groups.iter().map(group_cost).sum();
             self.backlog_bytes.store(bytes, Ordering::Relaxed);
             backlog.extend(groups.into_iter().map(Pending::new));
         }
         let piece = take_piece(&mut backlog, RELEASE_PIECE_BYTES);
-        let freed: u64 = piece.iter().map(group_heap).sum();
+        let freed: u64 = piece.iter().map(group_cost).sum();
         let left = self
             .backlog_bytes
             .load(Ordering::Relaxed)
@@ -227,23 +247,28 @@ impl Sampler {
         if piece.is_empty() {
             Vec::new()
         } else {
-            build_output(piece).encode_to_vec()
+            output::encode(&piece)
         }
     }
 
     /// The run's totals (src/sampling/trace_cost.rs): queued for the histogram of cost per
-    /// trace whatever the decision, and written on the root span of a kept trace.
-    fn account_run(&self, t: &mut Taken, kept: bool, runs: &mut RunCosts) {
-        let totals = TraceTotals::of(t.data.spans());
+    /// trace whatever the decision, and written on the root span of a kept trace. Returns
+    /// where that root is (group, index), so its held bytes can be replaced.
+    fn account_run(
+        &self,
+        t: &mut TraceData,
+        kept: bool,
+        runs: &mut RunCosts,
+    ) -> Option<(usize, usize)> {
+        let totals = TraceTotals::of(t.spans());
         if totals.llm_calls == 0 {
-            return;
+            return None;
         }
         Telemetry::add(&self.telemetry.runs_with_llm_calls, 1);
-        let root = root_index(t.data.spans());
-        let mut at = root.map(|i| {
+        let root = root_index(t.spans());
+        let at = root.map(|i| {
             let mut i = i;
             let g = t
-                .data
                 .groups
                 .iter()
                 .position(|g| {
@@ -263,12 +288,9 @@ impl Sampler {
                 .to_string()
         };
         let (svc, root_name) = match at {
-            Some((g, i)) => (
-                service(&t.data.groups[g]),
-                t.data.groups[g].spans[i].name.clone(),
-            ),
+            Some((g, i)) => (service(&t.groups[g]), t.groups[g].spans[i].name.clone()),
             None => (
-                t.data.groups.first().map(service).unwrap_or_default(),
+                t.groups.first().map(service).unwrap_or_default(),
                 NO_ROOT.to_string(),
             ),
         };
@@ -280,10 +302,17 @@ impl Sampler {
             }
             None => Telemetry::add(&self.telemetry.runs_cost_incomplete, 1),
         }
-        if kept {
-            match at.take() {
-                Some((g, i)) => annotate_root(&mut t.data.groups[g].spans[i], &totals),
-                None => Telemetry::add(&self.telemetry.runs_root_missing, 1),
+        if !kept {
+            return None;
+        }
+        match at {
+            Some((g, i)) => {
+                annotate_root(&mut t.groups[g].spans[i], &totals);
+                Some((g, i))
+            }
+            None => {
+                Telemetry::add(&self.telemetry.runs_root_missing, 1);
+                None
             }
         }
     }
@@ -310,17 +339,17 @@ impl Sampler {
         s
     }
 
-    fn decide(&self, policies: &mut [NamedPolicy], t: &Taken, now: u64) -> FinalDecision {
+    fn decide(&self, policies: &mut [NamedPolicy], t: &TraceData, now: u64) -> FinalDecision {
         let mut seen = Seen::default();
-        let spans = t.data.span_count;
+        let spans = t.span_count;
         let (mut first_sampled, mut first_invert_sampled) = (None, None);
         // Facts are read once per trace, for all policies, and only when one needs them.
-        let prepared = self.needs_facts.then(|| PreparedTrace::new(&t.data));
+        let prepared = self.needs_facts.then(|| PreparedTrace::new(t));
         let facts = prepared
             .as_ref()
             .map_or_else(Vec::new, |p| p.facts(&self.facts));
         for (i, p) in policies.iter_mut().enumerate() {
-            let d = p.policy.evaluate(&t.data, &facts, now);
+            let d = p.policy.evaluate(t, &facts, now);
             self.telemetry.policies[i].record(d, spans);
             seen.record(d);
             match d {
@@ -347,22 +376,16 @@ impl Sampler {
     }
 }
 
-/// Builds `TracesData`, one `ResourceSpans` per shared resource and one `ScopeSpans` per
-/// shared scope, in first-seen order.
-fn group_heap(g: &Group) -> u64 {
-    GROUP_OVERHEAD_BYTES + g.spans.iter().map(|s| span_heap(s) as u64).sum::<u64>()
-}
-
 /// Kept spans of one resource and scope still to be handed over; an iterator, so that taking
 /// pieces from the front of a 500,000-span group does not move the rest each time.
 pub(crate) struct Pending {
     resource: Arc<ResourceHdr>,
     scope: Arc<ScopeHdr>,
-    spans: std::vec::IntoIter<Span>,
+    spans: std::vec::IntoIter<SpanBytes>,
 }
 
 impl Pending {
-    fn new(g: Group) -> Pending {
+    fn new(g: StoredGroup) -> Pending {
         Pending {
             resource: g.resource,
             scope: g.scope,
@@ -374,14 +397,14 @@ impl Pending {
 /// Takes spans from the front of `backlog` while their encoded size stays within `limit`,
 /// splitting a group at the boundary (its resource and scope go with both parts). Always
 /// takes at least one span when there is one.
-fn take_piece(backlog: &mut VecDeque<Pending>, limit: usize) -> Vec<Group> {
+fn take_piece(backlog: &mut VecDeque<Pending>, limit: usize) -> Vec<StoredGroup> {
     let mut piece = Vec::new();
     let mut size = 0usize;
     while let Some(front) = backlog.front_mut() {
         let mut n = 0;
         for s in front.spans.as_slice() {
             // The span's own bytes plus its field tag and length prefix.
-            let len = s.encoded_len() + 6;
+            let len = s.len() + 6;
             if size + len > limit && size > 0 {
                 break;
             }
@@ -390,7 +413,7 @@ fn take_piece(backlog: &mut VecDeque<Pending>, limit: usize) -> Vec<Group> {
         }
         let all = n == front.spans.len();
         if n > 0 {
-            piece.push(Group {
+            piece.push(StoredGroup {
                 resource: front.resource.clone(),
                 scope: front.scope.clone(),
                 spans: front.spans.by_ref().take(n).collect(),
@@ -402,35 +425,4 @@ fn take_piece(backlog: &mut VecDeque<Pending>, limit: usize) -> Vec<Group> {
         backlog.pop_front();
     }
     piece
-}
-
-fn build_output(groups: Vec<Group>) -> TracesData {
-    let mut rs_index: HashMap<*const (), usize> = HashMap::new();
-    let mut ss_index: HashMap<(*const (), *const ()), (usize, usize)> = HashMap::new();
-    let mut out: Vec<ResourceSpans> = Vec::new();
-    for g in groups {
-        let rkey = Arc::as_ptr(&g.resource) as *const ();
-        let skey = (rkey, Arc::as_ptr(&g.scope) as *const ());
-        if let Some(&(r, s)) = ss_index.get(&skey) {
-            out[r].scope_spans[s].spans.extend(g.spans);
-            continue;
-        }
-        let r = *rs_index.entry(rkey).or_insert_with(|| {
-            out.push(ResourceSpans {
-                resource: g.resource.resource.clone(),
-                scope_spans: Vec::new(),
-                schema_url: g.resource.schema_url.clone(),
-            });
-            out.len() - 1
-        });
-        out[r].scope_spans.push(ScopeSpans {
-            scope: g.scope.scope.clone(),
-            spans: g.spans,
-            schema_url: g.scope.schema_url.clone(),
-        });
-        ss_index.insert(skey, (r, out[r].scope_spans.len() - 1));
-    }
-    TracesData {
-        resource_spans: out,
-    }
 }

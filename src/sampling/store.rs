@@ -9,15 +9,18 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use opentelemetry_proto::tonic::trace::v1::{Span, TracesData};
+use opentelemetry_proto::tonic::trace::v1::TracesData;
+use prost::Message;
 
 use super::cache::DecisionCache;
 use super::decision::FinalDecision;
+use super::stored::{push_span, span_cost, SpanBytes, StoredGroup, StoredTrace};
 use super::telemetry::Telemetry;
 use super::trace::{
-    span_cost, trace_id_of, Group, ResourceHdr, ScopeHdr, TraceData, TraceId, GROUP_OVERHEAD_BYTES,
-    TRACE_OVERHEAD_BYTES,
+    trace_id_of, ResourceHdr, ScopeHdr, TraceId, GROUP_OVERHEAD_BYTES, TRACE_OVERHEAD_BYTES,
 };
+use crate::otlp::owned::{decode_resource_lossy, decode_scope_lossy};
+use crate::otlp::TracesRef;
 
 /// Why a trace was taken for a decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,13 +41,13 @@ pub struct Taken {
     pub shard: usize,
     pub seq: u64,
     pub reason: Reason,
-    pub data: TraceData,
+    pub data: StoredTrace,
 }
 
 struct Entry {
     seq: u64,
     arrival_ns: u64,
-    data: TraceData,
+    data: StoredTrace,
     root_seen: bool,
     oversize_queued: bool,
     deciding: bool,
@@ -66,7 +69,7 @@ pub struct Shard {
     root_due: VecDeque<(u64, u64, TraceId)>,
     oversize: Vec<(u64, TraceId)>,
     /// Late spans that follow a cached Sampled decision, waiting for the next release.
-    ready: Vec<Group>,
+    ready: Vec<StoredGroup>,
     ready_bytes: u64,
     sampled: DecisionCache,
     not_sampled: DecisionCache,
@@ -78,8 +81,9 @@ pub struct Store {
     pub limits: Limits,
 }
 
-/// A span routed to its shard, with its shared resource and scope.
-type Pending = (TraceId, Arc<ResourceHdr>, Arc<ScopeHdr>, Span);
+/// A span routed to its shard: its trace, shared resource and scope, bytes, and whether it
+/// is a root (no parent).
+type Pending = (TraceId, Arc<ResourceHdr>, Arc<ScopeHdr>, SpanBytes, bool);
 
 /// Spreads trace IDs over shards (IDs are random, so a cheap mix suffices).
 fn shard_of(id: &TraceId, n: usize) -> usize {
@@ -129,8 +133,9 @@ impl Store {
         self.shards[i].lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Buffers every span of the batch. Spans whose trace was already decided follow that
-    /// decision (kept for the next release, or discarded and counted).
+    /// Buffers every span of a decoded batch, encoding each span once. Spans whose trace was
+    /// already decided follow that decision (kept for the next release, or discarded and
+    /// counted).
     pub fn ingest(&self, td: TracesData, now_ns: u64, tel: &Telemetry) -> u64 {
         let n = self.shards.len();
         let mut per_shard: Vec<Vec<Pending>> = (0..n).map(|_| Vec::new()).collect();
@@ -142,10 +147,60 @@ impl Store {
                 for span in ss.spans {
                     spans += 1;
                     let id = trace_id_of(&span.trace_id);
-                    per_shard[shard_of(&id, n)].push((id, res.clone(), scope.clone(), span));
+                    let root = span.parent_span_id.is_empty();
+                    let bytes = span.encode_to_vec().into_boxed_slice();
+                    per_shard[shard_of(&id, n)].push((id, res.clone(), scope.clone(), bytes, root));
                 }
             }
         }
+        self.ingest_routed(per_shard, spans, now_ns, tel);
+        spans
+    }
+
+    /// As [`Store::ingest`] for a batch read in place: each span is held as the bytes it
+    /// arrived as, so nothing is decoded or re-encoded (and bytes that are not UTF-8 go out
+    /// as they came in).
+    pub fn ingest_read(&self, td: &TracesRef<'_>, now_ns: u64, tel: &Telemetry) -> u64 {
+        let n = self.shards.len();
+        let mut per_shard: Vec<Vec<Pending>> = (0..n).map(|_| Vec::new()).collect();
+        let mut spans = 0u64;
+        for rs in td.resource_spans() {
+            let raw = rs.resource_raw();
+            let resource = (!raw.is_empty()).then(|| decode_resource_lossy(raw, &rs));
+            let res = Arc::new(ResourceHdr::from_parts(
+                resource,
+                raw.into(),
+                rs.schema_url().into(),
+            ));
+            for ss in rs.scope_spans() {
+                let raw = ss.scope_raw();
+                let scope = (!raw.is_empty()).then(|| decode_scope_lossy(raw, &ss));
+                let scope = Arc::new(ScopeHdr::from_parts(
+                    scope,
+                    raw.into(),
+                    ss.schema_url().into(),
+                ));
+                for span in ss.spans() {
+                    spans += 1;
+                    let id = trace_id_of(span.trace_id());
+                    let root = span.parent_span_id().is_empty();
+                    let item = (id, res.clone(), scope.clone(), span.raw().into(), root);
+                    per_shard[shard_of(&id, n)].push(item);
+                }
+            }
+        }
+        self.ingest_routed(per_shard, spans, now_ns, tel);
+        spans
+    }
+
+    /// Appends the spans routed to each shard, one shard lock at a time.
+    fn ingest_routed(
+        &self,
+        per_shard: Vec<Vec<Pending>>,
+        spans: u64,
+        now_ns: u64,
+        tel: &Telemetry,
+    ) {
         Telemetry::add(&tel.batches_ingested, 1);
         Telemetry::add(&tel.spans_received, spans);
         for (i, items) in per_shard.into_iter().enumerate() {
@@ -153,11 +208,10 @@ impl Store {
                 continue;
             }
             let mut shard = self.lock(i);
-            for (id, res, scope, span) in items {
-                self.ingest_span(&mut shard, id, &res, &scope, span, now_ns, tel);
+            for (id, res, scope, span, root) in items {
+                self.ingest_span(&mut shard, id, &res, &scope, span, root, now_ns, tel);
             }
         }
-        spans
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -167,7 +221,8 @@ impl Store {
         id: TraceId,
         res: &Arc<ResourceHdr>,
         scope: &Arc<ScopeHdr>,
-        span: Span,
+        span: SpanBytes,
+        is_root: bool,
         now_ns: u64,
         tel: &Telemetry,
     ) {
@@ -176,7 +231,7 @@ impl Store {
                 let cost = span_cost(&span);
                 shard.ready_bytes += cost;
                 Telemetry::add(&tel.bytes_pending_release, cost);
-                push_group(&mut shard.ready, res, scope, span);
+                push_span(&mut shard.ready, res, scope, span);
                 Telemetry::add(&tel.late_spans_sampled, 1);
                 Telemetry::add(&tel.spans_pending_release, 1);
                 return;
@@ -191,7 +246,7 @@ impl Store {
                 Entry {
                     seq,
                     arrival_ns: now_ns,
-                    data: TraceData {
+                    data: StoredTrace {
                         id,
                         arrival_ns: now_ns,
                         ..Default::default()
@@ -213,10 +268,9 @@ impl Store {
         let Some(e) = shard.traces.get_mut(&id) else {
             return;
         };
-        let is_root = span.parent_span_id.is_empty();
         let groups_before = e.data.groups.len();
         let mut cost = span_cost(&span);
-        e.data.push(res, scope, span);
+        push_span(&mut e.data.groups, res, scope, span);
         if e.data.groups.len() > groups_before {
             cost += GROUP_OVERHEAD_BYTES;
         }
@@ -289,7 +343,7 @@ impl Store {
         now_ns: u64,
         all: bool,
         tel: &Telemetry,
-        ready: &mut Vec<Group>,
+        ready: &mut Vec<StoredGroup>,
     ) -> Vec<Taken> {
         let wait = self.limits.wait_ns;
         let mut out = Vec::new();
@@ -361,7 +415,7 @@ impl Store {
         &self,
         decided: &[(usize, TraceId, u64, FinalDecision)],
         tel: &Telemetry,
-        out: &mut Vec<Group>,
+        out: &mut Vec<StoredGroup>,
     ) {
         let mut by_shard: Vec<Vec<usize>> = vec![Vec::new(); self.shards.len()];
         for (k, d) in decided.iter().enumerate() {
@@ -396,18 +450,4 @@ impl Store {
             }
         }
     }
-}
-
-fn push_group(groups: &mut Vec<Group>, res: &Arc<ResourceHdr>, scope: &Arc<ScopeHdr>, span: Span) {
-    if let Some(last) = groups.last_mut() {
-        if Arc::ptr_eq(&last.resource, res) && Arc::ptr_eq(&last.scope, scope) {
-            last.spans.push(span);
-            return;
-        }
-    }
-    groups.push(Group {
-        resource: res.clone(),
-        scope: scope.clone(),
-        spans: vec![span],
-    });
 }

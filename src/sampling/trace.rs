@@ -1,12 +1,14 @@
-//! A buffered trace: owned spans grouped with shared handles to their resource and scope.
+//! A trace as the policies see it (decoded spans grouped with shared handles to their
+//! resource and scope), and those shared handles.
 //!
 //! A batch's resource and scope are wrapped in an `Arc` once per batch and shared by every
 //! trace that has spans under them, so buffering a span costs the span itself, not another
-//! copy of its resource (contrib deep-copies both per trace).
+//! copy of its resource (contrib deep-copies both per trace). The buffer itself holds spans
+//! as bytes: src/sampling/stored.rs.
 
 use std::sync::Arc;
 
-use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, InstrumentationScope, KeyValue};
+use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
@@ -27,41 +29,64 @@ fn field_len(len: usize) -> usize {
     1 + prost::length_delimiter_len(len) + len
 }
 
-/// A proto3 string field: omitted when empty.
-fn str_field_len(s: &str) -> usize {
-    if s.is_empty() {
-        0
-    } else {
-        field_len(s.len())
-    }
-}
-
-/// The resource half of a `ResourceSpans`, shared by all traces of one batch.
+/// The resource half of a `ResourceSpans`, shared by all traces of one batch: decoded for
+/// the policies, and as its encoded bytes for the release, which copies them unchanged.
 #[derive(Debug, Default)]
 pub struct ResourceHdr {
     pub resource: Option<Resource>,
     pub schema_url: String,
+    /// The encoded `Resource` message (empty when the batch had none).
+    pub raw: Box<[u8]>,
+    /// The encoded schema URL, bytes as sent.
+    pub raw_schema_url: Box<[u8]>,
     /// Bytes the resource and schema URL add inside an encoded `ResourceSpans`.
     pub encoded_len: usize,
 }
 
-/// The scope half of a `ScopeSpans`, shared by all traces of one batch.
+/// The scope half of a `ScopeSpans`, shared by all traces of one batch (as [`ResourceHdr`]).
 #[derive(Debug, Default)]
 pub struct ScopeHdr {
     pub scope: Option<InstrumentationScope>,
     pub schema_url: String,
+    /// The encoded `InstrumentationScope` message (empty when the batch had none).
+    pub raw: Box<[u8]>,
+    pub raw_schema_url: Box<[u8]>,
     /// Bytes the scope and schema URL add inside an encoded `ScopeSpans`.
     pub encoded_len: usize,
 }
 
+/// Bytes an optional message and a schema URL add inside their parent message.
+fn header_len(raw: &[u8], schema_url: &[u8]) -> usize {
+    let msg = if raw.is_empty() {
+        0
+    } else {
+        field_len(raw.len())
+    };
+    msg + if schema_url.is_empty() {
+        0
+    } else {
+        field_len(schema_url.len())
+    }
+}
+
 impl ResourceHdr {
+    /// From a decoded resource (encoded here once, for the release).
     pub fn new(resource: Option<Resource>, schema_url: String) -> Self {
-        let encoded_len = resource.as_ref().map_or(0, |r| field_len(r.encoded_len()))
-            + str_field_len(&schema_url);
+        let raw = resource
+            .as_ref()
+            .map(|r| r.encode_to_vec())
+            .unwrap_or_default();
+        ResourceHdr::from_parts(resource, raw.into(), schema_url.as_bytes().into())
+    }
+
+    /// From the encoded bytes as read, with their decoded (or lossily copied) form.
+    pub fn from_parts(resource: Option<Resource>, raw: Box<[u8]>, schema_url: Box<[u8]>) -> Self {
         ResourceHdr {
+            encoded_len: header_len(&raw, &schema_url),
             resource,
-            schema_url,
-            encoded_len,
+            schema_url: String::from_utf8_lossy(&schema_url).into_owned(),
+            raw,
+            raw_schema_url: schema_url,
         }
     }
 
@@ -75,13 +100,27 @@ impl ResourceHdr {
 }
 
 impl ScopeHdr {
+    /// From a decoded scope (encoded here once, for the release).
     pub fn new(scope: Option<InstrumentationScope>, schema_url: String) -> Self {
-        let encoded_len =
-            scope.as_ref().map_or(0, |s| field_len(s.encoded_len())) + str_field_len(&schema_url);
+        let raw = scope
+            .as_ref()
+            .map(|s| s.encode_to_vec())
+            .unwrap_or_default();
+        ScopeHdr::from_parts(scope, raw.into(), schema_url.as_bytes().into())
+    }
+
+    /// From the encoded bytes as read, with their decoded (or lossily copied) form.
+    pub fn from_parts(
+        scope: Option<InstrumentationScope>,
+        raw: Box<[u8]>,
+        schema_url: Box<[u8]>,
+    ) -> Self {
         ScopeHdr {
+            encoded_len: header_len(&raw, &schema_url),
             scope,
-            schema_url,
-            encoded_len,
+            schema_url: String::from_utf8_lossy(&schema_url).into_owned(),
+            raw,
+            raw_schema_url: schema_url,
         }
     }
 }
@@ -94,103 +133,19 @@ pub struct Group {
     pub spans: Vec<Span>,
 }
 
-/// Per-allocation overhead of the system allocator (header and rounding), approximately.
-const ALLOC_OVERHEAD: usize = 16;
 /// Fixed per-trace bookkeeping (map entry, queues, cache entry).
 pub const TRACE_OVERHEAD_BYTES: u64 = 160;
 /// Fixed per-group bookkeeping (two Arcs and a Vec header).
 pub const GROUP_OVERHEAD_BYTES: u64 = 48;
 
-fn vec_heap<T>(_: &[T], cap: usize) -> usize {
-    if cap == 0 {
-        0
-    } else {
-        cap * std::mem::size_of::<T>() + ALLOC_OVERHEAD
-    }
-}
-
-fn str_heap(s: &str) -> usize {
-    // Decoded strings are allocated to their exact length.
-    if s.is_empty() {
-        0
-    } else {
-        s.len() + ALLOC_OVERHEAD
-    }
-}
-
-fn bytes_heap(v: &[u8]) -> usize {
-    if v.is_empty() {
-        0
-    } else {
-        v.len() + ALLOC_OVERHEAD
-    }
-}
-
-fn any_heap(v: Option<&AnyValue>) -> usize {
-    match v.and_then(|v| v.value.as_ref()) {
-        Some(any_value::Value::StringValue(s)) => str_heap(s),
-        Some(any_value::Value::BytesValue(b)) => bytes_heap(b),
-        Some(any_value::Value::ArrayValue(a)) => {
-            vec_heap(&a.values, a.values.capacity())
-                + a.values.iter().map(|v| any_heap(Some(v))).sum::<usize>()
-        }
-        Some(any_value::Value::KvlistValue(l)) => attrs_heap(&l.values),
-        _ => 0,
-    }
-}
-
-// Takes the Vec, not a slice: its capacity is what is allocated.
-#[allow(clippy::ptr_arg)]
-fn attrs_heap(kvs: &Vec<KeyValue>) -> usize {
-    vec_heap(kvs, kvs.capacity())
-        + kvs
-            .iter()
-            .map(|kv| str_heap(&kv.key) + any_heap(kv.value.as_ref()))
-            .sum::<usize>()
-}
-
-/// Estimated heap a decoded span holds, walking its allocations. A decoded span is several
-/// times its wire size (every attribute is its own allocations), so the budget must count
-/// this rather than the encoded length.
-pub fn span_heap(s: &Span) -> usize {
-    bytes_heap(&s.trace_id)
-        + bytes_heap(&s.span_id)
-        + str_heap(&s.trace_state)
-        + bytes_heap(&s.parent_span_id)
-        + str_heap(&s.name)
-        + attrs_heap(&s.attributes)
-        + vec_heap(&s.events, s.events.capacity())
-        + s.events
-            .iter()
-            .map(|e| str_heap(&e.name) + attrs_heap(&e.attributes))
-            .sum::<usize>()
-        + vec_heap(&s.links, s.links.capacity())
-        + s.links
-            .iter()
-            .map(|l| {
-                bytes_heap(&l.trace_id)
-                    + bytes_heap(&l.span_id)
-                    + str_heap(&l.trace_state)
-                    + attrs_heap(&l.attributes)
-            })
-            .sum::<usize>()
-        + s.status.as_ref().map_or(0, |st| str_heap(&st.message))
-}
-
-/// Estimated bytes a buffered span costs: its heap, its inline struct, and the slack of the
-/// growing `Vec` it sits in.
-pub fn span_cost(span: &Span) -> u64 {
-    let inline = std::mem::size_of::<Span>();
-    (span_heap(span) + inline + inline / 2) as u64
-}
-
-/// What the policies see of one trace at decision time.
+/// What the policies see of one trace at decision time: the held bytes decoded
+/// (src/sampling/stored.rs), for the length of one decision.
 #[derive(Debug, Default)]
 pub struct TraceData {
     pub id: TraceId,
     pub groups: Vec<Group>,
     pub span_count: u64,
-    /// Estimated buffered bytes (the budget's measure).
+    /// Held bytes (the budget's measure).
     pub bytes: u64,
     /// When the first span arrived (injected clock).
     pub arrival_ns: u64,
