@@ -41,14 +41,15 @@ fn put_optional(out: &mut Vec<u8>, key: u8, body: &[u8]) {
 
 struct ScopeOut<'g> {
     scope: &'g ScopeHdr,
-    spans: Vec<&'g [u8]>,
+    /// Runs of framed spans (src/sampling/stored.rs), written as they are.
+    framed: Vec<&'g [u8]>,
 }
 
 impl ScopeOut<'_> {
     /// The encoded `ScopeSpans` body length.
     fn body_len(&self) -> usize {
         optional_len(&self.scope.raw)
-            + self.spans.iter().map(|s| field_len(s.len())).sum::<usize>()
+            + self.framed.iter().map(|f| f.len()).sum::<usize>()
             + optional_len(&self.scope.raw_schema_url)
     }
 }
@@ -79,9 +80,8 @@ pub fn encode(groups: &[StoredGroup]) -> Vec<u8> {
     for g in groups {
         let rkey = Arc::as_ptr(&g.resource);
         let skey = (rkey, Arc::as_ptr(&g.scope));
-        let spans = g.spans.iter().map(|s| &s[..]);
         if let Some(&(r, s)) = ss_index.get(&skey) {
-            resources[r].scopes[s].spans.extend(spans);
+            resources[r].scopes[s].framed.push(g.framed());
             continue;
         }
         let r = *rs_index.entry(rkey).or_insert_with(|| {
@@ -93,7 +93,7 @@ pub fn encode(groups: &[StoredGroup]) -> Vec<u8> {
         });
         resources[r].scopes.push(ScopeOut {
             scope: &g.scope,
-            spans: spans.collect(),
+            framed: vec![g.framed()],
         });
         ss_index.insert(skey, (r, resources[r].scopes.len() - 1));
     }
@@ -105,9 +105,8 @@ pub fn encode(groups: &[StoredGroup]) -> Vec<u8> {
         for s in &r.scopes {
             put_header(&mut out, FIELD_2, s.body_len());
             put_optional(&mut out, FIELD_1, &s.scope.raw);
-            for span in &s.spans {
-                put_header(&mut out, FIELD_2, span.len());
-                out.extend_from_slice(span);
+            for run in &s.framed {
+                out.extend_from_slice(run);
             }
             put_optional(&mut out, FIELD_3, &s.scope.raw_schema_url);
         }
@@ -137,11 +136,11 @@ mod tests {
     }
 
     fn group(r: &Arc<ResourceHdr>, s: &Arc<ScopeHdr>, spans: &[Span]) -> StoredGroup {
-        StoredGroup {
-            resource: r.clone(),
-            scope: s.clone(),
-            spans: spans.iter().map(|s| s.encode_to_vec().into()).collect(),
+        let mut g = StoredGroup::new(r, s);
+        for span in spans {
+            g.push(&span.encode_to_vec(), 0);
         }
+        g
     }
 
     #[test]
@@ -207,11 +206,8 @@ mod tests {
         raw[at..at + 2].copy_from_slice(b"\xff\xfe");
         let r = Arc::new(ResourceHdr::new(None, String::new()));
         let s = Arc::new(ScopeHdr::new(None, String::new()));
-        let g = StoredGroup {
-            resource: r,
-            scope: s,
-            spans: vec![raw.clone().into()],
-        };
+        let mut g = StoredGroup::new(&r, &s);
+        g.push(&raw, raw.len());
         let out = encode(&[g]);
         let read = crate::otlp::read_traces(&out).unwrap();
         assert_eq!(read.spans().next().unwrap().raw(), &raw[..]);

@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use opentelemetry_proto::tonic::trace::v1::TracesData;
@@ -18,9 +18,9 @@ use super::genai_policy::PreparedTrace;
 use super::output;
 use super::policy::NamedPolicy;
 use super::store::{Limits, Reason, Store, Taken};
-use super::stored::{group_cost, SpanBytes, StoredGroup};
+use super::stored::{framed_len, Spans, StoredGroup};
 use super::telemetry::{SamplingSnapshot, Telemetry};
-use super::trace::{Group, ResourceHdr, ScopeHdr, TraceData};
+use super::trace::{Group, TraceData};
 use super::trace_cost::{annotate_root, root_index, RunCosts, TraceTotals, NO_ROOT};
 use crate::facts::FactsConfig;
 use crate::otlp::TracesRef;
@@ -157,7 +157,7 @@ impl Sampler {
         let mut taken = self
             .store
             .take_due(now_unix_nano, flush_all, tel, &mut out_groups);
-        let late_ready: u64 = out_groups.iter().map(|g| g.spans.len() as u64).sum();
+        let late_ready: u64 = out_groups.iter().map(|g| g.len() as u64).sum();
         let mut early: Vec<Taken> = Vec::new();
         while self.store.over_budget(tel) {
             match self.store.take_oldest(tel) {
@@ -214,10 +214,7 @@ impl Sampler {
         drop(policies);
         let before = out_groups.len();
         self.store.finalize(&decided, tel, &mut out_groups);
-        let late_inflight: u64 = out_groups[before..]
-            .iter()
-            .map(|g| g.spans.len() as u64)
-            .sum();
+        let late_inflight: u64 = out_groups[before..].iter().map(|g| g.len() as u64).sum();
         Telemetry::add(&tel.spans_released, kept + late_ready + late_inflight);
         tel.release_ns.record(started.elapsed().as_nanos() as u64);
         out_groups
@@ -231,12 +228,12 @@ impl Sampler {
         let mut backlog = self.backlog.lock().unwrap_or_else(|p| p.into_inner());
         if backlog.is_empty() {
             let groups = self.release_groups(now_unix_nano, flush_all);
-            let bytes: u64 = groups.iter().map(group_cost).sum();
+            let bytes: u64 = groups.iter().map(StoredGroup::cost).sum();
             self.backlog_bytes.store(bytes, Ordering::Relaxed);
             backlog.extend(groups.into_iter().map(Pending::new));
         }
         let piece = take_piece(&mut backlog, RELEASE_PIECE_BYTES);
-        let freed: u64 = piece.iter().map(group_cost).sum();
+        let freed: u64 = piece.iter().map(StoredGroup::cost).sum();
         let left = self
             .backlog_bytes
             .load(Ordering::Relaxed)
@@ -376,20 +373,20 @@ impl Sampler {
     }
 }
 
-/// Kept spans of one resource and scope still to be handed over; an iterator, so that taking
-/// pieces from the front of a 500,000-span group does not move the rest each time.
+/// Kept spans of one group still to be handed over, from `offset` (in framed bytes) on: a
+/// 500,000-span group is cut into pieces by copying each piece out, never by moving the rest.
 pub(crate) struct Pending {
-    resource: Arc<ResourceHdr>,
-    scope: Arc<ScopeHdr>,
-    spans: std::vec::IntoIter<SpanBytes>,
+    group: StoredGroup,
+    offset: usize,
+    taken: usize,
 }
 
 impl Pending {
-    fn new(g: StoredGroup) -> Pending {
+    fn new(group: StoredGroup) -> Pending {
         Pending {
-            resource: g.resource,
-            scope: g.scope,
-            spans: g.spans.into_iter(),
+            group,
+            offset: 0,
+            taken: 0,
         }
     }
 }
@@ -401,23 +398,29 @@ fn take_piece(backlog: &mut VecDeque<Pending>, limit: usize) -> Vec<StoredGroup>
     let mut piece = Vec::new();
     let mut size = 0usize;
     while let Some(front) = backlog.front_mut() {
-        let mut n = 0;
-        for s in front.spans.as_slice() {
-            // The span's own bytes plus its field tag and length prefix.
-            let len = s.len() + 6;
+        let rest = &front.group.framed()[front.offset..];
+        let (mut n, mut bytes) = (0usize, 0usize);
+        for s in Spans::of(rest) {
+            let len = framed_len(s);
             if size + len > limit && size > 0 {
                 break;
             }
             size += len;
+            bytes += len;
             n += 1;
         }
-        let all = n == front.spans.len();
+        let all = front.taken + n == front.group.len();
+        if all && front.offset == 0 {
+            let whole = backlog.pop_front().expect("front exists");
+            piece.push(whole.group);
+            continue;
+        }
         if n > 0 {
-            piece.push(StoredGroup {
-                resource: front.resource.clone(),
-                scope: front.scope.clone(),
-                spans: front.spans.by_ref().take(n).collect(),
-            });
+            let g = &front.group;
+            let framed = rest[..bytes].to_vec();
+            piece.push(StoredGroup::from_framed(&g.resource, &g.scope, framed, n));
+            front.offset += bytes;
+            front.taken += n;
         }
         if !all {
             break;

@@ -5,6 +5,7 @@
 //! meantime join the in-flight decision rather than start a new trace), decides them with
 //! no shard lock held, then finalises them (cache insert, late-span routing) per shard.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,11 +15,9 @@ use prost::Message;
 
 use super::cache::DecisionCache;
 use super::decision::FinalDecision;
-use super::stored::{push_span, span_cost, SpanBytes, StoredGroup, StoredTrace};
+use super::stored::{framed_len, push_span, StoredGroup, StoredTrace};
 use super::telemetry::Telemetry;
-use super::trace::{
-    trace_id_of, ResourceHdr, ScopeHdr, TraceId, GROUP_OVERHEAD_BYTES, TRACE_OVERHEAD_BYTES,
-};
+use super::trace::{trace_id_of, ResourceHdr, ScopeHdr, TraceId, TRACE_OVERHEAD_BYTES};
 use crate::otlp::owned::{decode_resource_lossy, decode_scope_lossy};
 use crate::otlp::TracesRef;
 
@@ -46,7 +45,6 @@ pub struct Taken {
 
 struct Entry {
     seq: u64,
-    arrival_ns: u64,
     data: StoredTrace,
     root_seen: bool,
     oversize_queued: bool,
@@ -81,9 +79,30 @@ pub struct Store {
     pub limits: Limits,
 }
 
-/// A span routed to its shard: its trace, shared resource and scope, bytes, and whether it
-/// is a root (no parent).
-type Pending = (TraceId, Arc<ResourceHdr>, Arc<ScopeHdr>, SpanBytes, bool);
+/// A span routed to its shard: its trace, shared resource and scope, encoded bytes (borrowed
+/// from the batch when it was read in place), and whether it is a root (no parent).
+type Pending<'b> = (
+    TraceId,
+    Arc<ResourceHdr>,
+    Arc<ScopeHdr>,
+    Cow<'b, [u8]>,
+    bool,
+);
+
+/// For each span, the framed bytes it and the spans after it in the same run of one trace
+/// bring: what a group buffer grows by at once, so it is sized to the batch, not doubled.
+fn run_room(items: &[Pending<'_>]) -> Vec<usize> {
+    let mut room = vec![0; items.len()];
+    let mut acc = 0;
+    for k in (0..items.len()).rev() {
+        if k + 1 < items.len() && items[k + 1].0 != items[k].0 {
+            acc = 0;
+        }
+        acc += framed_len(&items[k].3);
+        room[k] = acc;
+    }
+    room
+}
 
 /// Spreads trace IDs over shards (IDs are random, so a cheap mix suffices).
 fn shard_of(id: &TraceId, n: usize) -> usize {
@@ -148,7 +167,7 @@ impl Store {
                     spans += 1;
                     let id = trace_id_of(&span.trace_id);
                     let root = span.parent_span_id.is_empty();
-                    let bytes = span.encode_to_vec().into_boxed_slice();
+                    let bytes = Cow::Owned(span.encode_to_vec());
                     per_shard[shard_of(&id, n)].push((id, res.clone(), scope.clone(), bytes, root));
                 }
             }
@@ -184,7 +203,13 @@ impl Store {
                     spans += 1;
                     let id = trace_id_of(span.trace_id());
                     let root = span.parent_span_id().is_empty();
-                    let item = (id, res.clone(), scope.clone(), span.raw().into(), root);
+                    let item = (
+                        id,
+                        res.clone(),
+                        scope.clone(),
+                        Cow::Borrowed(span.raw()),
+                        root,
+                    );
                     per_shard[shard_of(&id, n)].push(item);
                 }
             }
@@ -196,7 +221,7 @@ impl Store {
     /// Appends the spans routed to each shard, one shard lock at a time.
     fn ingest_routed(
         &self,
-        per_shard: Vec<Vec<Pending>>,
+        per_shard: Vec<Vec<Pending<'_>>>,
         spans: u64,
         now_ns: u64,
         tel: &Telemetry,
@@ -207,9 +232,10 @@ impl Store {
             if items.is_empty() {
                 continue;
             }
+            let room = run_room(&items);
             let mut shard = self.lock(i);
-            for (id, res, scope, span, root) in items {
-                self.ingest_span(&mut shard, id, &res, &scope, span, root, now_ns, tel);
+            for ((id, res, scope, span, root), room) in items.into_iter().zip(room) {
+                self.ingest_span(&mut shard, id, &res, &scope, &span, room, root, now_ns, tel);
             }
         }
     }
@@ -221,17 +247,17 @@ impl Store {
         id: TraceId,
         res: &Arc<ResourceHdr>,
         scope: &Arc<ScopeHdr>,
-        span: SpanBytes,
+        span: &[u8],
+        room: usize,
         is_root: bool,
         now_ns: u64,
         tel: &Telemetry,
     ) {
         if !shard.traces.contains_key(&id) {
             if shard.sampled.contains(&id) {
-                let cost = span_cost(&span);
+                let cost = push_span(&mut shard.ready, res, scope, span, room);
                 shard.ready_bytes += cost;
                 Telemetry::add(&tel.bytes_pending_release, cost);
-                push_span(&mut shard.ready, res, scope, span);
                 Telemetry::add(&tel.late_spans_sampled, 1);
                 Telemetry::add(&tel.spans_pending_release, 1);
                 return;
@@ -245,7 +271,6 @@ impl Store {
                 id,
                 Entry {
                     seq,
-                    arrival_ns: now_ns,
                     data: StoredTrace {
                         id,
                         arrival_ns: now_ns,
@@ -268,12 +293,7 @@ impl Store {
         let Some(e) = shard.traces.get_mut(&id) else {
             return;
         };
-        let groups_before = e.data.groups.len();
-        let mut cost = span_cost(&span);
-        push_span(&mut e.data.groups, res, scope, span);
-        if e.data.groups.len() > groups_before {
-            cost += GROUP_OVERHEAD_BYTES;
-        }
+        let cost = push_span(&mut e.data.groups, res, scope, span, room);
         e.data.span_count += 1;
         e.data.bytes += cost;
         Telemetry::add(&tel.spans_buffered, 1);
@@ -322,9 +342,10 @@ impl Store {
             return None;
         }
         e.deciding = true;
+        let arrival_ns = e.data.arrival_ns;
         let data = std::mem::take(&mut e.data);
         e.data.id = *id;
-        e.data.arrival_ns = e.arrival_ns;
+        e.data.arrival_ns = arrival_ns;
         Telemetry::sub(&tel.traces_buffered, 1);
         Telemetry::sub(&tel.spans_buffered, data.span_count);
         Telemetry::sub(&tel.bytes_buffered, data.bytes);
@@ -373,7 +394,7 @@ impl Store {
                     out.push(t);
                 }
             }
-            let spans: u64 = shard.ready.iter().map(|g| g.spans.len() as u64).sum();
+            let spans: u64 = shard.ready.iter().map(|g| g.len() as u64).sum();
             Telemetry::sub(&tel.spans_pending_release, spans);
             Telemetry::sub(&tel.bytes_pending_release, shard.ready_bytes);
             shard.ready_bytes = 0;

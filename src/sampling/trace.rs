@@ -135,8 +135,6 @@ pub struct Group {
 
 /// Fixed per-trace bookkeeping (map entry, queues, cache entry).
 pub const TRACE_OVERHEAD_BYTES: u64 = 160;
-/// Fixed per-group bookkeeping (two Arcs and a Vec header).
-pub const GROUP_OVERHEAD_BYTES: u64 = 48;
 
 /// What the policies see of one trace at decision time: the held bytes decoded
 /// (src/sampling/stored.rs), for the length of one decision.
