@@ -401,12 +401,16 @@ fn take_piece(backlog: &mut VecDeque<Pending>, limit: usize) -> Vec<StoredGroup>
         let rest = &front.group.framed()[front.offset..];
         let (mut n, mut bytes) = (0usize, 0usize);
         for s in Spans::of(rest) {
-            let len = framed_len(s);
+            // The span's bytes plus 6 for its key and length and its share of the envelope
+            // the processor repeats in each call it cuts a piece into: a piece of 4 MiB then
+            // splits into two whole calls at the default `release.max_bytes` of 2 MiB, not
+            // two and a sliver.
+            let len = s.len() + 6;
             if size + len > limit && size > 0 {
                 break;
             }
             size += len;
-            bytes += len;
+            bytes += framed_len(s);
             n += 1;
         }
         let all = front.taken + n == front.group.len();
