@@ -25,8 +25,11 @@ pub struct SamplingConfig {
     /// Our byte budget for buffered spans (contrib has none); over it the oldest are decided early.
     #[serde(default = "default_max_buffered_bytes")]
     pub max_buffered_bytes: u64,
-    /// A trace whose buffered size passes this is decided at the next release; 0 = off.
-    /// (Contrib drops such traces outright; we decide them early instead.)
+    /// A trace whose buffered size passes this is decided at the next release; 0 = a quarter
+    /// of `max_buffered_bytes`. (Contrib drops such traces outright, and has no limit unless
+    /// set; we decide them early instead.) The default bounds what deciding one trace needs:
+    /// its spans are decoded for the policies for the length of the decision
+    /// (src/sampling/stored.rs), about 1.3-2.5x its held bytes.
     #[serde(default)]
     pub maximum_trace_size_bytes: u64,
     #[serde(default)]
@@ -79,6 +82,16 @@ fn default_num_traces() -> u64 {
 fn default_max_buffered_bytes() -> u64 {
     256 << 20
 }
+impl SamplingConfig {
+    /// The held size at which one trace is decided early (see `maximum_trace_size_bytes`).
+    pub fn trace_size_limit(&self) -> u64 {
+        match self.maximum_trace_size_bytes {
+            0 => self.max_buffered_bytes / 4,
+            n => n,
+        }
+    }
+}
+
 fn default_cache_size() -> u64 {
     100_000
 }

@@ -77,7 +77,7 @@ impl Sampler {
         let limits = Limits {
             wait_ns: cfg.decision_wait,
             wait_after_root_ns: cfg.decision_wait_after_root_received,
-            max_trace_bytes: cfg.maximum_trace_size_bytes,
+            max_trace_bytes: cfg.trace_size_limit(),
             num_traces: cfg.num_traces,
             max_bytes: cfg.max_buffered_bytes,
         };

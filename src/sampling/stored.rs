@@ -34,6 +34,12 @@ pub fn framed_len(span: &[u8]) -> usize {
     1 + prost::encoding::encoded_len_varint(span.len() as u64) + span.len()
 }
 
+/// The most framed bytes one group buffer holds before the next span starts another group
+/// under the same handles: a 500,000-span trace is held as many buffers of about 1 MiB, so
+/// its release hands them over (and frees them) one piece at a time instead of keeping one
+/// huge buffer until the last piece, and growing never reallocates more than this.
+pub const GROUP_BYTES_MAX: usize = 1 << 20;
+
 /// Bytes a group costs beyond its framed spans (two Arcs, the buffer's header, its place in
 /// the trace's list of groups, the allocation).
 pub const GROUP_OVERHEAD_BYTES: u64 = 64;
@@ -54,7 +60,8 @@ impl StoredGroup {
     pub fn push(&mut self, span: &[u8], room: usize) {
         let need = framed_len(span);
         if self.framed.capacity() - self.framed.len() < need {
-            self.framed.reserve_exact(room.max(need));
+            let cap = GROUP_BYTES_MAX.saturating_sub(self.framed.len());
+            self.framed.reserve_exact(room.min(cap).max(need));
         }
         self.framed.push(SPAN_KEY);
         prost::encoding::encode_varint(span.len() as u64, &mut self.framed);
@@ -138,7 +145,7 @@ impl<'g> Iterator for Spans<'g> {
 }
 
 /// Appends `span` to `groups`, to the last group when resource and scope are the same handles
-/// (spans of one batch arrive together). `room`: see [`StoredGroup::push`]. Returns the bytes
+/// (spans of one batch arrive together) and it has room under [`GROUP_BYTES_MAX`]. `room`: see [`StoredGroup::push`]. Returns the bytes
 /// the span adds to the budget, a new group's overhead included.
 pub fn push_span(
     groups: &mut Vec<StoredGroup>,
@@ -149,7 +156,9 @@ pub fn push_span(
 ) -> u64 {
     let mut cost = framed_len(span) as u64;
     let same = groups.last().is_some_and(|last| {
-        Arc::ptr_eq(&last.resource, resource) && Arc::ptr_eq(&last.scope, scope)
+        Arc::ptr_eq(&last.resource, resource)
+            && Arc::ptr_eq(&last.scope, scope)
+            && (last.framed.len() + framed_len(span) <= GROUP_BYTES_MAX || last.is_empty())
     });
     if !same {
         groups.push(StoredGroup::new(resource, scope));
@@ -267,6 +276,29 @@ mod tests {
             left -= framed_len(e);
         }
         assert_eq!(g.framed.capacity(), room);
+    }
+
+    /// A trace larger than one group buffer is held in several, none over the cap, and they
+    /// go out as one scope (src/sampling/output.rs merges groups under the same handles).
+    #[test]
+    fn a_huge_trace_is_held_in_capped_buffers() {
+        let (r, s) = handles();
+        let e = span(1, 10_000).encode_to_vec();
+        let n = 3 * GROUP_BYTES_MAX / e.len();
+        let room = n * framed_len(&e);
+        let mut groups = Vec::new();
+        for k in 0..n {
+            push_span(&mut groups, &r, &s, &e, room - k * framed_len(&e));
+        }
+        assert!(groups.len() >= 3, "{}", groups.len());
+        assert!(groups
+            .iter()
+            .all(|g| g.framed.len() <= GROUP_BYTES_MAX && g.framed.capacity() <= GROUP_BYTES_MAX));
+        assert_eq!(groups.iter().map(StoredGroup::len).sum::<usize>(), n);
+        let out = super::super::output::encode(&groups);
+        let read = crate::otlp::read_traces(&out).unwrap();
+        assert_eq!(read.resource_spans().count(), 1);
+        assert_eq!(read.span_count(), n);
     }
 
     /// A new resource or scope handle starts a new group.

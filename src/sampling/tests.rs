@@ -994,7 +994,7 @@ fn num_traces_limit_decides_the_oldest_early() {
 fn byte_budget_decides_the_oldest_early_never_evicts() {
     let big = |t: u8| sp(t, 1, 0, vec![kv_str("payload", &"x".repeat(1000))]);
     let s = sampler(
-        r#","max_buffered_bytes":4000"#,
+        r#","max_buffered_bytes":4000,"maximum_trace_size_bytes":100000"#,
         r#"[{"name":"all","type":"always_sample"}]"#,
     );
     for t in 1..=9u8 {
@@ -1054,6 +1054,23 @@ fn oversized_traces_are_decided_early() {
     );
     assert_eq!(span_count(&s.release(MS, false)), 20);
     assert_eq!(s.stats().early_decisions_oversize, 1);
+}
+
+/// Unset, the size at which one trace is decided early is a quarter of the byte budget, so
+/// the decoded copy its decision reads stays a bounded share of memory.
+#[test]
+fn one_trace_over_a_quarter_of_the_budget_is_decided_early_by_default() {
+    let s = sampler(
+        r#","max_buffered_bytes":40000"#,
+        r#"[{"name":"all","type":"always_sample"}]"#,
+    );
+    let span = |i: u8| sp(1, i, 0, vec![kv_str("k", &"v".repeat(1000))]);
+    s.ingest(batch((1..=9).map(span).collect()), 0);
+    assert_eq!(span_count(&s.release(MS, false)), 0, "9 KB of 10 KB: still waiting");
+    s.ingest(batch((10..=11).map(span).collect()), 0);
+    assert_eq!(span_count(&s.release(MS, false)), 11);
+    let st = s.stats();
+    assert_eq!((st.early_decisions_oversize, st.early_decisions_budget), (1, 0));
 }
 
 #[test]
