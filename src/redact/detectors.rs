@@ -688,8 +688,12 @@ const FILE_EXTENSIONS: &[&str] = &[
 
 /// Rejects `name@2x.png`-style file names that look like addresses.
 fn email_tld(t: &str, s: usize, e: usize) -> Option<(usize, usize)> {
-    let tld = t[s..e].rsplit('.').next()?;
-    (!FILE_EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(tld))).then_some((s, e))
+    let v = &t.as_bytes()[s..e];
+    let tld = &v[v.iter().rposition(|&c| c == b'.').map_or(0, |dot| dot + 1)..];
+    let file = FILE_EXTENSIONS
+        .iter()
+        .any(|x| x.as_bytes().eq_ignore_ascii_case(tld));
+    (!file).then_some((s, e))
 }
 
 fn luhn(digits: &[u8]) -> bool {
