@@ -92,32 +92,39 @@ impl Digits {
     }
 }
 
-/// Where the next ASCII digit at or after `from` is. Eight bytes are tested at once (a
-/// byte-range test on a u64), so prose costs about one instruction per byte.
+/// Where the next ASCII digit at or after `from` is. Sixteen bytes are tested per round, as
+/// two u64 words ([`digit_bytes`]), so prose costs about one instruction per byte.
 fn next_digit(b: &[u8], from: usize) -> Option<usize> {
+    let rest = b.get(from..)?;
+    let mut blocks = rest.chunks_exact(16);
+    for (k, block) in blocks.by_ref().enumerate() {
+        let (lo, hi) = block.split_at(8);
+        let lo = digit_bytes(u64::from_le_bytes(lo.try_into().expect("eight bytes")));
+        let hi = digit_bytes(u64::from_le_bytes(hi.try_into().expect("eight bytes")));
+        if lo | hi != 0 {
+            let at = if lo != 0 {
+                lo.trailing_zeros() / 8
+            } else {
+                8 + hi.trailing_zeros() / 8
+            };
+            return Some(from + 16 * k + at as usize);
+        }
+    }
+    let tail = blocks.remainder();
+    tail.iter()
+        .position(u8::is_ascii_digit)
+        .map(|p| b.len() - tail.len() + p)
+}
+
+/// The high bit of each byte of `x` (little-endian) that is an ASCII digit, the other bits
+/// clear. Per byte `low` (its low seven bits): 185 - low has its high bit set when low <=
+/// 0x39, low + 80 when low >= 0x30, and neither sum carries into the next byte.
+fn digit_bytes(x: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Some byte of `x` in 0x30..=0x39 (strictly between 0x2f and 0x3a).
-    let has_digit = |x: u64| {
-        let low = x & LOW7;
-        ((ONES * (127 + 0x3a)).wrapping_sub(low) & !x & (low + ONES * (127 - 0x2f)) & HIGH) != 0
-    };
-    let mut i = from;
-    while i + 8 <= b.len() {
-        let word = u64::from_le_bytes(b[i..i + 8].try_into().expect("eight bytes"));
-        if has_digit(word) {
-            return b[i..i + 8]
-                .iter()
-                .position(u8::is_ascii_digit)
-                .map(|p| i + p);
-        }
-        i += 8;
-    }
-    b[i.min(b.len())..]
-        .iter()
-        .position(u8::is_ascii_digit)
-        .map(|p| i + p)
+    let low = x & LOW7;
+    (ONES * (127 + 0x3a)).wrapping_sub(low) & !x & (low + ONES * (127 - 0x2f)) & HIGH
 }
 
 /// Whether `b[i]` belongs to a digit run: a digit, or a single space or dash between two.
@@ -378,6 +385,22 @@ mod tests {
                 no >= 100 && yes >= 100,
                 "{name}: false {no}, true {yes} times"
             );
+        }
+    }
+
+    #[test]
+    fn digit_bytes_marks_exactly_the_digits() {
+        for c in 0..=255u8 {
+            for at in 0..8 {
+                let mut w = [b'x'; 8];
+                w[at] = c;
+                w[(at + 3) % 8] = 0xff - c;
+                let expect: u64 = (0..8)
+                    .filter(|&k| w[k].is_ascii_digit())
+                    .map(|k| 0x80 << (8 * k))
+                    .sum();
+                assert_eq!(digit_bytes(u64::from_le_bytes(w)), expect, "{w:?}");
+            }
         }
     }
 
