@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use super::counts::Detections;
+use super::gates::Facts;
 use super::hashing::{hmac_sha256_hex, HmacKey};
 use super::secret_rules::SecretRules;
 
@@ -46,7 +47,8 @@ impl Spec {
 /// the `regex` crate can find no fast literal for (an URL scheme, a key word before `:`, a run
 /// of digits, an e-mail's `@`) were 80% of the combined set's cost on prose (BENCHMARKS.md);
 /// those run alone, and only on texts that pass their gate. The rest share one set pass.
-/// tests/detector_gates.rs checks each gate against strings generated from its regex.
+/// tests/detector_gates.rs checks each gate against strings generated from its regex; how a
+/// gate is decided is in src/redact/gates.rs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gate {
     /// In the combined set.
@@ -420,10 +422,10 @@ impl Detectors {
     /// Whether any enabled detector's pattern, or any secret rule's keyword, occurs
     /// (validators and rule regexes not run): a cheap filter.
     pub fn may_match(&self, text: &str) -> bool {
-        let mut digits = None;
+        let mut facts = Facts::default();
         self.gated.iter().any(|&di| {
             let c = &self.list[di];
-            SPECS[c.spec].gate.passes_with(text, &mut digits) && c.re.is_match(text)
+            SPECS[c.spec].gate.passes_with(text, &mut facts) && c.re.is_match(text)
         }) || self.set.as_ref().is_some_and(|s| s.is_match(text))
             || self
                 .rules
@@ -449,16 +451,18 @@ impl Detectors {
 
     fn pass(&self, text: &str, key: &HmacKey, counts: &mut Detections) -> Option<String> {
         let mut hits = Vec::new();
+        // `matches` allocates its answer on every call; almost no text has a match.
         let in_set = self
             .set
             .as_ref()
+            .filter(|set| set.is_match(text))
             .map(|set| set.matches(text))
             .into_iter()
             .flat_map(|m| m.into_iter().map(|i| self.set_members[i]));
-        let mut digits = None;
+        let mut facts = Facts::default();
         let gated = self.gated.iter().copied().filter(move |&di| {
             let c = &self.list[di];
-            SPECS[c.spec].gate.passes_with(text, &mut digits)
+            SPECS[c.spec].gate.passes_with(text, &mut facts)
         });
         {
             for di in in_set.chain(gated) {
@@ -598,134 +602,6 @@ fn write_mask(out: &mut String, r: &Replacement, key: &HmacKey, found: &str) {
     }
 }
 
-impl Gate {
-    /// Whether `text` passes; true for every text the gated regex can match in.
-    pub fn passes(self, text: &str) -> bool {
-        self.passes_with(text, &mut None)
-    }
-
-    /// As [`Gate::passes`], with the digit walk shared by the gates asked about one text.
-    fn passes_with(self, text: &str, digits: &mut Option<Digits>) -> bool {
-        let b = text.as_bytes();
-        let mut walk = || *digits.get_or_insert_with(|| Digits::of(b));
-        match self {
-            Gate::None => true,
-            Gate::Byte(x) => memchr::memchr(x, b).is_some(),
-            Gate::Literal(l) => memchr::memmem::find(b, l.as_bytes()).is_some(),
-            Gate::DigitRun(n) => walk().longest_run >= n,
-            Gate::CountryCheckDigits => walk().country_check,
-            Gate::WordAnyCase(w) => word_any_case(b, w.as_bytes()),
-            Gate::KeyWordBeforeSeparator => key_word_before_separator(text),
-        }
-    }
-}
-
-/// What the digit gates need from a text, from one walk over its digits.
-#[derive(Debug, Clone, Copy, Default)]
-struct Digits {
-    /// The most ASCII digits in one run, a single space or dash allowed between two.
-    longest_run: usize,
-    /// Two ASCII capitals right before two ASCII digits (an IBAN's country and check digits).
-    country_check: bool,
-}
-
-impl Digits {
-    fn of(b: &[u8]) -> Digits {
-        let mut d = Digits::default();
-        let mut from = 0;
-        while let Some(start) = next_digit(b, from) {
-            if start >= 2
-                && start + 1 < b.len()
-                && b[start + 1].is_ascii_digit()
-                && b[start - 1].is_ascii_uppercase()
-                && b[start - 2].is_ascii_uppercase()
-            {
-                d.country_check = true;
-            }
-            let (mut i, mut run) = (start, 0);
-            while i < b.len() {
-                if b[i].is_ascii_digit() {
-                    run += 1;
-                    i += 1;
-                } else if (b[i] == b' ' || b[i] == b'-')
-                    && i + 1 < b.len()
-                    && b[i + 1].is_ascii_digit()
-                {
-                    i += 1;
-                } else {
-                    break;
-                }
-            }
-            d.longest_run = d.longest_run.max(run);
-            from = i + 1;
-        }
-        d
-    }
-}
-
-fn word_any_case(b: &[u8], w: &[u8]) -> bool {
-    if !b.is_ascii() {
-        return true;
-    }
-    let (lo, up) = (w[0].to_ascii_lowercase(), w[0].to_ascii_uppercase());
-    memchr::memchr2_iter(lo, up, b)
-        .any(|i| b.len() - i >= w.len() && b[i..i + w.len()].eq_ignore_ascii_case(w))
-}
-
-/// Where the next ASCII digit at or after `from` is. Eight bytes are tested at once (a
-/// byte-range test on a u64), so prose costs about one instruction per byte.
-fn next_digit(b: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Some byte of `x` in 0x30..=0x39 (strictly between 0x2f and 0x3a).
-    let has_digit = |x: u64| {
-        let low = x & LOW7;
-        ((ONES * (127 + 0x3a)).wrapping_sub(low) & !x & (low + ONES * (127 - 0x2f)) & HIGH) != 0
-    };
-    let mut i = from;
-    while i + 8 <= b.len() {
-        let word = u64::from_le_bytes(b[i..i + 8].try_into().expect("eight bytes"));
-        if has_digit(word) {
-            return b[i..i + 8]
-                .iter()
-                .position(u8::is_ascii_digit)
-                .map(|p| i + p);
-        }
-        i += 8;
-    }
-    b[i.min(b.len())..]
-        .iter()
-        .position(u8::is_ascii_digit)
-        .map(|p| i + p)
-}
-
-/// secret_param's gate: the regex needs one of its key words, an optional quote, optional
-/// whitespace, then `:` or `=`. Every alternative of its key words ends in one of these.
-fn key_word_before_separator(text: &str) -> bool {
-    const ENDINGS: [&[u8]; 6] = [b"key", b"token", b"secret", b"password", b"passwd", b"pwd"];
-    for i in memchr::memchr2_iter(b':', b'=', text.as_bytes()) {
-        // Back over whitespace (Unicode, as the regex's \s), then an optional quote.
-        let mut head = text[..i].trim_end_matches(char::is_whitespace).as_bytes();
-        if let Some((&q, rest)) = head.split_last() {
-            if q == b'"' || q == b'\'' {
-                head = rest;
-            }
-        }
-        let tail = &head[head.len().saturating_sub(8)..];
-        // Case-insensitive matching folds some non-ASCII letters to ASCII ones (the Kelvin
-        // sign to k): near non-ASCII bytes the gate does not judge and lets the regex decide.
-        if !tail.is_ascii()
-            || ENDINGS.iter().any(|e| {
-                tail.len() >= e.len() && tail[tail.len() - e.len()..].eq_ignore_ascii_case(e)
-            })
-        {
-            return true;
-        }
-    }
-    false
-}
-
 fn idx(f: impl Fn(&Spec) -> bool) -> Vec<usize> {
     SPECS
         .iter()
@@ -812,8 +688,12 @@ const FILE_EXTENSIONS: &[&str] = &[
 
 /// Rejects `name@2x.png`-style file names that look like addresses.
 fn email_tld(t: &str, s: usize, e: usize) -> Option<(usize, usize)> {
-    let tld = t[s..e].rsplit('.').next()?;
-    (!FILE_EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(tld))).then_some((s, e))
+    let v = &t.as_bytes()[s..e];
+    let tld = &v[v.iter().rposition(|&c| c == b'.').map_or(0, |dot| dot + 1)..];
+    let file = FILE_EXTENSIONS
+        .iter()
+        .any(|x| x.as_bytes().eq_ignore_ascii_case(tld));
+    (!file).then_some((s, e))
 }
 
 fn luhn(digits: &[u8]) -> bool {

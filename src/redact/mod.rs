@@ -10,7 +10,8 @@
 //! validators), [`keys`] (sensitive keys), [`content`] (where GenAI content lives),
 //! [`hashing`] (contrib hashes and keyed HMAC), [`apply`] (one attribute map at a time),
 //! [`nested`] (arrays and maps, depth-bounded), [`text`] (masking one text, JSON, truncation),
-//! [`counts`] (self-metrics). The rules and why: docs/redaction.md.
+//! [`counts`] (self-metrics), gates.rs (the cheap tests that decide which detectors run). The
+//! rules and why: docs/redaction.md.
 //!
 //! Configuration (collector YAML; the Go side sends it as JSON with the same keys):
 //! ```yaml
@@ -45,6 +46,7 @@ pub mod config;
 pub mod content;
 pub mod counts;
 pub mod detectors;
+mod gates;
 pub mod hashing;
 pub mod keys;
 pub mod nested;
