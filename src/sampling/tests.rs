@@ -1066,11 +1066,18 @@ fn one_trace_over_a_quarter_of_the_budget_is_decided_early_by_default() {
     );
     let span = |i: u8| sp(1, i, 0, vec![kv_str("k", &"v".repeat(1000))]);
     s.ingest(batch((1..=9).map(span).collect()), 0);
-    assert_eq!(span_count(&s.release(MS, false)), 0, "9 KB of 10 KB: still waiting");
+    assert_eq!(
+        span_count(&s.release(MS, false)),
+        0,
+        "9 KB of 10 KB: still waiting"
+    );
     s.ingest(batch((10..=11).map(span).collect()), 0);
     assert_eq!(span_count(&s.release(MS, false)), 11);
     let st = s.stats();
-    assert_eq!((st.early_decisions_oversize, st.early_decisions_budget), (1, 0));
+    assert_eq!(
+        (st.early_decisions_oversize, st.early_decisions_budget),
+        (1, 0)
+    );
 }
 
 #[test]
