@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use opentelemetry_proto::tonic::trace::v1::TracesData;
-use prost::Message;
 use tollbooth::otlp::read_traces;
 
 /// A span as the sampler must keep it: its trace and span ID (its attributes may be edited).
@@ -26,16 +24,15 @@ impl SpanBag {
         bag
     }
 
-    /// The spans of released output; empty bytes mean nothing was released.
+    /// The spans of released output; empty bytes mean nothing was released. Read with the
+    /// borrowed reader: the sampler releases spans as the bytes they arrived as, so a string
+    /// that is not UTF-8 (which pdata carries and prost refuses) leaves as it came. Panics when
+    /// the output is not well-formed OTLP.
     pub fn of_release(bytes: &[u8]) -> SpanBag {
-        let td = TracesData::decode(bytes).expect("released traces decode as OTLP");
+        let t = read_traces(bytes).expect("released traces read as OTLP");
         let mut bag = SpanBag::default();
-        for rs in &td.resource_spans {
-            for ss in &rs.scope_spans {
-                for s in &ss.spans {
-                    bag.add((s.trace_id.clone(), s.span_id.clone()), 1);
-                }
-            }
+        for s in t.spans() {
+            bag.add((s.trace_id().to_vec(), s.span_id().to_vec()), 1);
         }
         bag
     }
