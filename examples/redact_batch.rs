@@ -1,7 +1,11 @@
 //! Redacts the standard batch N times with the default collector config, for instruction
 //! counts under callgrind (the redaction figures in BENCHMARKS.md):
-//! `cargo run --release --example redact_batch -- redact|read+redact [N]`.
+//! `cargo run --release --example redact_batch -- redact|read+redact|engine|metrics [N]`.
 //! `redact` reads the batch once and times redaction alone; `read+redact` reads it each time.
+//! `engine` (price + redact, as the genai processor) and `metrics` (as the genai_metrics
+//! connector) process a new batch each round: the same content under new trace IDs, so every
+//! call is a new call and is priced and counted (a repeated batch would only be recognised as
+//! duplicates). At least 11 batches are built in every run, so that (N=11 − N=1)/10 excludes building.
 
 use prost::Message;
 use tollbooth::edits::EditList;
@@ -10,6 +14,9 @@ use tollbooth::redact::{RedactionCounts, Redactor};
 
 #[path = "../benches/common/standard_batch.rs"]
 mod standard_batch;
+
+/// Distinct batches built for the engine modes: at least this many, more when N asks.
+const ROUNDS: usize = 11;
 
 const DEFAULT_CFG: &[u8] = include_bytes!("../tests/fixtures/default_redaction.json");
 
@@ -23,18 +30,29 @@ fn main() {
     let r = Redactor::from_json(DEFAULT_CFG).unwrap();
     let once = read_traces(&bytes).unwrap();
     let mut sink = 0;
-    if mode == "engine" {
-        let cfg = format!(
-            r#"{{"normalize": {{"write_latest_names": true}}, "cost": {{}}, "redaction": {}}}"#,
-            std::str::from_utf8(DEFAULT_CFG).unwrap()
-        );
+    if mode == "engine" || mode == "metrics" {
+        // `metrics` is what the genai_metrics connector runs: aggregation alone, no edits.
+        let cfg = if mode == "metrics" {
+            r#"{"normalize": {"write_latest_names": false}, "metrics": {}}"#.to_string()
+        } else {
+            format!(
+                r#"{{"normalize": {{"write_latest_names": true}}, "cost": {{}}, "redaction": {}}}"#,
+                std::str::from_utf8(DEFAULT_CFG).unwrap()
+            )
+        };
         let e = tollbooth::engine::Engine::new(
             tollbooth::config::EngineConfig::from_json(cfg.as_bytes()).unwrap(),
             0,
         )
         .unwrap();
-        for _ in 0..n {
-            sink += e.process(&bytes, 1).unwrap().len();
+        let rounds: Vec<Vec<u8>> = (0..n.max(ROUNDS))
+            .map(|r| standard_batch::numbered_batch(128, r as u64).encode_to_vec())
+            .collect();
+        for i in 0..n {
+            sink += e.process(&rounds[i], 1).unwrap().len();
+        }
+        if std::env::var_os("SHOW_STATS").is_some() {
+            println!("{}", String::from_utf8_lossy(&e.stats_json(0)));
         }
         println!("{sink}");
         return;

@@ -51,8 +51,10 @@ fn text(seed: usize, n: usize) -> String {
     b
 }
 
-fn ids(trace: usize, span: usize) -> (Vec<u8>, Vec<u8>) {
-    let mut t = (0x7b0b_0000u64 + trace as u64).to_be_bytes().to_vec();
+fn ids(round: u64, trace: usize, span: usize) -> (Vec<u8>, Vec<u8>) {
+    let mut t = (0x7b0b_0000u64 + trace as u64 + (round << 32))
+        .to_be_bytes()
+        .to_vec();
     t.extend_from_slice(&(0x9e37_79b9_7f4a_7c15u64.wrapping_mul(trace as u64 + 1)).to_be_bytes());
     let s = (((trace as u64) << 8) | (span as u64 + 1))
         .to_be_bytes()
@@ -61,22 +63,32 @@ fn ids(trace: usize, span: usize) -> (Vec<u8>, Vec<u8>) {
 }
 
 /// `traces` agent traces in one batch.
+#[allow(dead_code)] // not every bench that includes this file uses both builders
 pub fn batch(traces: usize) -> TracesData {
+    numbered_batch(traces, 0)
+}
+
+/// The same batch with trace IDs of its own for each `round`, every span moved round × 200 s
+/// later (a batch covers 128 s). A benchmark that sends one batch
+/// again and again measures exactly-once accounting's duplicate path (nothing priced, nothing
+/// counted), not the work a stream of new calls costs; distinct rounds are new calls.
+#[allow(dead_code)]
+pub fn numbered_batch(traces: usize, round: u64) -> TracesData {
     const START: u64 = 1_760_000_000_000_000_000;
     let mut spans = Vec::new();
     for t in 0..traces {
-        let base = START + t as u64 * 1_000_000_000;
+        let base = START + round * 200_000_000_000 + t as u64 * 1_000_000_000;
         let mut add = |i: usize,
                        parent: Option<usize>,
                        name: &str,
                        kind: i32,
                        dur_ms: u64,
                        attributes: Vec<KeyValue>| {
-            let (tid, sid) = ids(t, i);
+            let (tid, sid) = ids(round, t, i);
             spans.push(Span {
                 trace_id: tid,
                 span_id: sid,
-                parent_span_id: parent.map(|p| ids(t, p).1).unwrap_or_default(),
+                parent_span_id: parent.map(|p| ids(round, t, p).1).unwrap_or_default(),
                 name: name.into(),
                 kind,
                 start_time_unix_nano: base + i as u64 * 1_000_000,

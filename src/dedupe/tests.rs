@@ -265,3 +265,117 @@ fn concurrent_batches_count_a_call_once() {
         .sum();
     assert_eq!(firsts, 50);
 }
+
+/// A small deterministic generator (xorshift), so the stream below is the same every run.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// The fingerprint index split by end-time slot judges every call as one list per
+/// fingerprint did (slot width u64::MAX), on a stream dense in look-alikes: two usages, ids
+/// that repeat, four traces, roots, nested layers of one call, expiry and eviction.
+#[test]
+fn end_time_slots_judge_like_one_list() {
+    let cfg = DedupeConfig {
+        window_seconds: 30,
+        max_entries: 200,
+        ..DedupeConfig::default()
+    };
+    let mut slotted = window::Window::new(&cfg);
+    let mut one_list = window::Window::with_slot(&cfg, u64::MAX);
+    let ids = [None, None, Some("r1"), Some("r2"), Some("r3")];
+    let models = [Some("gpt-4o"), Some("gpt-4o-mini"), None];
+    let traces: [&[u8]; 4] = [b"t1", b"t2", b"t3", b"t4"];
+    let durations = [0, 10 * MS, 500 * MS, 2 * S, 5 * S];
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let (mut now, mut prev) = (0u64, call(None, "gpt-4o", 0, S));
+    let (mut duplicates, mut firsts) = (0, 0);
+    for _ in 0..20_000 {
+        now += rng.below(3) * 100 * MS;
+        let mut c = if rng.below(3) == 0 {
+            // Another layer of the previous call: inside it, or around it, ends close.
+            let mut c = prev.clone();
+            let (d1, d2) = (rng.below(3) * MS, rng.below(1_500) * MS);
+            c.start_ns = c.start_ns + d1;
+            c.end_ns = if rng.below(2) == 0 {
+                c.end_ns.saturating_sub(d2)
+            } else {
+                c.end_ns + d2
+            };
+            c
+        } else {
+            let start = now + rng.below(20) * 100 * MS;
+            call(
+                None,
+                "gpt-4o",
+                start,
+                start + durations[rng.below(5) as usize],
+            )
+        };
+        c.response_id = ids[rng.below(5) as usize];
+        c.model = models[rng.below(3) as usize];
+        c.provider = if rng.below(4) == 0 { "" } else { "openai" };
+        c.input_tokens = 1 + rng.below(2);
+        c.output_tokens = 7;
+        c.trace_id = traces[rng.below(4) as usize];
+        c.is_root = rng.below(5) == 0;
+        prev = c.clone();
+        slotted.expire(now);
+        one_list.expire(now);
+        let v = slotted.observe(&c, now);
+        assert_eq!(v, one_list.observe(&c, now), "call {c:?}");
+        match v {
+            Verdict::Duplicate => duplicates += 1,
+            Verdict::First => firsts += 1,
+        }
+    }
+    assert!(
+        duplicates > 1_000 && firsts > 1_000,
+        "{duplicates} {firsts}"
+    );
+}
+
+/// Calls with the same service and usage spread over time land in slots of their own, so a
+/// new call is compared with the few that ended near it, not with every one in the window.
+#[test]
+fn same_usage_calls_spread_over_time_are_not_all_compared() {
+    let d = deduper();
+    for i in 0..10_000u64 {
+        let mut c = call(None, "gpt-4o", i * 2 * S, i * 2 * S + S);
+        c.trace_id = b"trace-1";
+        d.judge(&[c], i * 10 * MS);
+    }
+    let w = d.window.lock().unwrap();
+    assert_eq!(w.stats().dedupe_window_entries, 10_000);
+    assert_eq!(w.largest_slot(), 1);
+}
+
+/// A flood of look-alike calls ending within one slack: a new layer is compared with the
+/// newest 256 of its slot. The layer of a recent call is still recognised; the layer of one
+/// buried under 1,000 newer look-alikes is not (the documented limit).
+#[test]
+fn a_flood_of_look_alikes_is_compared_with_the_newest_only() {
+    let d = deduper();
+    let traces: Vec<Vec<u8>> = (0..1_000u32).map(|i| i.to_be_bytes().to_vec()).collect();
+    for t in &traces {
+        let mut c = call(None, "gpt-4o", 10 * S, 11 * S);
+        c.trace_id = t;
+        assert_eq!(d.judge(&[c], 1), vec![Verdict::First]);
+    }
+    let layer = |t: &'static [u8]| {
+        let mut c = call(None, "gpt-4o", 10 * S + MS, 11 * S - MS);
+        c.trace_id = t;
+        c
+    };
+    let newest: &'static [u8] = Box::leak(traces[999].clone().into_boxed_slice());
+    let oldest: &'static [u8] = Box::leak(traces[0].clone().into_boxed_slice());
+    assert_eq!(d.judge(&[layer(newest)], 2), vec![Verdict::Duplicate]);
+    assert_eq!(d.judge(&[layer(oldest)], 2), vec![Verdict::First]);
+}

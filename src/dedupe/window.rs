@@ -1,11 +1,23 @@
 //! The recent-calls window: fixed-size entries, bounded by age, count and bytes.
 //!
 //! Entries live in arrival order in a ring; two hash indexes point into it by sequence
-//! number (response id → call, fingerprint → calls). Forgetting the oldest is a pop at the
-//! front and an index removal. Nothing stores a string, so a span with a 1 MB model name
-//! costs what any other span costs.
+//! number (response id → call; fingerprint and end-time slot → calls). Forgetting the oldest
+//! is a pop at the front of the ring and of its fingerprint slot. Nothing stores a string, so
+//! a span with a 1 MB model name costs what any other span costs.
+//!
+//! The fingerprint index is split by when a call ended, in slots one `time_slack_ms` wide: a
+//! fingerprint match needs the two ends within the slack, so only the call's own slot and
+//! its two neighbours can hold one. Without the split, a service that makes many calls with
+//! the same usage (a fixed prompt, a `max_tokens` cut) piles them into one list that every
+//! later call of the window walked: 100,000 entries at worst, per span.
 
 use std::collections::{HashMap, VecDeque};
+
+/// Most calls of one fingerprint slot compared with a new call, newest first. Only a flood of
+/// calls with the same service and usage ending within one slack of each other fills a slot
+/// past this; a duplicate then still matches when it arrives among the latest of them, which
+/// is where the layers of one call arrive (the same batch or the next).
+const SLOT_SCAN_MAX: usize = 256;
 
 use serde::Serialize;
 
@@ -32,9 +44,12 @@ struct Entry {
 /// clock, but instrumentations read it with different precision.
 const NEST_TOLERANCE_NS: u64 = 1_000_000;
 
-/// Bytes one remembered call accounts for: the entry in the ring, its place in both
-/// indexes (key, value and the hash table's control byte and load-factor slack).
-pub const ENTRY_BYTES: u64 = (std::mem::size_of::<Entry>() + 2 * (8 + 8 + 8) + 16) as u64;
+/// Bytes one remembered call accounts for: the entry in the ring, its place in both indexes
+/// (key and value; at worst a fingerprint slot of its own, key, list and element) and the hash
+/// tables' control bytes and load-factor slack.
+pub const ENTRY_BYTES: u64 =
+    (std::mem::size_of::<Entry>() + (8 + 8) + (16 + std::mem::size_of::<VecDeque<u64>>() + 8) + 16)
+        as u64;
 
 /// The window's size and what it did, for self-telemetry.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -51,16 +66,25 @@ pub struct WindowStats {
 pub struct Window {
     entries: VecDeque<Entry>,
     by_id: HashMap<u64, u64>,
-    by_fingerprint: HashMap<u64, Vec<u64>>,
+    /// (fingerprint, end-time slot) → sequence numbers, oldest first.
+    by_fingerprint: HashMap<(u64, u64), VecDeque<u64>>,
     next_seq: u64,
     max_age_ns: u64,
     max_entries: u64,
     slack_ns: u64,
+    /// Width of an end-time slot: the slack, at least 1 ns.
+    slot_ns: u64,
     evictions: u64,
 }
 
 impl Window {
     pub fn new(cfg: &DedupeConfig) -> Window {
+        Self::with_slot(cfg, cfg.time_slack_ms.saturating_mul(1_000_000).max(1))
+    }
+
+    /// A window whose end-time slots are `slot_ns` wide. `u64::MAX` puts every call of a
+    /// fingerprint in one slot: the index as it was before slots, which tests compare with.
+    pub(super) fn with_slot(cfg: &DedupeConfig, slot_ns: u64) -> Window {
         Window {
             entries: VecDeque::new(),
             by_id: HashMap::new(),
@@ -69,6 +93,7 @@ impl Window {
             max_age_ns: cfg.window_seconds.saturating_mul(1_000_000_000),
             max_entries: cfg.max_entries.min(cfg.max_bytes / ENTRY_BYTES).max(1),
             slack_ns: cfg.time_slack_ms.saturating_mul(1_000_000),
+            slot_ns: slot_ns.max(1),
             evictions: 0,
         }
     }
@@ -111,21 +136,25 @@ impl Window {
         // 2. The same fingerprint, at matching times, unless both name different responses.
         let fp_key = c.fingerprint_key();
         let trace_key = c.trace_key();
-        let mut matched = None;
-        if let Some(seqs) = self.by_fingerprint.get(&fp_key) {
-            for &s in seqs {
-                let Some(e) = self.get(s) else { continue };
-                let distinct = matches!((e.id_key, id_key), (Some(a), Some(b)) if a != b);
-                // Across traces only when one span started its trace: an instrumentation that
-                // does not make its span current leaves the other span of the call a root
-                // (OpenInference LangChain over OpenAI). Calls in two ordinary traces are two.
-                let traces_ok = e.trace_key == trace_key || e.is_root || c.is_root;
-                if !distinct && traces_ok && compatible(e) && self.same_times(e, c) {
-                    matched = Some(s);
-                    break;
-                }
-            }
-        }
+        // The earliest remembered match, as when one list held the whole fingerprint.
+        let slot = c.end_ns / self.slot_ns;
+        let matched = [slot.wrapping_sub(1), slot, slot.wrapping_add(1)]
+            .into_iter()
+            .filter_map(|sl| self.by_fingerprint.get(&(fp_key, sl)))
+            .filter_map(|seqs| {
+                let skip = seqs.len().saturating_sub(SLOT_SCAN_MAX);
+                seqs.iter().skip(skip).copied().find(|&s| {
+                    let Some(e) = self.get(s) else { return false };
+                    let distinct = matches!((e.id_key, id_key), (Some(a), Some(b)) if a != b);
+                    // Across traces only when one span started its trace: an instrumentation
+                    // that does not make its span current leaves the other span of the call a
+                    // root (OpenInference LangChain over OpenAI). Calls in two ordinary traces
+                    // are two.
+                    let traces_ok = e.trace_key == trace_key || e.is_root || c.is_root;
+                    !distinct && traces_ok && compatible(e) && self.same_times(e, c)
+                })
+            })
+            .min();
         if let Some(s) = matched {
             // Remember this span's id for the call, so a third span with only the id matches.
             if let Some(k) = id_key {
@@ -170,6 +199,16 @@ impl Window {
         e.end_ns.abs_diff(c.end_ns) <= self.slack_ns && (inside(ei, ci) || inside(ci, ei))
     }
 
+    /// The most calls any one fingerprint slot holds.
+    #[cfg(test)]
+    pub(super) fn largest_slot(&self) -> usize {
+        self.by_fingerprint
+            .values()
+            .map(VecDeque::len)
+            .max()
+            .unwrap_or(0)
+    }
+
     fn index(&self, seq: u64) -> Option<usize> {
         let front = self.entries.front()?.seq;
         let i = seq.checked_sub(front)? as usize;
@@ -193,7 +232,10 @@ impl Window {
         if let Some(k) = e.id_key {
             self.by_id.insert(k, e.seq);
         }
-        self.by_fingerprint.entry(e.fp_key).or_default().push(e.seq);
+        self.by_fingerprint
+            .entry((e.fp_key, e.end_ns / self.slot_ns))
+            .or_default()
+            .push_back(e.seq);
         self.entries.push_back(e);
     }
 
@@ -206,10 +248,15 @@ impl Window {
                 self.by_id.remove(&k);
             }
         }
-        if let Some(v) = self.by_fingerprint.get_mut(&e.fp_key) {
-            v.retain(|s| *s != e.seq);
+        // Calls enter the ring and their slot in the same order, so the oldest call is at
+        // the front of its slot too.
+        let key = (e.fp_key, e.end_ns / self.slot_ns);
+        if let Some(v) = self.by_fingerprint.get_mut(&key) {
+            if v.front() == Some(&e.seq) {
+                v.pop_front();
+            }
             if v.is_empty() {
-                self.by_fingerprint.remove(&e.fp_key);
+                self.by_fingerprint.remove(&key);
             }
         }
     }
