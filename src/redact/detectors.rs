@@ -451,6 +451,15 @@ impl Detectors {
 
     fn pass(&self, text: &str, key: &HmacKey, counts: &mut Detections) -> Option<String> {
         let mut hits = Vec::new();
+        // The rules' keyword walk goes first: it also tells the gates which of their words
+        // occur (src/redact/gates.rs `GATE_WORDS`), so most gates need no search of their own.
+        let rule_set = self.rules.as_ref().map(|r| r.current());
+        let mut found = Vec::new();
+        let mut facts = Facts::default();
+        if let Some(rs) = &rule_set {
+            let work = rs.scan(text, &mut found);
+            facts.learn_gate_words(text, work.gate_words);
+        }
         // `matches` allocates its answer on every call; almost no text has a match.
         let in_set = self
             .set
@@ -459,7 +468,6 @@ impl Detectors {
             .map(|set| set.matches(text))
             .into_iter()
             .flat_map(|m| m.into_iter().map(|i| self.set_members[i]));
-        let mut facts = Facts::default();
         let gated = self.gated.iter().copied().filter(move |&di| {
             let c = &self.list[di];
             SPECS[c.spec].gate.passes_with(text, &mut facts)
@@ -497,10 +505,7 @@ impl Detectors {
                 }
             }
         }
-        let rule_set = self.rules.as_ref().map(|r| r.current());
         if let Some(rs) = &rule_set {
-            let mut found = Vec::new();
-            rs.scan(text, &mut found);
             // Where a rule's allowlist names a known non-secret (gitleaks' example keys,
             // placeholders), the built-in secret detectors defer to it.
             let safe: Vec<(usize, usize)> = found

@@ -18,6 +18,29 @@ const SCHEME: &str = "://";
 /// one search for `b`/`B` answers for both.
 const B_WORDS: [&str; 2] = ["basic", "bearer"];
 
+/// secret_param's key words: every alternative of its regex's key words ends in one of them.
+const KEY_WORDS: [&str; 6] = ["key", "token", "secret", "password", "passwd", "pwd"];
+
+/// Words without which a gate cannot pass in ASCII text: the secret rules' keyword walk
+/// looks for them too (src/redact/secret_rules/rule_set.rs), and a gate whose words it did
+/// not find fails without a search of its own. Bit i of a word mask stands for word i.
+pub const GATE_WORDS: [&str; 9] = [
+    SCHEME,
+    B_WORDS[0],
+    B_WORDS[1],
+    KEY_WORDS[0],
+    KEY_WORDS[1],
+    KEY_WORDS[2],
+    KEY_WORDS[3],
+    KEY_WORDS[4],
+    KEY_WORDS[5],
+];
+
+/// The bits of [`GATE_WORDS`] each gate needs one of.
+const SCHEME_BITS: u16 = 1;
+const B_WORD_BITS: [u16; 2] = [1 << 1, 1 << 2];
+const KEY_WORD_BITS: u16 = 0b1_1111_1000;
+
 impl Gate {
     /// Whether `text` passes; true for every text the gated regex can match in.
     pub fn passes(self, text: &str) -> bool {
@@ -30,15 +53,17 @@ impl Gate {
         match self {
             Gate::None => true,
             Gate::Byte(x) => memchr::memchr(x, b).is_some(),
-            Gate::Literal(SCHEME) => facts.separators(text).scheme,
+            Gate::Literal(SCHEME) => facts.may_hold(SCHEME_BITS) && facts.separators(text).scheme,
             Gate::Literal(l) => memchr::memmem::find(b, l.as_bytes()).is_some(),
             Gate::DigitRun(n) => facts.digits(b).longest_run >= n,
             Gate::CountryCheckDigits => facts.digits(b).country_check,
             Gate::WordAnyCase(w) => match B_WORDS.iter().position(|x| *x == w) {
-                Some(k) => facts.words(b).passes(k),
+                Some(k) => facts.may_hold(B_WORD_BITS[k]) && facts.words(b).passes(k),
                 None => word_any_case(b, w.as_bytes()),
             },
-            Gate::KeyWordBeforeSeparator => facts.separators(text).key_word,
+            Gate::KeyWordBeforeSeparator => {
+                facts.may_hold(KEY_WORD_BITS) && facts.separators(text).key_word
+            }
         }
     }
 }
@@ -49,9 +74,25 @@ pub(super) struct Facts {
     digits: Option<Digits>,
     words: Option<Words>,
     separators: Option<Separators>,
+    /// Which [`GATE_WORDS`] an ASCII text holds, when a keyword walk told; None = unknown.
+    gate_words: Option<u16>,
 }
 
 impl Facts {
+    /// Takes what the secret rules' keyword walk found of [`GATE_WORDS`] in `text`
+    /// (`ScanWork::gate_words`). Kept only for ASCII text, where a word's absence settles
+    /// its gates: elsewhere Unicode case folding and the gates' own doubts apply.
+    pub(super) fn learn_gate_words(&mut self, text: &str, found: Option<u16>) {
+        if text.is_ascii() {
+            self.gate_words = found;
+        }
+    }
+
+    /// False only when the text is known to hold none of the gate words in `bits`.
+    fn may_hold(&self, bits: u16) -> bool {
+        self.gate_words.is_none_or(|w| w & bits != 0)
+    }
+
     fn digits(&mut self, b: &[u8]) -> Digits {
         *self.digits.get_or_insert_with(|| Digits::of(b))
     }
@@ -223,16 +264,19 @@ impl Separators {
 
 /// secret_param's gate at the separator `text[i]`: its regex needs one of its key words, an
 /// optional quote, optional whitespace, then `:` or `=`. Every alternative of its key words
-/// ends in one of ENDINGS.
+/// ends in one of [`KEY_WORDS`].
 fn key_word_before(text: &str, i: usize) -> bool {
-    const ENDINGS: [&[u8]; 6] = [b"key", b"token", b"secret", b"password", b"passwd", b"pwd"];
     let b = text.as_bytes();
     // The common case, decided from one byte: an ASCII letter no key word ends in, right
     // before the separator (no whitespace or quote to step over), ASCII all around.
     if i >= 8 && b[i - 8..i].is_ascii() {
         let last = b[i - 1];
         let steps_over = (last as char).is_whitespace() || last == b'"' || last == b'\'';
-        if !steps_over && !ENDINGS.iter().any(|e| e[e.len() - 1] == last | 0x20) {
+        if !steps_over
+            && !KEY_WORDS
+                .iter()
+                .any(|e| e.as_bytes()[e.len() - 1] == last | 0x20)
+        {
             return false;
         }
     }
@@ -247,9 +291,9 @@ fn key_word_before(text: &str, i: usize) -> bool {
     // Case-insensitive matching folds some non-ASCII letters to ASCII ones (the Kelvin sign
     // to k): near non-ASCII bytes the gate does not judge and lets the regex decide.
     !tail.is_ascii()
-        || ENDINGS
-            .iter()
-            .any(|e| tail.len() >= e.len() && tail[tail.len() - e.len()..].eq_ignore_ascii_case(e))
+        || KEY_WORDS.iter().any(|e| {
+            tail.len() >= e.len() && tail[tail.len() - e.len()..].eq_ignore_ascii_case(e.as_bytes())
+        })
 }
 
 #[cfg(test)]
@@ -341,6 +385,16 @@ mod tests {
             .gate
     }
 
+    /// Each gate in `seen` (how often it answered false and true) gave both answers often.
+    fn both_answers_common(seen: std::collections::BTreeMap<String, [usize; 2]>) {
+        for (name, [no, yes]) in seen {
+            assert!(
+                no >= 100 && yes >= 100,
+                "{name}: false {no}, true {yes} times"
+            );
+        }
+    }
+
     #[test]
     fn the_shared_walks_agree_with_the_plain_ones() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(15);
@@ -380,12 +434,7 @@ mod tests {
                 );
             }
         }
-        for (name, [no, yes]) in seen {
-            assert!(
-                no >= 100 && yes >= 100,
-                "{name}: false {no}, true {yes} times"
-            );
-        }
+        both_answers_common(seen);
     }
 
     #[test]
@@ -422,6 +471,81 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Texts where the gate words are often whole, often cut short or split by a separator.
+    fn wordy_text(rng: &mut rand::rngs::StdRng) -> String {
+        const PIECES: [&str; 22] = [
+            "PassWord", "passwd", "SECRET", "secre", "tok", "en", "ke", "y", "pw", "d", "bas",
+            "ic", "Bear", "er", ":", "//", "=", " ", "\"", "x", "q", "\u{212a}",
+        ];
+        let pieces = PIECES.len() - usize::from(rng.random_range(0..4) != 0);
+        let n = rng.random_range(0..14);
+        let mut t: String = (0..n)
+            .map(|_| PIECES[rng.random_range(0..pieces)])
+            .collect();
+        if rng.random_range(0..2) == 0 {
+            t.push_str(&text(rng));
+        }
+        t
+    }
+
+    /// A gate told which of its words the secret rules' keyword walk found (the bundled
+    /// rules, as the detectors run them) answers as one that searched the text itself.
+    #[test]
+    fn gates_told_the_keyword_walks_words_answer_as_before() {
+        let rules = crate::redact::secret_rules::build(&Default::default()).unwrap();
+        let gates: Vec<Gate> = super::super::detectors::SPECS
+            .iter()
+            .map(|s| s.gate)
+            .collect();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(17);
+        // How often each word gate was false and true, with the walk's word mask set.
+        let mut seen = std::collections::BTreeMap::<String, [usize; 2]>::new();
+        for _ in 0..20_000 {
+            let t = wordy_text(&mut rng);
+            let work = rules.scan(&t, &mut Vec::new());
+            assert!(work.gate_words.is_some() || t.is_empty(), "{t:?}");
+            let mut facts = Facts::default();
+            facts.learn_gate_words(&t, work.gate_words);
+            let told = facts.gate_words.is_some();
+            for &g in &gates {
+                let answer = g.passes_with(&t, &mut facts);
+                assert_eq!(answer, g.passes(&t), "{g:?} on {t:?}");
+                if told
+                    && matches!(
+                        g,
+                        Gate::Literal(_) | Gate::WordAnyCase(_) | Gate::KeyWordBeforeSeparator
+                    )
+                {
+                    seen.entry(format!("{g:?}")).or_default()[usize::from(answer)] += 1;
+                }
+            }
+        }
+        assert_eq!(seen.len(), 4, "{seen:?}");
+        both_answers_common(seen);
+    }
+
+    /// Each gate word is reported exactly when the ASCII-lower-cased text contains it.
+    #[test]
+    fn the_keyword_walk_reports_each_gate_word_where_it_occurs() {
+        let rules = crate::redact::secret_rules::build(&Default::default()).unwrap();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(18);
+        let mut found = [0usize; GATE_WORDS.len()];
+        for _ in 0..20_000 {
+            let t = wordy_text(&mut rng);
+            if t.is_empty() || !t.is_ascii() {
+                continue;
+            }
+            let mask = rules.scan(&t, &mut Vec::new()).gate_words.unwrap();
+            let lower = t.to_ascii_lowercase();
+            for (i, w) in GATE_WORDS.iter().enumerate() {
+                let has = lower.contains(w);
+                assert_eq!(mask & (1 << i) != 0, has, "{w} in {t:?}");
+                found[i] += usize::from(has);
+            }
+        }
+        assert!(found.iter().all(|&n| n >= 100), "{found:?}");
     }
 
     #[test]

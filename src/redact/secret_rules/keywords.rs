@@ -22,12 +22,18 @@ const MAX_TABLE_ENTRIES: usize = 1 << 22;
 const MATCH_FLAG: u32 = 1 << 31;
 
 /// The keywords of a rule set: a prefiltered searcher that answers "any keyword here?" (a
-/// document-level skip) and a table that collects every keyword present in one pass.
+/// document-level skip) and a table that collects every keyword present in one pass. The
+/// pass may also look for words that are no rule's keyword (the detectors' gate words, see
+/// src/redact/gates.rs), which `any_in` leaves out.
 pub struct Keywords {
+    /// Over the searched words only (the first `searched`).
     any: AhoCorasick,
-    /// None when the table would be too large; the overlapping iterator of `any` then does
-    /// the same job, slower.
+    /// None when the table would be too large; the overlapping iterator of `every` then
+    /// does the same job, slower.
     table: Option<Table>,
+    /// Over all words, built only when there is no table.
+    every: Option<AhoCorasick>,
+    count: usize,
 }
 
 /// An unanchored Aho-Corasick automaton as a dense table. A byte that occurs in no keyword
@@ -41,34 +47,63 @@ struct Table {
     next: Vec<u32>,
     /// Keywords ended by each state, by state index.
     ends: Vec<Vec<u32>>,
+    /// The fast walk between keywords; None when it would be too large.
+    jump: Option<Jump>,
+}
+
+/// The same automaton for the walk between keywords, at four instructions a byte: a row
+/// of 256 entries per state (no column lookup, no flag to test), and every move into a state
+/// that ends a keyword sent instead to a `dead` state that never leaves. Eight bytes are
+/// walked, then one comparison says whether a keyword ended among them; if so they are
+/// walked again in [`Table::next`] to find where.
+struct Jump {
+    /// `entries[state × 256 + byte]` = the next state × 256; padded with unused entries to
+    /// a power of two, so an index masked with `len - 1` needs no bounds check.
+    entries: Vec<u32>,
+    /// The dead state × 256.
+    dead: usize,
+}
+
+/// A case-insensitive searcher over `words`: a DFA where it fits (its prefilter and
+/// transitions are the fastest), else aho-corasick's own choice.
+fn searcher(words: &[&str]) -> Result<AhoCorasick, String> {
+    let builder = |kind| {
+        AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(kind)
+            .build(words)
+    };
+    builder(Some(AhoCorasickKind::DFA))
+        .or_else(|_| builder(None))
+        .map_err(|e| format!("secret rule keywords: {e}"))
 }
 
 impl Keywords {
-    pub fn new(words: &[&str]) -> Result<Keywords, String> {
-        // A DFA where it fits (its prefilter and transitions are the fastest), else aho-corasick's
-        // own choice.
-        let builder = |kind| {
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .kind(kind)
-                .build(words)
-        };
-        let any = builder(Some(AhoCorasickKind::DFA))
-            .or_else(|_| builder(None))
-            .map_err(|e| format!("secret rule keywords: {e}"))?;
+    /// All of `words` are walked for; `any_in` looks only for the first `searched`.
+    pub fn new(words: &[&str], searched: usize) -> Result<Keywords, String> {
+        let any = searcher(&words[..searched.min(words.len())])?;
         let table = DFA::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .build(words)
             .ok()
             .and_then(|dfa| Table::from_dfa(&dfa, words));
-        Ok(Keywords { any, table })
+        let every = match table {
+            Some(_) => None,
+            None => Some(searcher(words)?),
+        };
+        Ok(Keywords {
+            any,
+            table,
+            every,
+            count: words.len(),
+        })
     }
 
     /// Number of keywords (the indexes `each_present` reports are below it).
     pub fn count(&self) -> usize {
-        self.any.patterns_len()
+        self.count
     }
 
     /// Whether any keyword occurs in `text`.
@@ -82,7 +117,8 @@ impl Keywords {
         match &self.table {
             Some(t) => t.walk(text.as_bytes(), &mut found),
             None => {
-                for m in self.any.find_overlapping_iter(text) {
+                let every = self.every.as_ref().expect("built when there is no table");
+                for m in every.find_overlapping_iter(text) {
                     found(m.pattern().as_usize());
                 }
             }
@@ -144,12 +180,15 @@ impl Table {
             }
             i += 1;
         }
-        Some(Table {
+        let mut table = Table {
             column,
             columns,
             next,
             ends,
-        })
+            jump: None,
+        };
+        table.jump = Jump::of(&table);
+        Some(table)
     }
 
     fn walk(&self, text: &[u8], found: &mut impl FnMut(usize)) {
@@ -168,33 +207,77 @@ impl Table {
     /// its few values in registers.
     #[inline(never)]
     fn run_to_match(&self, text: &[u8], row: &mut usize) -> Option<usize> {
-        let (column, next) = (&self.column, &self.next[..]);
-        let mut r = *row;
-        // Four bytes per round: the loop's own bookkeeping was a quarter of the cost. An
-        // entry without the flag is the next row itself.
-        let mut chunks = text.chunks_exact(4);
-        let mut at = 0;
+        let Some(jump) = &self.jump else {
+            return self.step_to_match(text, row);
+        };
+        let mut chunks = text.chunks_exact(8);
+        let (mut state, mut at) = ((*row / self.columns) << 8, 0);
         for c in &mut chunks {
-            for (k, &b) in c.iter().enumerate() {
-                let entry = next[r + column[b as usize] as usize];
-                if entry & MATCH_FLAG != 0 {
-                    *row = (entry & !MATCH_FLAG) as usize;
-                    return Some(at + k);
-                }
-                r = entry as usize;
+            let after = jump.step(c.try_into().expect("chunks of eight"), state);
+            if after == jump.dead {
+                *row = (state >> 8) * self.columns;
+                let k = self.step_to_match(c, row);
+                return Some(at + k.expect("the dead state is entered only by ending a keyword"));
             }
-            at += 4;
+            state = after;
+            at += 8;
         }
-        for (k, &b) in chunks.remainder().iter().enumerate() {
-            let entry = next[r + column[b as usize] as usize];
+        *row = (state >> 8) * self.columns;
+        self.step_to_match(chunks.remainder(), row).map(|k| at + k)
+    }
+
+    /// Walks `bytes` from `row` one at a time to the first that ends a keyword (its position,
+    /// `row` then the state there); else None, `row` the state after them.
+    fn step_to_match(&self, bytes: &[u8], row: &mut usize) -> Option<usize> {
+        let mut r = *row;
+        for (k, &b) in bytes.iter().enumerate() {
+            let entry = self.next[r + self.column[b as usize] as usize];
             if entry & MATCH_FLAG != 0 {
                 *row = (entry & !MATCH_FLAG) as usize;
-                return Some(at + k);
+                return Some(k);
             }
             r = entry as usize;
         }
         *row = r;
         None
+    }
+}
+
+impl Jump {
+    /// Spreads `t` to 256 entries per state; None when that is too large.
+    fn of(t: &Table) -> Option<Jump> {
+        let states = t.ends.len();
+        let len = (states + 1).checked_mul(256)?;
+        if len > MAX_TABLE_ENTRIES {
+            return None;
+        }
+        let dead = states * 256;
+        let mut entries = vec![0u32; len.next_power_of_two()];
+        for s in 0..states {
+            for b in 0..256 {
+                let e = t.next[s * t.columns + t.column[b] as usize];
+                let to = if e & MATCH_FLAG != 0 {
+                    dead
+                } else {
+                    e as usize / t.columns * 256
+                };
+                entries[s * 256 + b] = to as u32;
+            }
+        }
+        entries[dead..dead + 256].fill(dead as u32);
+        Some(Jump { entries, dead })
+    }
+
+    /// The state (× 256) after walking `bytes` from `state`.
+    #[inline(always)]
+    fn step(&self, bytes: &[u8; 8], state: usize) -> usize {
+        let mask = self.entries.len() - 1;
+        let entries = &self.entries[..=mask];
+        let mut s = state;
+        for &b in bytes {
+            s = entries[(s + b as usize) & mask] as usize;
+        }
+        s
     }
 }
 
@@ -213,7 +296,7 @@ mod tests {
     #[test]
     fn every_keyword_present_is_reported_whatever_its_case_and_overlaps() {
         let words = ["sk", "ask", "key", "eyj", "ghp_", "k"];
-        let k = Keywords::new(&words).unwrap();
+        let k = Keywords::new(&words, words.len()).unwrap();
         assert_eq!(present(&k, ""), Vec::<usize>::new());
         assert_eq!(present(&k, "nothing here"), Vec::<usize>::new());
         // "ASK" holds "ask", "sk" and "k"; "KeYJ" holds "key", "eyj" and "k".
@@ -226,10 +309,13 @@ mod tests {
     #[test]
     fn the_table_and_the_fallback_agree() {
         let words = ["sk", "ask", "key", "eyj", "ghp_", "k", "xoxb-", "AKIA"];
-        let fast = Keywords::new(&words).unwrap();
-        let mut slow = Keywords::new(&words).unwrap();
+        let fast = Keywords::new(&words, words.len()).unwrap();
+        let mut slow = Keywords::new(&words, words.len()).unwrap();
         slow.table = None;
-        assert!(fast.table.is_some());
+        slow.every = Some(searcher(&words).unwrap());
+        assert!(fast.table.as_ref().is_some_and(|t| t.jump.is_some()));
+        let mut byte_by_byte = Keywords::new(&words, words.len()).unwrap();
+        byte_by_byte.table.as_mut().unwrap().jump = None;
         let texts = [
             "sk-proj-abc keyJ eyJhbGciOi xoxb-1-2 akia ASIA",
             "ééé ask KEY Ghp_",
@@ -237,6 +323,7 @@ mod tests {
         ];
         for t in texts {
             assert_eq!(present(&fast, t), present(&slow, t), "{t}");
+            assert_eq!(present(&fast, t), present(&byte_by_byte, t), "{t}");
         }
     }
 
@@ -255,8 +342,8 @@ mod tests {
         words.sort_unstable();
         words.dedup();
         assert!(words.len() > 100, "{} keywords", words.len());
-        let k = Keywords::new(&words).unwrap();
-        assert!(k.table.is_some());
+        let k = Keywords::new(&words, words.len()).unwrap();
+        assert!(k.table.as_ref().is_some_and(|t| t.jump.is_some()));
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = move |n: usize| {
             seed ^= seed << 13;

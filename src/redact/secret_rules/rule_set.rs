@@ -20,6 +20,7 @@ use super::allowlist::{Allowlist, Candidate};
 use super::file::{Merged, RequiredDoc};
 use super::go_regex;
 use super::keywords::Keywords;
+use crate::redact::gates::GATE_WORDS;
 
 /// Compiled-size limits per regex, the same as for users' other regexes (src/redact/mod.rs):
 /// a hostile pattern fails at start instead of eating memory; matching is linear-time anyway.
@@ -83,13 +84,18 @@ pub struct Finding {
 pub struct ScanWork {
     /// Rules whose regex ran on the value.
     pub regexes_run: usize,
+    /// Which of [`GATE_WORDS`] occur in the value (bit i for word i, ASCII case folded);
+    /// None when the keyword walk did not look for them.
+    pub gate_words: Option<u16>,
 }
 
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     keywords: Option<Keywords>,
-    /// Keyword index → rules that list it.
+    /// Keyword index → rules that list it (none for a gate word no rule lists).
     keyword_rules: Vec<Vec<usize>>,
+    /// Keyword index → its bit in [`ScanWork::gate_words`] (0 for a word no gate asks about).
+    gate_bits: Vec<u16>,
     /// Rules without keywords: they run on every value.
     always: Vec<usize>,
     global: Vec<Allowlist>,
@@ -232,15 +238,22 @@ impl RuleSet {
                 }
             }
         }
+        let searched = words.len();
+        let gate_bits = if words.is_empty() {
+            Vec::new()
+        } else {
+            with_gate_words(&mut words, &mut keyword_rules)
+        };
         let keywords = if words.is_empty() {
             None
         } else {
-            Some(Keywords::new(&words)?)
+            Some(Keywords::new(&words, searched)?)
         };
         Ok(RuleSet {
             rules,
             keywords,
             keyword_rules,
+            gate_bits,
             always,
             global,
             skipped,
@@ -270,9 +283,14 @@ impl RuleSet {
         // (Allocated on the first keyword: most values have none.)
         let mut seen: Option<Bits> = None;
         if let Some(k) = &self.keywords {
+            let mut gate_words = 0;
             k.each_present(&unicode_lower(text), |kw| {
-                seen.get_or_insert_with(|| Bits::new(k.count())).insert(kw);
+                gate_words |= self.gate_bits[kw];
+                if !self.keyword_rules[kw].is_empty() {
+                    seen.get_or_insert_with(|| Bits::new(k.count())).insert(kw);
+                }
             });
+            work.gate_words = Some(gate_words);
         }
         if seen.is_none() && self.always.is_empty() {
             return work;
@@ -401,6 +419,26 @@ impl RuleSet {
         }
         run
     }
+}
+
+/// Adds the detectors' gate words (src/redact/gates.rs) to the keywords walked, so one walk
+/// per value also tells the gates whether their words occur. A gate word that is already a
+/// rule keyword shares its index. Returns each keyword's gate bit.
+fn with_gate_words(words: &mut Vec<&str>, keyword_rules: &mut Vec<Vec<usize>>) -> Vec<u16> {
+    let mut bits = vec![0u16; words.len()];
+    for (i, g) in GATE_WORDS.iter().enumerate() {
+        let at = match words.iter().position(|w| w.eq_ignore_ascii_case(g)) {
+            Some(p) => p,
+            None => {
+                words.push(g);
+                keyword_rules.push(Vec::new());
+                bits.push(0);
+                words.len() - 1
+            }
+        };
+        bits[at] |= 1 << i;
+    }
+    bits
 }
 
 /// A small bit set over indices below a fixed bound.
