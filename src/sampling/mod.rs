@@ -43,11 +43,14 @@ pub mod stored;
 pub mod telemetry;
 pub mod trace;
 pub mod trace_cost;
+pub mod view;
 
 pub use config::SamplingConfig;
 pub use decision::FinalDecision;
 pub use sampler::{IngestOutcome, Sampler};
 pub use telemetry::SamplingSnapshot;
 
+#[cfg(test)]
+mod equivalence;
 #[cfg(test)]
 mod tests;
