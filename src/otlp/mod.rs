@@ -12,8 +12,9 @@ pub mod wire;
 
 pub use owned::to_owned_lossy;
 pub use reader::{
-    any_value, array_values, kvlist_entries, read_traces, EventRef, KvListEntries, LinkRef,
-    ReadError, ResourceSpansRef, ScopeSpansRef, SpanRef, StatusRef, TracesRef, MAX_VALUE_DEPTH,
+    any_value, array_values, kvlist_entries, read_span_runs, read_traces, EventRef, KvListEntries,
+    LinkRef, ReadError, ResourceSpansRef, ScopeSpansRef, SpanRef, StatusRef, TracesRef,
+    MAX_VALUE_DEPTH,
 };
 pub use value::{AnyRef, KeyValueRef};
 

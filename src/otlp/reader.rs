@@ -65,6 +65,31 @@ pub fn read_traces(bytes: &[u8]) -> Result<TracesRef<'_>, ReadError> {
     Ok(ix.out)
 }
 
+/// Reads runs of `ScopeSpans.spans` fields (key, length, encoded `Span`, one after another)
+/// as one batch with one resource and one scope per run, in order: how the tail sampler
+/// holds a trace (src/sampling/stored.rs), read where it lies instead of being copied into
+/// a `TracesData` first. The resource and scope carry nothing; their holder knows them.
+pub fn read_span_runs<'a>(runs: &[&'a [u8]]) -> Result<TracesRef<'a>, ReadError> {
+    let bytes: usize = runs.iter().map(|r| r.len()).sum();
+    let mut ix = Indexer {
+        batch: runs.first().copied().unwrap_or_default(),
+        out: TracesRef::with_capacity(bytes / 400),
+    };
+    ix.out.resources.push(ResourceEntry {
+        raw: &[],
+        schema_url: &[],
+        attrs: 0..0,
+        scopes: 0..0,
+    });
+    for (k, run) in runs.iter().enumerate() {
+        // Error offsets are counted from the start of the run being read.
+        ix.batch = run;
+        ix.scope_spans(run, 0, count(k))?;
+    }
+    ix.out.resources[0].scopes.end = count(ix.out.scopes.len());
+    Ok(ix.out)
+}
+
 // ---- the index ----
 
 struct ResourceEntry<'a> {

@@ -27,9 +27,12 @@ pub struct SamplingConfig {
     pub max_buffered_bytes: u64,
     /// A trace whose buffered size passes this is decided at the next release; 0 = a quarter
     /// of `max_buffered_bytes`. (Contrib drops such traces outright, and has no limit unless
-    /// set; we decide them early instead.) The default bounds what deciding one trace needs:
-    /// its spans are decoded for the policies for the length of the decision
-    /// (src/sampling/stored.rs), about 1.3-2.5x its held bytes.
+    /// set; we decide them early instead.) The default bounds what deciding one trace needs
+    /// beside its held bytes: the reader's index over them (src/sampling/view.rs) and, when a
+    /// GenAI policy is configured, every span's facts, for the length of the decision. That
+    /// is 0.35-1.35x the held bytes, 0.74-2.8x with a GenAI policy (1 KB and 50-byte
+    /// attributes; `cargo run --release --example sampling_decide_memory`), so a trace
+    /// allowed the whole budget could still need up to about 3.8x it at its decision.
     #[serde(default)]
     pub maximum_trace_size_bytes: u64,
     #[serde(default)]

@@ -10,9 +10,7 @@ use super::config::PolicyConfig;
 use super::decision::Decision;
 use super::limiter::TokenBucket;
 use super::policy::{compile_regex, sampled_if, StringMatcher};
-use super::trace::TraceData;
-use crate::facts::prost::PreparedSpan;
-use crate::facts::{FactsConfig, ResourceFacts, SpanFacts, UpstreamStatus};
+use crate::facts::{SpanFacts, UpstreamStatus};
 
 #[derive(Debug)]
 pub enum GenAiPolicy {
@@ -117,7 +115,7 @@ impl GenAiPolicy {
         }))
     }
 
-    /// Decides from the facts of every span of the trace (in [`PreparedTrace`] order).
+    /// Decides from the facts of every span of the trace (src/sampling/view.rs reads them).
     pub fn evaluate(&mut self, facts: &[SpanFacts<'_>], now_ns: u64) -> Decision {
         match self {
             GenAiPolicy::Cost(th) => sampled_if(trace_cost(facts) >= *th),
@@ -190,37 +188,4 @@ pub fn trace_tokens(facts: &[SpanFacts<'_>]) -> i64 {
         .filter_map(|f| f.tokens())
         .fold(0u64, |acc, t| acc.saturating_add(t.sum()));
     i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// The spans of a held trace, prepared for the facts reader: the one place the sampler turns
-/// the decoded spans it holds into facts (once per trace, at decision time).
-pub struct PreparedTrace<'t> {
-    spans: Vec<PreparedSpan<'t>>,
-}
-
-impl<'t> PreparedTrace<'t> {
-    pub fn new(t: &'t TraceData) -> PreparedTrace<'t> {
-        let spans = t
-            .groups
-            .iter()
-            .flat_map(|g| {
-                let (name, version) = g
-                    .scope
-                    .scope
-                    .as_ref()
-                    .map_or(("", ""), |s| (s.name.as_str(), s.version.as_str()));
-                g.spans
-                    .iter()
-                    .map(move |s| PreparedSpan::new(s, name, version))
-            })
-            .collect();
-        PreparedTrace { spans }
-    }
-
-    /// Facts of every span, in the trace's span order. The resource is not read: no GenAI
-    /// policy depends on it.
-    pub fn facts(&self, cfg: &FactsConfig) -> Vec<SpanFacts<'_>> {
-        let resource = ResourceFacts::default();
-        self.spans.iter().map(|s| s.facts(&resource, cfg)).collect()
-    }
 }

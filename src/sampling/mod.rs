@@ -2,7 +2,8 @@
 //!
 //! - [`config`]: the configuration (contrib keys verbatim, durations as Go strings or ns).
 //! - [`stored`]: a buffered trace (each span's encoded bytes, under shared resource/scope
-//!   handles); [`trace`]: the same trace decoded for the policies at decision time.
+//!   handles, see [`trace`]); [`view`]: the same bytes read in place for the policies at
+//!   decision time.
 //! - [`decision`]: policy decisions and contrib's precedence when folding them.
 //! - [`policy`]: contrib's policy evaluators; [`genai_policy`]: ours.
 //! - [`probabilistic`], [`limiter`]: contrib-compatible hashing and token buckets.
@@ -43,11 +44,14 @@ pub mod stored;
 pub mod telemetry;
 pub mod trace;
 pub mod trace_cost;
+pub mod view;
 
 pub use config::SamplingConfig;
 pub use decision::FinalDecision;
 pub use sampler::{IngestOutcome, Sampler};
 pub use telemetry::SamplingSnapshot;
 
+#[cfg(test)]
+mod equivalence;
 #[cfg(test)]
 mod tests;

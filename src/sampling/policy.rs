@@ -6,8 +6,6 @@
 
 use std::collections::HashSet;
 
-use opentelemetry_proto::tonic::common::v1::{any_value, KeyValue};
-use opentelemetry_proto::tonic::trace::v1::Span;
 use regex::Regex;
 
 use super::config::{unsupported_type, PolicyConfig};
@@ -15,8 +13,14 @@ use super::decision::Decision;
 use super::genai_policy::GenAiPolicy;
 use super::limiter::TokenBucket;
 use super::probabilistic::Probabilistic;
-use super::trace::TraceData;
+use super::view::{as_str, attr, TraceView};
+use crate::facts::prost::flat_refs;
 use crate::facts::SpanFacts;
+use crate::otlp::AnyRef;
+
+#[cfg(test)]
+#[path = "decoded_ref.rs"]
+pub(super) mod decoded_ref;
 
 /// A built policy: its name (for telemetry) and evaluator.
 #[derive(Debug)]
@@ -385,20 +389,23 @@ impl Policy {
         }
     }
 
-    /// Evaluates one trace alone, reading its facts first (tests; the sampler reads facts
-    /// once per trace and calls [`Policy::evaluate`]).
+    /// Evaluates one held trace alone, reading its facts first (tests; the sampler reads
+    /// facts once per trace and calls [`Policy::evaluate`]).
     #[cfg(test)]
-    pub fn evaluate_alone(&mut self, t: &TraceData, now_ns: u64) -> Decision {
-        use super::genai_policy::PreparedTrace;
-        use crate::facts::FactsConfig;
-        let prepared = PreparedTrace::new(t);
-        let facts = prepared.facts(&FactsConfig::default());
-        self.evaluate(t, &facts, now_ns)
+    pub fn evaluate_alone(&mut self, t: &super::stored::StoredTrace, now_ns: u64) -> Decision {
+        let view = TraceView::of(t).expect("held spans read");
+        let facts = view.facts(&crate::facts::FactsConfig::default());
+        self.evaluate(&view, &facts, now_ns)
     }
 
     /// Evaluates one trace at `now_ns` (the injected clock drives the rate limiters).
     /// `facts` are the trace's span facts, in span order (empty when no policy needs them).
-    pub fn evaluate(&mut self, t: &TraceData, facts: &[SpanFacts<'_>], now_ns: u64) -> Decision {
+    pub fn evaluate(
+        &mut self,
+        t: &TraceView<'_>,
+        facts: &[SpanFacts<'_>],
+        now_ns: u64,
+    ) -> Decision {
         match self {
             Policy::AlwaysSample => Decision::Sampled,
             Policy::Latency {
@@ -411,24 +418,21 @@ impl Policy {
                 max,
                 invert,
             } => {
-                let m = |attrs: &[KeyValue]| {
-                    attr(attrs, key).map(|v| (*min..=*max).contains(&as_int(v)))
-                };
-                resource_or_span(t, *invert, m)
+                let m = |v: AnyRef<'_>| (*min..=*max).contains(&as_int(v));
+                resource_or_span(t, key, *invert, m)
             }
             Policy::Probabilistic(p) => sampled_if(p.sampled(&t.id)),
-            Policy::StatusCode(codes) => sampled_if(
-                t.spans()
-                    .any(|s| codes.contains(&s.status.as_ref().map_or(0, |st| st.code))),
-            ),
+            Policy::StatusCode(codes) => {
+                sampled_if(t.spans().any(|s| codes.contains(&s.status().code)))
+            }
             Policy::String {
                 key,
                 matcher,
                 invert,
             } => string_policy(t, key, matcher, *invert),
             Policy::Boolean { key, value, invert } => {
-                let m = |attrs: &[KeyValue]| attr(attrs, key).map(|v| as_bool(v) == *value);
-                resource_or_span(t, *invert, m)
+                let m = |v: AnyRef<'_>| as_bool(v) == *value;
+                resource_or_span(t, key, *invert, m)
             }
             Policy::RateLimiting(b) => sampled_if(b.allow_n(now_ns, t.span_count as f64)),
             Policy::BytesLimiting(b) => sampled_if(b.allow_n(now_ns, t.otlp_size() as f64)),
@@ -436,12 +440,11 @@ impl Policy {
                 let n = t.span_count as i64;
                 sampled_if(*min <= n && (*max == 0 || n <= *max))
             }
-            Policy::TraceState { key, values } => {
-                sampled_if(t.spans().any(|s| {
-                    trace_state_get(&s.trace_state, key).is_some_and(|v| values.contains(v))
-                }))
-            }
-            Policy::TraceFlags => sampled_if(t.spans().any(|s| s.flags & 0x1 == 0x1)),
+            Policy::TraceState { key, values } => sampled_if(t.spans().any(|s| {
+                let ts = String::from_utf8_lossy(s.trace_state());
+                trace_state_get(&ts, key).is_some_and(|v| values.contains(v))
+            })),
+            Policy::TraceFlags => sampled_if(t.spans().any(|s| s.flags() & 0x1 == 0x1)),
             Policy::And(subs) => {
                 for s in subs.iter_mut() {
                     let d = s.evaluate(t, facts, now_ns);
@@ -472,7 +475,7 @@ impl Policy {
 }
 
 impl Composite {
-    fn evaluate(&mut self, t: &TraceData, facts: &[SpanFacts<'_>], now_ns: u64) -> Decision {
+    fn evaluate(&mut self, t: &TraceView<'_>, facts: &[SpanFacts<'_>], now_ns: u64) -> Decision {
         let second = (now_ns / 1_000_000_000) as i64;
         if second != self.current_second {
             self.current_second = second;
@@ -505,14 +508,15 @@ pub(crate) fn sampled_if(b: bool) -> Decision {
 
 /// Contrib latency: walks spans in order keeping the running earliest start and latest end
 /// and samples as soon as the running duration satisfies the bound.
-fn latency(t: &TraceData, threshold_ms: i64, upper_ms: i64) -> Decision {
+fn latency(t: &TraceView<'_>, threshold_ms: i64, upper_ms: i64) -> Decision {
     let (mut min, mut max) = (0u64, 0u64);
     sampled_if(t.spans().any(|s| {
-        if min == 0 || s.start_time_unix_nano < min {
-            min = s.start_time_unix_nano;
+        let (start, end) = (s.start_time_unix_nano(), s.end_time_unix_nano());
+        if min == 0 || start < min {
+            min = start;
         }
-        if max == 0 || s.end_time_unix_nano > max {
-            max = s.end_time_unix_nano;
+        if max == 0 || end > max {
+            max = end;
         }
         let ms = (max as i128 - min as i128) / 1_000_000;
         if upper_ms == 0 {
@@ -524,77 +528,58 @@ fn latency(t: &TraceData, threshold_ms: i64, upper_ms: i64) -> Decision {
     }))
 }
 
-/// Contrib's resource-or-span walk. `m` answers `Some(matched)` when the key is present.
-/// Plain: Sampled if any resource or span matches. Inverted (as contrib v0.161): NotSampled
-/// as soon as one matches, else Sampled.
+/// Contrib's resource-or-span walk: `m` judges the value of attribute `key` where present.
 fn resource_or_span(
-    t: &TraceData,
+    t: &TraceView<'_>,
+    key: &str,
     invert: bool,
-    m: impl Fn(&[KeyValue]) -> Option<bool>,
+    m: impl Fn(AnyRef<'_>) -> bool,
 ) -> Decision {
-    let hit = |attrs: &[KeyValue]| m(attrs).unwrap_or(false);
-    let any = t
-        .groups
+    matched(invert, any_attr(t, key, &m, &m))
+}
+
+/// Plain: Sampled if any resource or span matched. Inverted: contrib v0.161 returns plain
+/// decisions for invert_match (its inverted decisions are no longer produced): a match means
+/// NotSampled, no match means Sampled.
+fn matched(invert: bool, any: bool) -> Decision {
+    sampled_if(any != invert)
+}
+
+/// True when the value of `key` on some group's resource satisfies `on_resource`, or on
+/// some span `on_span`. Resources are read from their decoded handles (one per batch).
+fn any_attr(
+    t: &TraceView<'_>,
+    key: &str,
+    on_resource: &impl Fn(AnyRef<'_>) -> bool,
+    on_span: &impl Fn(AnyRef<'_>) -> bool,
+) -> bool {
+    t.groups()
         .iter()
-        .any(|g| hit(g.resource.attributes()) || g.spans.iter().any(|s| hit(&s.attributes)));
-    match (invert, any) {
-        (false, true) => Decision::Sampled,
-        (false, false) => Decision::NotSampled,
-        // Contrib v0.161 returns plain decisions for invert_match (its inverted decisions are
-        // no longer produced): a match means NotSampled, no match means Sampled.
-        (true, true) => Decision::NotSampled,
-        (true, false) => Decision::Sampled,
-    }
+        .any(|g| attr(flat_refs(g.resource.attributes()), key).is_some_and(on_resource))
+        || t.spans()
+            .any(|s| attr(s.attributes().iter().copied(), key).is_some_and(on_span))
 }
 
 /// Contrib's string filter: resource values are matched as given; span values only when
 /// non-empty. A non-string value reads as "" (pdata's `Str()`).
-fn string_policy(t: &TraceData, key: &str, matcher: &StringMatcher, invert: bool) -> Decision {
-    let res_hit = |attrs: &[KeyValue]| attr(attrs, key).is_some_and(|v| matcher.matches(as_str(v)));
-    let span_hit = |s: &Span| {
-        attr(&s.attributes, key).is_some_and(|v| {
-            let s = as_str(v);
-            !s.is_empty() && matcher.matches(s)
-        })
+fn string_policy(t: &TraceView<'_>, key: &str, matcher: &StringMatcher, invert: bool) -> Decision {
+    let on_resource = |v: AnyRef<'_>| matcher.matches(&as_str(v));
+    let on_span = |v: AnyRef<'_>| {
+        let s = as_str(v);
+        !s.is_empty() && matcher.matches(&s)
     };
-    let any = t
-        .groups
-        .iter()
-        .any(|g| res_hit(g.resource.attributes()) || g.spans.iter().any(span_hit));
-    match (invert, any) {
-        (false, true) => Decision::Sampled,
-        (false, false) => Decision::NotSampled,
-        // Contrib v0.161 returns plain decisions for invert_match (its inverted decisions are
-        // no longer produced): a match means NotSampled, no match means Sampled.
-        (true, true) => Decision::NotSampled,
-        (true, false) => Decision::Sampled,
-    }
+    matched(invert, any_attr(t, key, &on_resource, &on_span))
 }
 
-/// The attribute's value when the key is present (an empty value reads as an empty string).
-pub(crate) fn attr<'a>(attrs: &'a [KeyValue], key: &str) -> Option<Option<&'a any_value::Value>> {
-    attrs
-        .iter()
-        .find(|kv| kv.key == key)
-        .map(|kv| kv.value.as_ref().and_then(|v| v.value.as_ref()))
-}
-
-fn as_str(v: Option<&any_value::Value>) -> &str {
+fn as_int(v: AnyRef<'_>) -> i64 {
     match v {
-        Some(any_value::Value::StringValue(s)) => s,
-        _ => "",
-    }
-}
-
-fn as_int(v: Option<&any_value::Value>) -> i64 {
-    match v {
-        Some(any_value::Value::IntValue(i)) => *i,
+        AnyRef::Int(i) => i,
         _ => 0,
     }
 }
 
-fn as_bool(v: Option<&any_value::Value>) -> bool {
-    matches!(v, Some(any_value::Value::BoolValue(true)))
+fn as_bool(v: AnyRef<'_>) -> bool {
+    matches!(v, AnyRef::Bool(true))
 }
 
 /// Looks a key up in a W3C `tracestate` header value.

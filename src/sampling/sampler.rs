@@ -14,16 +14,16 @@ use opentelemetry_proto::tonic::trace::v1::TracesData;
 
 use super::config::SamplingConfig;
 use super::decision::{Decision, FinalDecision, Seen};
-use super::genai_policy::PreparedTrace;
 use super::output;
 use super::policy::NamedPolicy;
 use super::store::{Limits, Reason, Store, Taken};
 use super::stored::{framed_len, Spans, StoredGroup};
 use super::telemetry::{SamplingSnapshot, Telemetry};
-use super::trace::{Group, TraceData};
 use super::trace_cost::{annotate_root, root_index, RunCosts, TraceTotals, NO_ROOT};
+use super::view::TraceView;
 use crate::facts::FactsConfig;
 use crate::otlp::TracesRef;
+use opentelemetry_proto::tonic::trace::v1::Span;
 
 /// What one `ingest` call did, so the caller can release early when over budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,8 +179,16 @@ impl Sampler {
                 Reason::Due => {}
             }
             let spans = t.data.span_count;
-            // The held bytes decoded once, for the policies and the run's totals.
-            let mut view = t.data.decode();
+            // The held bytes read in place, for the policies and the run's totals.
+            let Ok(view) = TraceView::of(&t.data) else {
+                // The store wrote these bytes from spans it read or encoded, so they read
+                // back; were they not, the trace is kept rather than lost unexplained.
+                debug_assert!(false, "held spans do not read back");
+                decided.push((t.shard, t.data.id, t.seq, FinalDecision::Sampled));
+                kept += spans;
+                out_groups.extend(t.data.groups);
+                continue;
+            };
             let decision = if flush_all && self.drop_pending_on_shutdown {
                 Telemetry::add(&tel.shutdown_dropped_traces, 1);
                 Telemetry::add(&tel.shutdown_dropped_spans, spans);
@@ -202,8 +210,10 @@ impl Sampler {
                 d
             };
             decided.push((t.shard, t.data.id, t.seq, decision));
-            if let Some((g, i)) = self.account_run(&mut view, decision.is_sampled(), &mut runs) {
-                t.data.replace(g, i, &view.groups[g].spans[i]);
+            let root = self.account_run(&view, decision.is_sampled(), &mut runs);
+            drop(view);
+            if let Some((g, i, span)) = root {
+                t.data.replace(g, i, &span);
             }
             if decision.is_sampled() {
                 kept += spans;
@@ -250,44 +260,36 @@ impl Sampler {
 
     /// The run's totals (src/sampling/trace_cost.rs): queued for the histogram of cost per
     /// trace whatever the decision, and written on the root span of a kept trace. Returns
-    /// where that root is (group, index), so its held bytes can be replaced.
+    /// where that root is (group, index) with the root as it goes out: the one span decoded
+    /// and encoded again.
     fn account_run(
         &self,
-        t: &mut TraceData,
+        t: &TraceView<'_>,
         kept: bool,
         runs: &mut RunCosts,
-    ) -> Option<(usize, usize)> {
-        let totals = TraceTotals::of(t.spans());
+    ) -> Option<(usize, usize, Span)> {
+        let totals = TraceTotals::of(t.spans().map(|s| s.attributes()));
         if totals.llm_calls == 0 {
             return None;
         }
         Telemetry::add(&self.telemetry.runs_with_llm_calls, 1);
-        let root = root_index(t.spans());
-        let at = root.map(|i| {
-            let mut i = i;
-            let g = t
-                .groups
-                .iter()
-                .position(|g| {
-                    if i < g.spans.len() {
-                        true
-                    } else {
-                        i -= g.spans.len();
-                        false
-                    }
-                })
-                .expect("index within the trace");
-            (g, i)
-        });
-        let service = |g: &Group| {
+        let root = root_index(
+            t.spans()
+                .map(|s| (s.parent_span_id(), s.start_time_unix_nano())),
+        )
+        .and_then(|i| t.spans().nth(i));
+        let service = |g: &StoredGroup| {
             crate::otlp::find_str(g.resource.attributes(), "service.name")
                 .unwrap_or("unknown_service")
                 .to_string()
         };
-        let (svc, root_name) = match at {
-            Some((g, i)) => (service(&t.groups[g]), t.groups[g].spans[i].name.clone()),
+        let (svc, root_name) = match &root {
+            Some(s) => (
+                service(t.group_of(s)),
+                String::from_utf8_lossy(s.name()).into_owned(),
+            ),
             None => (
-                t.groups.first().map(service).unwrap_or_default(),
+                t.groups().first().map(service).unwrap_or_default(),
                 NO_ROOT.to_string(),
             ),
         };
@@ -302,10 +304,12 @@ impl Sampler {
         if !kept {
             return None;
         }
-        match at {
-            Some((g, i)) => {
-                annotate_root(&mut t.groups[g].spans[i], &totals);
-                Some((g, i))
+        match root {
+            Some(s) => {
+                let mut span = crate::otlp::owned::decode_span_lossy(s.raw()).unwrap_or_default();
+                annotate_root(&mut span, &totals);
+                let (_, g, i) = s.position();
+                Some((g as usize, i as usize, span))
             }
             None => {
                 Telemetry::add(&self.telemetry.runs_root_missing, 1);
@@ -336,15 +340,16 @@ impl Sampler {
         s
     }
 
-    fn decide(&self, policies: &mut [NamedPolicy], t: &TraceData, now: u64) -> FinalDecision {
+    fn decide(&self, policies: &mut [NamedPolicy], t: &TraceView<'_>, now: u64) -> FinalDecision {
         let mut seen = Seen::default();
         let spans = t.span_count;
         let (mut first_sampled, mut first_invert_sampled) = (None, None);
         // Facts are read once per trace, for all policies, and only when one needs them.
-        let prepared = self.needs_facts.then(|| PreparedTrace::new(t));
-        let facts = prepared
-            .as_ref()
-            .map_or_else(Vec::new, |p| p.facts(&self.facts));
+        let facts = if self.needs_facts {
+            t.facts(&self.facts)
+        } else {
+            Vec::new()
+        };
         for (i, p) in policies.iter_mut().enumerate() {
             let d = p.policy.evaluate(t, &facts, now);
             self.telemetry.policies[i].record(d, spans);

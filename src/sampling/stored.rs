@@ -5,14 +5,15 @@
 //! issue 10 measured 2.16x contrib's bytes per buffered span), and holding it decoded meant
 //! encoding it again on release. Held as bytes, a span costs its wire size plus two or three
 //! bytes of framing, the byte budget counts what is really held, and release copies the
-//! bytes (src/sampling/output.rs). The spans are decoded once, when the trace is decided, into the
-//! [`TraceData`] the policies read, and that copy is gone with the decision.
+//! bytes (src/sampling/output.rs). At decision time the policies read the held bytes where
+//! they lie (src/sampling/view.rs); only a kept root that gets its trace's totals is decoded
+//! and encoded again.
 
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::trace::v1::Span;
 
-use super::trace::{Group, ResourceHdr, ScopeHdr, TraceData, TraceId};
+use super::trace::{field_len, ResourceHdr, ScopeHdr, TraceId};
 
 /// Spans of one trace under one (resource, scope) pair, held as they go out: one buffer of
 /// `ScopeSpans.spans` fields (key, length, encoded `Span`), one after another. One allocation
@@ -181,28 +182,23 @@ pub struct StoredTrace {
 }
 
 impl StoredTrace {
-    /// The trace decoded for the policies: same groups, same span order, so an index into
-    /// the decoded spans is an index into the held bytes. A span prost refuses (a string that
-    /// is not UTF-8) is copied lossily; the held bytes stay as they came.
-    pub fn decode(&self) -> TraceData {
-        TraceData {
-            id: self.id,
-            groups: self
-                .groups
-                .iter()
-                .map(|g| Group {
-                    resource: g.resource.clone(),
-                    scope: g.scope.clone(),
-                    spans: g
-                        .spans()
-                        .map(|b| crate::otlp::owned::decode_span_lossy(b).unwrap_or_default())
-                        .collect(),
-                })
-                .collect(),
-            span_count: self.span_count,
-            bytes: self.bytes,
-            arrival_ns: self.arrival_ns,
+    /// Size of this trace as OTLP `TracesData`, as contrib's copy of it would marshal: one
+    /// `ResourceSpans` per run of groups sharing a resource, one `ScopeSpans` per group. This
+    /// is what `bytes_limiting` charges: the held bytes, as they came.
+    pub fn otlp_size(&self) -> u64 {
+        let mut total = 0usize;
+        let mut i = 0;
+        while i < self.groups.len() {
+            let res = &self.groups[i].resource;
+            let mut rs = res.encoded_len;
+            while i < self.groups.len() && Arc::ptr_eq(&self.groups[i].resource, res) {
+                let g = &self.groups[i];
+                rs += field_len(g.scope.encoded_len + g.framed.len());
+                i += 1;
+            }
+            total += field_len(rs);
         }
+        total as u64
     }
 
     /// Replaces the held bytes of span `i` of group `g` with `span` encoded (the root span
@@ -316,7 +312,7 @@ mod tests {
         assert_eq!(first - same, GROUP_OVERHEAD_BYTES);
     }
 
-    /// Decoding gives the same spans in the same places; replacing one changes only it.
+    /// The held spans read back in their places; replacing one changes only it.
     #[test]
     fn decode_and_replace_keep_positions() {
         let (r, s) = handles();
@@ -326,14 +322,18 @@ mod tests {
             t.bytes += push_span(&mut t.groups, &r, &s, &x.encode_to_vec(), 0);
             t.span_count += 1;
         }
-        let view = t.decode();
-        assert_eq!(view.groups[0].spans, spans);
+        let decoded = |t: &StoredTrace| -> Vec<Span> {
+            t.groups[0]
+                .spans()
+                .map(|b| Span::decode(b).unwrap())
+                .collect()
+        };
+        assert_eq!(decoded(&t), spans);
         let mut changed = spans[1].clone();
         changed.name = "changed".into();
         t.replace(0, 1, &changed);
-        let again = t.decode();
         assert_eq!(
-            again.groups[0].spans,
+            decoded(&t),
             vec![spans[0].clone(), changed, spans[2].clone()]
         );
     }

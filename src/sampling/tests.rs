@@ -14,7 +14,8 @@ use super::config::PolicyConfig;
 use super::decision::Decision;
 use super::policy::Policy;
 use super::sampler::Sampler;
-use super::trace::{ResourceHdr, ScopeHdr, TraceData};
+use super::stored::{push_span, StoredTrace};
+use super::trace::{ResourceHdr, ScopeHdr};
 use crate::otlp::{kv_int, kv_str};
 
 const MS: u64 = 1_000_000;
@@ -92,7 +93,8 @@ fn batch(spans: Vec<Span>) -> TracesData {
     batch_with(vec![kv_str("service.name", "svc")], spans)
 }
 
-fn trace_of(resource: Vec<KeyValue>, spans: Vec<Span>) -> TraceData {
+/// A held trace of `spans` under one resource and no scope, as the store holds one.
+fn trace_of(resource: Vec<KeyValue>, spans: Vec<Span>) -> StoredTrace {
     let res = Arc::new(ResourceHdr::new(
         Some(Resource {
             attributes: resource,
@@ -101,14 +103,20 @@ fn trace_of(resource: Vec<KeyValue>, spans: Vec<Span>) -> TraceData {
         String::new(),
     ));
     let scope = Arc::new(ScopeHdr::new(None, String::new()));
-    let mut t = TraceData {
-        id: spans
-            .first()
-            .map_or([0; 16], |s| super::trace::trace_id_of(&s.trace_id)),
-        ..Default::default()
-    };
-    for s in spans {
-        t.push(&res, &scope, s);
+    held(spans.iter().map(|s| (&res, &scope, s.encode_to_vec())))
+}
+
+/// A held trace of encoded spans under their handles, in order.
+fn held<'h>(
+    spans: impl IntoIterator<Item = (&'h Arc<ResourceHdr>, &'h Arc<ScopeHdr>, Vec<u8>)>,
+) -> StoredTrace {
+    let mut t = StoredTrace::default();
+    for (r, sc, bytes) in spans {
+        if t.span_count == 0 {
+            let read = crate::otlp::owned::decode_span_lossy(&bytes).unwrap_or_default();
+            t.id = super::trace::trace_id_of(&read.trace_id);
+        }
+        t.bytes += push_span(&mut t.groups, r, sc, &bytes, 0);
         t.span_count += 1;
     }
     t
@@ -1269,19 +1277,23 @@ fn otlp_size_matches_encoding_with_scopes_and_schema_urls() {
             ))
         })
         .collect();
-    let mut t = TraceData::default();
-    t.push(&res, &scopes[0], sp(1, 1, 0, vec![]));
-    t.push(&res, &scopes[1], sp(1, 2, 1, vec![kv_int("n", 3)]));
+    let spans = [sp(1, 1, 0, vec![]), sp(1, 2, 1, vec![kv_int("n", 3)])];
+    let t = held(
+        spans
+            .iter()
+            .zip(&scopes)
+            .map(|(s, sc)| (&res, sc, s.encode_to_vec())),
+    );
     let expected = TracesData {
         resource_spans: vec![ResourceSpans {
             resource: res.resource.clone(),
-            scope_spans: t
-                .groups
+            scope_spans: spans
                 .iter()
-                .map(|g| ScopeSpans {
-                    scope: g.scope.scope.clone(),
-                    spans: g.spans.clone(),
-                    schema_url: g.scope.schema_url.clone(),
+                .zip(&scopes)
+                .map(|(s, sc)| ScopeSpans {
+                    scope: sc.scope.clone(),
+                    spans: vec![s.clone()],
+                    schema_url: sc.schema_url.clone(),
                 })
                 .collect(),
             schema_url: res.schema_url.clone(),
@@ -1495,7 +1507,7 @@ fn read_and_decoded_batches_are_held_alike() {
 }
 
 /// A span whose strings are not UTF-8 (pdata accepts them; prost does not) is held and
-/// released byte for byte as it came, while the policies read a lossy copy of it.
+/// released byte for byte as it came, while the policies read its strings as lossy text.
 #[test]
 fn spans_that_are_not_utf8_go_out_as_they_came() {
     let s = sampler(

@@ -1,16 +1,13 @@
-//! A trace as the policies see it (decoded spans grouped with shared handles to their
-//! resource and scope), and those shared handles.
+//! Trace IDs and the shared handles to a batch's resource and scope that every held span
+//! of the batch points to.
 //!
 //! A batch's resource and scope are wrapped in an `Arc` once per batch and shared by every
 //! trace that has spans under them, so buffering a span costs the span itself, not another
 //! copy of its resource (contrib deep-copies both per trace). The buffer itself holds spans
-//! as bytes: src/sampling/stored.rs.
-
-use std::sync::Arc;
+//! as bytes (src/sampling/stored.rs), which the policies read in place (src/sampling/view.rs).
 
 use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
 use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 
 /// A trace ID as the map key; IDs of another length are zero-padded or truncated.
@@ -25,7 +22,7 @@ pub fn trace_id_of(bytes: &[u8]) -> TraceId {
 }
 
 /// Encoded size of a length-delimited field with a one-byte tag.
-fn field_len(len: usize) -> usize {
+pub(crate) fn field_len(len: usize) -> usize {
     1 + prost::length_delimiter_len(len) + len
 }
 
@@ -125,72 +122,5 @@ impl ScopeHdr {
     }
 }
 
-/// Spans of one trace under one (resource, scope) pair.
-#[derive(Debug, Clone)]
-pub struct Group {
-    pub resource: Arc<ResourceHdr>,
-    pub scope: Arc<ScopeHdr>,
-    pub spans: Vec<Span>,
-}
-
 /// Fixed per-trace bookkeeping (map entry, queues, cache entry).
 pub const TRACE_OVERHEAD_BYTES: u64 = 160;
-
-/// What the policies see of one trace at decision time: the held bytes decoded
-/// (src/sampling/stored.rs), for the length of one decision.
-#[derive(Debug, Default)]
-pub struct TraceData {
-    pub id: TraceId,
-    pub groups: Vec<Group>,
-    pub span_count: u64,
-    /// Held bytes (the budget's measure).
-    pub bytes: u64,
-    /// When the first span arrived (injected clock).
-    pub arrival_ns: u64,
-}
-
-impl TraceData {
-    /// Appends spans, reusing the last group when resource and scope are the same handles.
-    pub fn push(&mut self, resource: &Arc<ResourceHdr>, scope: &Arc<ScopeHdr>, span: Span) {
-        if let Some(last) = self.groups.last_mut() {
-            if Arc::ptr_eq(&last.resource, resource) && Arc::ptr_eq(&last.scope, scope) {
-                last.spans.push(span);
-                return;
-            }
-        }
-        self.groups.push(Group {
-            resource: resource.clone(),
-            scope: scope.clone(),
-            spans: vec![span],
-        });
-    }
-
-    /// Every span, in arrival order.
-    pub fn spans(&self) -> impl Iterator<Item = &Span> {
-        self.groups.iter().flat_map(|g| g.spans.iter())
-    }
-
-    /// Size of this trace as OTLP `TracesData`, as contrib's copy of it would marshal: one
-    /// `ResourceSpans` per run of groups sharing a resource, one `ScopeSpans` per group. This
-    /// is what `bytes_limiting` charges.
-    pub fn otlp_size(&self) -> u64 {
-        let mut total = 0usize;
-        let mut i = 0;
-        while i < self.groups.len() {
-            let res = &self.groups[i].resource;
-            let mut rs = res.encoded_len;
-            while i < self.groups.len() && Arc::ptr_eq(&self.groups[i].resource, res) {
-                let g = &self.groups[i];
-                let ss: usize = g.scope.encoded_len
-                    + g.spans
-                        .iter()
-                        .map(|s| field_len(s.encoded_len()))
-                        .sum::<usize>();
-                rs += field_len(ss);
-                i += 1;
-            }
-            total += field_len(rs);
-        }
-        total as u64
-    }
-}

@@ -14,8 +14,9 @@
 use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1::Span;
 
+use super::view::attr;
 use crate::money::Usd;
-use crate::otlp::find_str;
+use crate::otlp::{AnyRef, KeyValueRef};
 
 /// Attributes written on the root span of a kept trace.
 pub const TRACE_COST: &str = "tollbooth.trace.cost";
@@ -35,21 +36,22 @@ pub struct CallCost {
 }
 
 impl CallCost {
-    /// Reads what the cost stage wrote; `None` for spans that are not a counted call.
-    pub fn of(span: &Span) -> Option<CallCost> {
-        let a = &span.attributes;
-        let accounted = match find_str(a, "tollbooth.cost.status")? {
-            "priced" | "provider_reported" | "estimated" => true,
-            "unpriced" => false,
+    /// Reads what the cost stage wrote on a span (its attributes); `None` for spans that are
+    /// not a counted call.
+    pub fn of(attrs: &[KeyValueRef<'_>]) -> Option<CallCost> {
+        let find = |k: &str| attr(attrs.iter().copied(), k);
+        let accounted = match find("tollbooth.cost.status")? {
+            AnyRef::Str(b"priced" | b"provider_reported" | b"estimated") => true,
+            AnyRef::Str(b"unpriced") => false,
             _ => return None,
         };
-        let int = |k: &str| match crate::otlp::find(a, k) {
-            Some(any_value::Value::IntValue(i)) if *i > 0 => *i as u64,
+        let int = |k: &str| match find(k) {
+            Some(AnyRef::Int(i)) if i > 0 => i as u64,
             _ => 0,
         };
         let usd = if accounted {
-            match crate::otlp::find(a, "gen_ai.usage.cost") {
-                Some(any_value::Value::DoubleValue(d)) if d.is_finite() && *d >= 0.0 => Some(*d),
+            match find("gen_ai.usage.cost") {
+                Some(AnyRef::Double(d)) if d.is_finite() && d >= 0.0 => Some(d),
                 _ => None,
             }
         } else {
@@ -87,8 +89,8 @@ impl TraceTotals {
         }
     }
 
-    /// Totals of a set of spans.
-    pub fn of<'a>(spans: impl IntoIterator<Item = &'a Span>) -> TraceTotals {
+    /// Totals of a set of spans, given as their attribute lists.
+    pub fn of<'s, 'a: 's>(spans: impl IntoIterator<Item = &'s [KeyValueRef<'a>]>) -> TraceTotals {
         let mut t = TraceTotals::default();
         for c in spans.into_iter().filter_map(CallCost::of) {
             t.add(&c);
@@ -103,13 +105,14 @@ impl TraceTotals {
 }
 
 /// The trace's root span: the one without a parent (the earliest, if a broken trace has
-/// several). `None` while the root has not arrived.
-pub fn root_index<'a>(spans: impl IntoIterator<Item = &'a Span>) -> Option<usize> {
+/// several). Spans are given as (parent span ID, start time). `None` while the root has not
+/// arrived.
+pub fn root_index<'a>(spans: impl IntoIterator<Item = (&'a [u8], u64)>) -> Option<usize> {
     spans
         .into_iter()
         .enumerate()
-        .filter(|(_, s)| s.parent_span_id.is_empty())
-        .min_by_key(|(i, s)| (s.start_time_unix_nano, *i))
+        .filter(|(_, (parent, _))| parent.is_empty())
+        .min_by_key(|(i, (_, start))| (*start, *i))
         .map(|(i, _)| i)
 }
 
@@ -262,6 +265,15 @@ mod tests {
     use super::*;
     use crate::otlp::{kv_int, kv_str};
 
+    /// Totals of decoded spans, their attributes read as the reader's values.
+    fn totals(spans: &[Span]) -> TraceTotals {
+        let lists: Vec<Vec<KeyValueRef<'_>>> = spans
+            .iter()
+            .map(|s| crate::facts::prost::flat_refs(&s.attributes).collect())
+            .collect();
+        TraceTotals::of(lists.iter().map(Vec::as_slice))
+    }
+
     fn span(status: &str, cost: Option<f64>, input: i64, output: i64) -> Span {
         let mut attributes = vec![
             kv_str("tollbooth.cost.status", status),
@@ -292,12 +304,12 @@ mod tests {
             span("no_usage", None, 0, 0),
             Span::default(),
         ];
-        let t = TraceTotals::of(&spans);
+        let t = totals(&spans);
         assert_eq!(t.llm_calls, 2);
         assert_eq!((t.input_tokens, t.output_tokens), (3542, 1100));
         assert_eq!(t.cost.to_string(), "0.0095978");
         assert_eq!(t.complete_cost(), Some(t.cost));
-        let with_unpriced = TraceTotals::of(&[
+        let with_unpriced = totals(&[
             span("priced", Some(1.0), 1, 1),
             span("unpriced", None, 5, 5),
         ]);
@@ -318,8 +330,15 @@ mod tests {
             ..Default::default()
         };
         let spans = vec![span("priced", Some(0.25), 10, 2), root.clone()];
-        assert_eq!(root_index(&spans), Some(1));
-        let t = TraceTotals::of(&spans);
+        assert_eq!(
+            root_index(
+                spans
+                    .iter()
+                    .map(|s| (&s.parent_span_id[..], s.start_time_unix_nano))
+            ),
+            Some(1)
+        );
+        let t = totals(&spans);
         annotate_root(&mut root, &t);
         annotate_root(&mut root, &t);
         let a = &root.attributes;
