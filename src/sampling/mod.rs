@@ -47,7 +47,7 @@ pub mod trace_cost;
 pub use config::SamplingConfig;
 pub use decision::FinalDecision;
 pub use sampler::{IngestOutcome, Sampler};
-pub use telemetry::SamplingSnapshot;
+pub use telemetry::{PolicyCounts, SamplingSnapshot};
 
 #[cfg(test)]
 mod tests;
