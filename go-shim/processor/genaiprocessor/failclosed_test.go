@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -35,7 +36,7 @@ func failingPipeline(t *testing.T, cfg *Config, process func([]byte, time.Time, 
 	core, logs := observer.New(zapcore.DebugLevel)
 	set := metadatatest.NewSettings(tel)
 	set.Logger = zap.New(core)
-	p, err := newGenAIProcessor(set, cfg)
+	p, err := newGenAIProcessor(set, cfg, clockwork.NewRealClock())
 	require.NoError(t, err)
 	p.process = process
 	sink := new(consumertest.TracesSink)

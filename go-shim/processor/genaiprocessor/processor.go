@@ -2,10 +2,10 @@ package genaiprocessor // import "github.com/tollbooth-dev/tollbooth/go-shim/pro
 
 import (
 	"context"
-	"errors"
-	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/tollbooth-dev/tollbooth/go-shim/internal/base"
 	"github.com/tollbooth-dev/tollbooth/go-shim/internal/engine"
 	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaiprocessor/internal/metadata"
 )
@@ -22,6 +23,8 @@ type genaiProcessor struct {
 	engine    *engine.Engine
 	telemetry *metadata.TelemetryBuilder
 	marshaler ptrace.ProtoMarshaler
+	// clock gives the engine its time and drives the reload watch; tests inject a fake one.
+	clock clockwork.Clock
 	// process is engine.Process; tests replace it to make the engine fail.
 	process func(batch []byte, now time.Time, fn func(edits []byte) error) error
 	// redacting is set when redaction is configured; then onError decides what a batch the
@@ -29,17 +32,21 @@ type genaiProcessor struct {
 	redacting bool
 	onError   string
 	errLog    *errorLog
-	// last is the engine's cumulative counters as last reported, to turn them into increments.
-	mu   sync.Mutex
-	last engine.Stats
+	// ruleCounts is set when secret rules are configured: their per-rule counts have no
+	// fixed place in the counters and are read from the engine's JSON report.
+	ruleCounts bool
+	// registration is the one callback of the async instruments (telemetry.go).
+	registration metric.Registration
+	watch        reloadWatch
+	ticker       *base.Ticker
 }
 
-func newGenAIProcessor(set processor.Settings, cfg *Config) (*genaiProcessor, error) {
+func newGenAIProcessor(set processor.Settings, cfg *Config, clock clockwork.Clock) (*genaiProcessor, error) {
 	conf, err := cfg.engineJSON()
 	if err != nil {
 		return nil, err
 	}
-	eng, err := engine.New(conf, time.Now())
+	eng, err := engine.New(conf, clock.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +56,7 @@ func newGenAIProcessor(set processor.Settings, cfg *Config) (*genaiProcessor, er
 		return nil, err
 	}
 	p := &genaiProcessor{
-		logger: set.Logger, engine: eng, telemetry: tb, process: eng.Process,
+		logger: set.Logger, engine: eng, telemetry: tb, clock: clock, process: eng.Process,
 		redacting: enabled(cfg.Redaction), errLog: newErrorLog(set.Logger),
 	}
 	if p.redacting {
@@ -60,30 +67,7 @@ func newGenAIProcessor(set processor.Settings, cfg *Config) (*genaiProcessor, er
 		}
 	}
 	p.logSecretRules()
-	// The pricing cache's size is a gauge, read from the counters of the last batch.
-	gauge := func(f func(s engine.Stats) uint64) metric.Int64Callback {
-		return func(_ context.Context, o metric.Int64Observer) error {
-			p.mu.Lock()
-			v := f(p.last)
-			p.mu.Unlock()
-			o.Observe(int64(v))
-			return nil
-		}
-	}
-	if err := errors.Join(
-		tb.RegisterProcessorGenaiPricingCacheEntriesCallback(gauge(func(s engine.Stats) uint64 { return s.PricingCacheEntries })),
-		tb.RegisterProcessorGenaiPricingCacheBytesCallback(gauge(func(s engine.Stats) uint64 { return s.PricingCacheBytes })),
-		tb.RegisterProcessorGenaiDedupeWindowEntriesCallback(gauge(func(s engine.Stats) uint64 { return s.DedupeWindowEntries })),
-		tb.RegisterProcessorGenaiDedupeWindowBytesCallback(gauge(func(s engine.Stats) uint64 { return s.DedupeWindowBytes })),
-		// Read at each collection, not from the last batch: the heap changes while idle too
-		// (the sampler releasing, metrics expiring).
-		tb.RegisterProcessorGenaiRustHeapBytesCallback(func(_ context.Context, o metric.Int64Observer) error {
-			if st, err := p.engine.Stats(); err == nil {
-				o.Observe(int64(st.RustHeapBytes))
-			}
-			return nil
-		}),
-	); err != nil {
+	if p.registration, err = p.registerCallback(metadata.Meter(set.TelemetrySettings)); err != nil {
 		tb.Shutdown()
 		eng.Close()
 		return nil, err
@@ -94,11 +78,12 @@ func newGenAIProcessor(set processor.Settings, cfg *Config) (*genaiProcessor, er
 // logSecretRules says at start which secret rules redaction runs with, and names the rules
 // skipped because they need a file path (they cannot match telemetry).
 func (p *genaiProcessor) logSecretRules() {
-	stats, err := p.engine.Stats()
-	if err != nil || stats.SecretRules == nil {
+	report, err := p.engine.Report()
+	if err != nil || report.SecretRules == nil {
 		return
 	}
-	r := stats.SecretRules
+	p.ruleCounts = true
+	r := report.SecretRules
 	skipped := make([]string, 0, len(r.Skipped))
 	for _, s := range r.Skipped {
 		skipped = append(skipped, s.ID)
@@ -111,14 +96,15 @@ func (p *genaiProcessor) logSecretRules() {
 // processTraces hands the batch to the engine once and applies the edits it returns. A batch
 // the engine cannot process is dropped when redaction is configured (fail closed: it would
 // leave unredacted) unless `redaction.on_error: pass`; otherwise it passes on unchanged
-// (fail-open). Either way it is counted.
+// (fail-open). Either way it is counted. The engine's own counters are not read here: the
+// collector reads them when it collects its telemetry (telemetry.go).
 func (p *genaiProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
 	buf, err := p.marshaler.MarshalTraces(td)
 	if err != nil {
 		return p.failed(ctx, td, "marshal", err)
 	}
 	var applied engine.EditResult
-	err = p.process(buf, time.Now(), func(edits []byte) error {
+	err = p.process(buf, p.clock.Now(), func(edits []byte) error {
 		var applyErr error
 		applied, applyErr = engine.ApplyEdits(td, edits)
 		return applyErr
@@ -127,52 +113,7 @@ func (p *genaiProcessor) processTraces(ctx context.Context, td ptrace.Traces) (p
 		return p.failed(ctx, td, engine.FailReason(err), err)
 	}
 	p.telemetry.ProcessorGenaiEditsApplied.Add(ctx, int64(applied.Applied))
-	p.reportStats(ctx)
 	return td, nil
-}
-
-// reportStats forwards the engine's cumulative counters to the collector's telemetry as
-// increments since the last report.
-func (p *genaiProcessor) reportStats(ctx context.Context) {
-	stats, err := p.engine.Stats()
-	if err != nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	prev := p.last
-	p.last = stats
-	add := func(c metric.Int64Counter, now, before uint64, opts ...metric.AddOption) {
-		if now > before {
-			c.Add(ctx, int64(now-before), opts...)
-		}
-	}
-	t := p.telemetry
-	add(t.ProcessorGenaiSpansRecognized, stats.GenAISpans, prev.GenAISpans)
-	status := func(s string) metric.AddOption {
-		return metric.WithAttributeSet(attribute.NewSet(attribute.String("status", s)))
-	}
-	add(t.ProcessorGenaiCostCalls, stats.CostPriced, prev.CostPriced, status("priced"))
-	add(t.ProcessorGenaiCostCalls, stats.CostUnpriced, prev.CostUnpriced, status("unpriced"))
-	add(t.ProcessorGenaiCostCalls, stats.CostNoUsage, prev.CostNoUsage, status("no_usage"))
-	add(t.ProcessorGenaiCostCalls, stats.CostProviderReported, prev.CostProviderReported, status("provider_reported"))
-	add(t.ProcessorGenaiCostCalls, stats.CostEstimated, prev.CostEstimated, status("estimated"))
-	add(t.ProcessorGenaiCostCalls, stats.DuplicateCalls, prev.DuplicateCalls, status("duplicate"))
-	add(t.ProcessorGenaiDedupeEvictions, stats.DedupeWindowEvictions, prev.DedupeWindowEvictions)
-	add(t.ProcessorGenaiPricingReloads, stats.PricingReloads, prev.PricingReloads)
-	if stats.PricingReloadErrors > prev.PricingReloadErrors {
-		p.logger.Warn("a pricing file could not be reloaded; the last good price table stays in use",
-			zap.String("error", stats.PricingLastReloadError))
-	}
-	add(t.ProcessorGenaiPricingReloadErrors, stats.PricingReloadErrors, prev.PricingReloadErrors)
-	if r := stats.SecretRules; r != nil && (prev.SecretRules == nil || r.ReloadErrors > prev.SecretRules.ReloadErrors) && r.ReloadErrors > 0 {
-		p.logger.Warn("a secret rules file could not be reloaded; the last good rules stay in use",
-			zap.String("error", r.LastError))
-	}
-	for name, n := range stats.Redaction {
-		add(t.ProcessorGenaiRedactions, n, prev.Redaction[name],
-			metric.WithAttributeSet(attribute.NewSet(attribute.String("detector", name))))
-	}
 }
 
 // failed decides what becomes of a batch the engine could not process. ApplyEdits validates
@@ -197,7 +138,15 @@ func (p *genaiProcessor) failed(ctx context.Context, td ptrace.Traces, reason st
 	return td, nil
 }
 
+// start begins watching for failed reloads (reload.go).
+func (p *genaiProcessor) start(context.Context, component.Host) error {
+	p.ticker = base.StartTicker(p.clock, reloadWatchInterval, p.checkReloads)
+	return nil
+}
+
 func (p *genaiProcessor) shutdown(context.Context) error {
+	p.ticker.Stop()
+	_ = p.registration.Unregister()
 	p.engine.Close()
 	p.telemetry.Shutdown()
 	return nil

@@ -3,11 +3,9 @@ package genaitailsamplingprocessor // import "github.com/tollbooth-dev/tollbooth
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -37,9 +35,10 @@ type tailSampler struct {
 	limits    chunkLimits
 	marshaler ptrace.ProtoMarshaler
 
-	// stats is the last sampling snapshot, refreshed after every release; the async
-	// instruments read it at collection time.
-	stats atomic.Pointer[samplingStats]
+	// policies reads the per-policy tallies for the async instruments (telemetry.go), whose
+	// one callback is registration.
+	policies     *policyReader
+	registration metric.Registration
 
 	startOnce    sync.Once
 	running      bool // set inside startOnce
@@ -82,8 +81,12 @@ func newTailSampler(set processor.Settings, cfg *Config, next consumer.Traces) (
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
 	}
-	p.stats.Store(&samplingStats{})
-	if err := p.registerCallbacks(); err != nil {
+	if p.policies, err = newPolicyReader(eng); err != nil {
+		tb.Shutdown()
+		eng.Close()
+		return nil, err
+	}
+	if p.registration, err = p.registerCallback(metadata.Meter(set.TelemetrySettings)); err != nil {
 		tb.Shutdown()
 		eng.Close()
 		return nil, err
@@ -192,7 +195,6 @@ func (p *tailSampler) release(ctx context.Context, flushAll bool) {
 	// The traces decided by this release are in the engine's run costs now; a release that
 	// failed leaves them there for the next one.
 	p.collectRunCosts(ctx)
-	p.refreshStats()
 }
 
 // collectRunCosts takes the cost of each trace decided by the release just made and records
@@ -215,17 +217,6 @@ func (p *tailSampler) collectRunCosts(ctx context.Context) {
 	}
 }
 
-func (p *tailSampler) refreshStats() {
-	st, err := p.engine.Stats()
-	if err != nil || len(st.Sampling) == 0 {
-		return
-	}
-	var s samplingStats
-	if err := json.Unmarshal(st.Sampling, &s); err == nil {
-		p.stats.Store(&s)
-	}
-}
-
 // Shutdown stops the ticker, decides and forwards every pending trace (the engine drops them
 // instead when drop_pending_traces_on_shutdown is set), then frees the engine.
 func (p *tailSampler) Shutdown(ctx context.Context) error {
@@ -237,6 +228,7 @@ func (p *tailSampler) Shutdown(ctx context.Context) error {
 			<-p.done
 		}
 		p.release(ctx, true)
+		_ = p.registration.Unregister()
 		p.engine.Close()
 		p.telemetry.Shutdown()
 	})

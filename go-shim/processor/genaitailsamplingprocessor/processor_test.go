@@ -16,11 +16,13 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
+	"github.com/tollbooth-dev/tollbooth/go-shim/internal/engine"
 	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaitailsamplingprocessor/internal/metadata"
 	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaitailsamplingprocessor/internal/metadatatest"
 )
@@ -75,10 +77,22 @@ func batch(spans ...spanOpts) ptrace.Traces {
 
 func newProcessor(t *testing.T, sampling map[string]any, sink *consumertest.TracesSink) *tailSampler {
 	t.Helper()
+	return startProcessor(t, processortest.NewNopSettings(metadata.Type), sampling, sink)
+}
+
+// newMeasuredProcessor is newProcessor with its self-telemetry collected by tel.
+func newMeasuredProcessor(t *testing.T, sampling map[string]any, sink *consumertest.TracesSink) (*tailSampler, *componenttest.Telemetry) {
+	t.Helper()
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	return startProcessor(t, metadatatest.NewSettings(tel), sampling, sink), tel
+}
+
+func startProcessor(t *testing.T, set processor.Settings, sampling map[string]any, sink *consumertest.TracesSink) *tailSampler {
 	cfg := createDefaultConfig().(*Config)
 	require.NoError(t, confmap.NewFromStringMap(map[string]any{"release_interval": "10ms"}).Unmarshal(cfg))
 	cfg.Sampling = sampling
-	p, err := NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, sink)
+	p, err := NewFactory().CreateTraces(context.Background(), set, cfg, sink)
 	require.NoError(t, err)
 	require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
 	return p.(*tailSampler)
@@ -100,6 +114,13 @@ func spansByTrace(sink *consumertest.TracesSink) map[pcommon.TraceID]int {
 		}
 	}
 	return out
+}
+
+// sampling reads the engine's sampling counters, as the async instruments do.
+func sampling(t *testing.T, p *tailSampler) engine.SamplingCounters {
+	var c engine.Counters
+	require.NoError(t, p.engine.ReadCounters(&c))
+	return c.Sampling
 }
 
 func errorsAndAttr(decisionWait string) map[string]any {
@@ -128,7 +149,7 @@ func TestPoliciesDecideAndSpansStayTogether(t *testing.T) {
 	got := spansByTrace(sink)
 	assert.Equal(t, map[pcommon.TraceID]int{traceID(1): 3, traceID(2): 2}, got)
 	require.Eventually(t, func() bool {
-		s := p.stats.Load()
+		s := sampling(t, p)
 		return s.TracesSampled == 2 && s.TracesNotSampled == 1 && s.SpansNotSampled == 2
 	}, deadline, 10*time.Millisecond)
 }
@@ -141,7 +162,7 @@ func TestLateSpansFollowTheirTracesDecision(t *testing.T) {
 
 	require.NoError(t, p.ConsumeTraces(ctx, batch(spanOpts{trace: 1, span: 0, errStatus: true}, spanOpts{trace: 2, span: 0})))
 	require.Eventually(t, func() bool {
-		s := p.stats.Load()
+		s := sampling(t, p)
 		return s.TracesSampled == 1 && s.TracesNotSampled == 1
 	}, deadline, 10*time.Millisecond)
 	require.Equal(t, 1, sink.SpanCount())
@@ -150,7 +171,7 @@ func TestLateSpansFollowTheirTracesDecision(t *testing.T) {
 	// though the late span of trace 2 now carries an error (no second, independent decision).
 	require.NoError(t, p.ConsumeTraces(ctx, batch(spanOpts{trace: 1, span: 5}, spanOpts{trace: 2, span: 5, errStatus: true})))
 	require.Eventually(t, func() bool {
-		s := p.stats.Load()
+		s := sampling(t, p)
 		return s.LateSpansSampled == 1 && s.LateSpansDropped == 1
 	}, deadline, 10*time.Millisecond)
 	require.Eventually(t, func() bool { return sink.SpanCount() == 2 }, deadline, 10*time.Millisecond)
@@ -266,16 +287,8 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 // Every decided trace with model calls is recorded in the cost-per-trace histogram, kept or
 // not, by service and root span name; the kept trace's root carries its totals.
 func TestCostPerRunIsRecordedForEveryTraceAndWrittenOnKeptRoots(t *testing.T) {
-	tel := componenttest.NewTelemetry()
-	defer func() { require.NoError(t, tel.Shutdown(context.Background())) }()
 	sink := new(consumertest.TracesSink)
-	cfg := createDefaultConfig().(*Config)
-	require.NoError(t, confmap.NewFromStringMap(map[string]any{"release_interval": "10ms"}).Unmarshal(cfg))
-	cfg.Sampling = errorsAndAttr("100ms")
-	proc, err := NewFactory().CreateTraces(context.Background(), metadatatest.NewSettings(tel), cfg, sink)
-	require.NoError(t, err)
-	require.NoError(t, proc.Start(context.Background(), componenttest.NewNopHost()))
-	p := proc.(*tailSampler)
+	p, tel := newMeasuredProcessor(t, errorsAndAttr("100ms"), sink)
 	call := func(trace int, cost float64) spanOpts {
 		return spanOpts{trace: trace, span: 1, attrs: map[string]any{
 			"gen_ai.operation.name": "chat", "tollbooth.cost.status": "priced",
@@ -307,4 +320,34 @@ func TestCostPerRunIsRecordedForEveryTraceAndWrittenOnKeptRoots(t *testing.T) {
 	assert.Equal(t, 0.25, v.Double())
 	n, _ := root.Attributes().Get("tollbooth.trace.llm_calls")
 	assert.Equal(t, int64(1), n.Int())
+}
+
+// The sampler's instruments are read from the engine at collection time: after known
+// batches and a decision, what the collector collects equals the engine's counters.
+func TestCollectedMetricsEqualTheEngineCounters(t *testing.T) {
+	sink := new(consumertest.TracesSink)
+	p, tel := newMeasuredProcessor(t, errorsAndAttr("100ms"), sink)
+	defer func() { require.NoError(t, p.Shutdown(context.Background())) }()
+	require.NoError(t, p.ConsumeTraces(context.Background(), batch(
+		spanOpts{trace: 1, span: 0, errStatus: true}, spanOpts{trace: 2, span: 0}, spanOpts{trace: 3, span: 0, attrs: map[string]any{"tier": "vip"}})))
+	require.Eventually(t, func() bool { return sink.SpanCount() == 2 }, deadline, 5*time.Millisecond)
+
+	s := sampling(t, p)
+	require.Equal(t, uint64(2), s.TracesSampled)
+	decision := func(d string, n uint64) metricdata.DataPoint[int64] {
+		return metricdata.DataPoint[int64]{Value: int64(n), Attributes: attribute.NewSet(attribute.String("decision", d))}
+	}
+	metadatatest.AssertEqualProcessorGenaiTailSamplingTraces(t, tel, []metricdata.DataPoint[int64]{
+		decision("sampled", s.TracesSampled), decision("not_sampled", s.TracesNotSampled),
+		decision("dropped", s.TracesDropped), decision("dropped_on_shutdown", s.ShutdownDroppedTraces),
+	}, metricdatatest.IgnoreTimestamp())
+	policy := func(name string, n uint64) metricdata.DataPoint[int64] {
+		return metricdata.DataPoint[int64]{Value: int64(n), Attributes: attribute.NewSet(attribute.String("policy", name))}
+	}
+	metadatatest.AssertEqualProcessorGenaiTailSamplingPolicyTracesKept(t, tel, []metricdata.DataPoint[int64]{
+		policy("errors", 1), policy("vip", 1),
+	}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorGenaiTailSamplingSpansBuffered(t, tel, []metricdata.DataPoint[int64]{
+		{Value: int64(s.SpansBuffered)},
+	}, metricdatatest.IgnoreTimestamp())
 }
