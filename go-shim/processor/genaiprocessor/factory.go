@@ -37,7 +37,7 @@ func newTracesProcessor(ctx context.Context, set processor.Settings, cfg *Config
 	}
 	return processorhelper.NewTraces(ctx, set, cfg, next, p.processTraces,
 		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}),
-		processorhelper.WithStart(p.start),
-		processorhelper.WithShutdown(p.shutdown),
+		processorhelper.WithStart(p.Start),
+		processorhelper.WithShutdown(p.Shutdown),
 	)
 }

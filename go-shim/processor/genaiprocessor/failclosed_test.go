@@ -38,10 +38,10 @@ func failingPipeline(t *testing.T, cfg *Config, process func([]byte, time.Time, 
 	set.Logger = zap.New(core)
 	p, err := newGenAIProcessor(set, cfg, clockwork.NewRealClock())
 	require.NoError(t, err)
-	p.process = process
+	p.Process = process
 	sink := new(consumertest.TracesSink)
 	proc, err := processorhelper.NewTraces(context.Background(), set, cfg, sink, p.processTraces,
-		processorhelper.WithShutdown(p.shutdown))
+		processorhelper.WithStart(p.Start), processorhelper.WithShutdown(p.Shutdown))
 	require.NoError(t, err)
 	require.NoError(t, proc.Start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, proc.Shutdown(context.Background())) })

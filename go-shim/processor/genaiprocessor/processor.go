@@ -2,10 +2,8 @@ package genaiprocessor // import "github.com/tollbooth-dev/tollbooth/go-shim/pro
 
 import (
 	"context"
-	"time"
 
 	"github.com/jonboulle/clockwork"
-	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
@@ -14,19 +12,15 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tollbooth-dev/tollbooth/go-shim/internal/base"
-	"github.com/tollbooth-dev/tollbooth/go-shim/internal/engine"
 	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaiprocessor/internal/metadata"
 )
 
+// genaiProcessor runs each batch through the engine and applies the edits it returns;
+// lifecycle, batch path and the reload watch's ticker are base.Component's.
 type genaiProcessor struct {
+	*base.Component
 	logger    *zap.Logger
-	engine    *engine.Engine
 	telemetry *metadata.TelemetryBuilder
-	marshaler ptrace.ProtoMarshaler
-	// clock gives the engine its time and drives the reload watch; tests inject a fake one.
-	clock clockwork.Clock
-	// process is engine.Process; tests replace it to make the engine fail.
-	process func(batch []byte, now time.Time, fn func(edits []byte) error) error
 	// redacting is set when redaction is configured; then onError decides what a batch the
 	// engine could not process becomes (failclosed.go).
 	redacting bool
@@ -35,10 +29,7 @@ type genaiProcessor struct {
 	// ruleCounts is set when secret rules are configured: their per-rule counts have no
 	// fixed place in the counters and are read from the engine's JSON report.
 	ruleCounts bool
-	// registration is the one callback of the async instruments (telemetry.go).
-	registration metric.Registration
-	watch        reloadWatch
-	ticker       *base.Ticker
+	watch      reloadWatch
 }
 
 func newGenAIProcessor(set processor.Settings, cfg *Config, clock clockwork.Clock) (*genaiProcessor, error) {
@@ -46,39 +37,42 @@ func newGenAIProcessor(set processor.Settings, cfg *Config, clock clockwork.Cloc
 	if err != nil {
 		return nil, err
 	}
-	eng, err := engine.New(conf, clock.Now())
+	b, err := base.New(conf, clock)
 	if err != nil {
 		return nil, err
 	}
 	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
-		eng.Close()
+		b.Close()
 		return nil, err
 	}
+	b.OnClose(tb.Shutdown)
 	p := &genaiProcessor{
-		logger: set.Logger, engine: eng, telemetry: tb, clock: clock, process: eng.Process,
+		Component: b, logger: set.Logger, telemetry: tb,
 		redacting: enabled(cfg.Redaction), errLog: newErrorLog(set.Logger),
 	}
 	if p.redacting {
 		if p.onError, err = onErrorPolicy(cfg.Redaction); err != nil {
-			tb.Shutdown()
-			eng.Close()
+			b.Close()
 			return nil, err
 		}
 	}
 	p.logSecretRules()
-	if p.registration, err = p.registerCallback(metadata.Meter(set.TelemetrySettings)); err != nil {
-		tb.Shutdown()
-		eng.Close()
+	reg, err := p.registerCallback(metadata.Meter(set.TelemetrySettings))
+	if err != nil {
+		b.Close()
 		return nil, err
 	}
+	b.OnClose(func() { _ = reg.Unregister() })
+	b.Every(reloadWatchInterval, p.checkReloads)
+	b.AtShutdown(func(context.Context) { p.checkReloads() })
 	return p, nil
 }
 
 // logSecretRules says at start which secret rules redaction runs with, and names the rules
 // skipped because they need a file path (they cannot match telemetry).
 func (p *genaiProcessor) logSecretRules() {
-	report, err := p.engine.Report()
+	report, err := p.Engine.Report()
 	if err != nil || report.SecretRules == nil {
 		return
 	}
@@ -99,18 +93,9 @@ func (p *genaiProcessor) logSecretRules() {
 // (fail-open). Either way it is counted. The engine's own counters are not read here: the
 // collector reads them when it collects its telemetry (telemetry.go).
 func (p *genaiProcessor) processTraces(ctx context.Context, td ptrace.Traces) (ptrace.Traces, error) {
-	buf, err := p.marshaler.MarshalTraces(td)
+	applied, reason, err := p.Consume(td, true)
 	if err != nil {
-		return p.failed(ctx, td, "marshal", err)
-	}
-	var applied engine.EditResult
-	err = p.process(buf, p.clock.Now(), func(edits []byte) error {
-		var applyErr error
-		applied, applyErr = engine.ApplyEdits(td, edits)
-		return applyErr
-	})
-	if err != nil {
-		return p.failed(ctx, td, engine.FailReason(err), err)
+		return p.failed(ctx, td, reason, err)
 	}
 	p.telemetry.ProcessorGenaiEditsApplied.Add(ctx, int64(applied.Applied))
 	return td, nil
@@ -136,18 +121,4 @@ func (p *genaiProcessor) failed(ctx context.Context, td ptrace.Traces, reason st
 		p.logger.Debug("batch passed on unchanged (fail-open)", fields...)
 	}
 	return td, nil
-}
-
-// start begins watching for failed reloads (reload.go).
-func (p *genaiProcessor) start(context.Context, component.Host) error {
-	p.ticker = base.StartTicker(p.clock, reloadWatchInterval, p.checkReloads)
-	return nil
-}
-
-func (p *genaiProcessor) shutdown(context.Context) error {
-	p.ticker.Stop()
-	_ = p.registration.Unregister()
-	p.engine.Close()
-	p.telemetry.Shutdown()
-	return nil
 }

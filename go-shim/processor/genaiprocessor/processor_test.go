@@ -210,7 +210,7 @@ func TestCollectedMetricsEqualTheEngineCounters(t *testing.T) {
 		Redaction: map[string]any{"allow_all_keys": true, "detectors": []any{"email"}}}
 	p, err := newGenAIProcessor(metadatatest.NewSettings(tel), cfg, clockwork.NewRealClock())
 	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, p.shutdown(context.Background())) })
+	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
 	for i := 0; i < 3; i++ {
 		td := batch("mail jane.doe@example.com")
 		chat := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(1)
@@ -220,7 +220,7 @@ func TestCollectedMetricsEqualTheEngineCounters(t *testing.T) {
 		require.NoError(t, err)
 	}
 	var c engine.Counters
-	require.NoError(t, p.engine.ReadCounters(&c))
+	require.NoError(t, p.Engine.ReadCounters(&c))
 	require.Equal(t, uint64(3), c.CostPriced)
 	metadatatest.AssertEqualProcessorGenaiSpansRecognized(t, tel,
 		[]metricdata.DataPoint[int64]{{Value: int64(c.GenAISpans)}}, metricdatatest.IgnoreTimestamp())

@@ -10,11 +10,13 @@ import (
 
 // reloadWatchInterval is how often the processor looks whether a pricing or secret-rules file
 // failed to reload. The engine reloads inside a batch and cannot log; a ticker reads two
-// counters and fetches the reason (JSON) only when one rose, so batches never pay for it.
-const reloadWatchInterval = 10 * time.Second
+// counters (one cgo call, no allocation in Go) and fetches the reason (JSON) only when one
+// rose, so batches never pay for it. A second is short enough that the reason is still the
+// failed reload's when it is read (a good reload clears it) and shutdown looks once more.
+const reloadWatchInterval = time.Second
 
 // reloadWatch remembers the failed-reload counts already warned about. Only the ticker
-// goroutine touches it.
+// goroutine touches it, and the shutdown check once the ticker has stopped.
 type reloadWatch struct {
 	pricingErrors uint64
 	ruleErrors    uint64
@@ -24,7 +26,7 @@ type reloadWatch struct {
 // naming the file and the reason.
 func (p *genaiProcessor) checkReloads() {
 	var c engine.Counters
-	if p.engine.ReadCounters(&c) != nil {
+	if p.Engine.ReadCounters(&c) != nil {
 		return
 	}
 	pricing := c.PricingReloadErrors > p.watch.pricingErrors
@@ -33,7 +35,7 @@ func (p *genaiProcessor) checkReloads() {
 	if !pricing && !rules {
 		return
 	}
-	report, err := p.engine.Report()
+	report, err := p.Engine.Report()
 	if err != nil {
 		return
 	}

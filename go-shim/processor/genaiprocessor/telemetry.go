@@ -21,7 +21,7 @@ func statusAttr(s string) metric.ObserveOption {
 
 func (p *genaiProcessor) registerCallback(meter metric.Meter) (metric.Registration, error) {
 	tb := p.telemetry
-	return base.RegisterCounters(meter, p.engine, func(c *engine.Counters, o metric.Observer) {
+	return base.RegisterCounters(meter, p.Engine, func(c *engine.Counters, o metric.Observer) {
 		sum := func(inst metric.Int64Observable, n uint64, opts ...metric.ObserveOption) {
 			if n > 0 {
 				o.ObserveInt64(inst, int64(n), opts...)
@@ -63,7 +63,7 @@ func (p *genaiProcessor) redactions(c *engine.Counters, fn func(name string, n u
 		c.Redaction.Named(fn)
 		return
 	}
-	if r, err := p.engine.Report(); err == nil {
+	if r, err := p.Engine.Report(); err == nil {
 		for name, n := range r.Redaction {
 			fn(name, n)
 		}

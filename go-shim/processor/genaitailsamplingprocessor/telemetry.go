@@ -87,7 +87,7 @@ func (r *policyReader) each(eng *engine.Engine, fn func(name string, c *engine.P
 // read per batch or per release.
 func (p *tailSampler) registerCallback(meter metric.Meter) (metric.Registration, error) {
 	tb := p.telemetry
-	return base.RegisterCounters(meter, p.engine, func(c *engine.Counters, o metric.Observer) {
+	return base.RegisterCounters(meter, p.Engine, func(c *engine.Counters, o metric.Observer) {
 		s := &c.Sampling
 		obs := func(inst metric.Int64Observable, n uint64, opts ...metric.ObserveOption) {
 			o.ObserveInt64(inst, int64(n), opts...)
@@ -104,7 +104,7 @@ func (p *tailSampler) registerCallback(meter metric.Meter) (metric.Registration,
 			obs(tb.ProcessorGenaiTailSamplingTraces, d.traces, withAttr("decision", d.decision))
 			obs(tb.ProcessorGenaiTailSamplingSpans, d.spans, withAttr("decision", d.decision))
 		}
-		p.policies.each(p.engine, func(name string, ps *engine.PolicyCounters) {
+		p.policies.each(p.Engine, func(name string, ps *engine.PolicyCounters) {
 			for _, d := range [...]struct {
 				name string
 				n    uint64
