@@ -13,6 +13,7 @@ use prost::Message;
 use crate::config::EngineConfig;
 use crate::cost::{Assessed, CostConfig, CostStage, CostStatus};
 use crate::dedupe::identity::detail_score;
+use crate::dedupe::WindowStats;
 use crate::dedupe::{CallIdentity, Deduper, Verdict};
 use crate::edits::{self, Disposition, EditList, Target};
 use crate::facts::{
@@ -21,7 +22,7 @@ use crate::facts::{
 use crate::metrics::{span, Aggregator};
 use crate::otlp::{decode_traces, read_traces, to_owned_lossy, KeyValueRef, TracesRef};
 use crate::redact::{RedactionCounts, Redactor};
-use crate::sampling::Sampler;
+use crate::sampling::{Sampler, SamplingSnapshot};
 use crate::stats::{PricingGauges, Snapshot, Stats};
 
 /// Why a call failed. Every variant leaves the engine usable; the caller fails open.
@@ -439,15 +440,48 @@ impl Engine {
         self.stats.snapshot()
     }
 
-    /// The engine's counters and each stateful stage's telemetry, as one JSON object:
-    /// the engine counters and pricing gauges at the top level, the sampler's under
-    /// `"sampling"`.
+    /// The pricing lookup cache's size as (entries, bytes), when this engine prices.
+    pub fn pricing_cache_usage(&self) -> Option<(u64, u64)> {
+        self.cost
+            .as_ref()
+            .map(|c| c.book().snapshot().cache_usage())
+    }
+
+    /// The exactly-once window's size and evictions, when this engine deduplicates.
+    pub fn dedupe_stats(&self) -> Option<WindowStats> {
+        self.dedupe.as_ref().map(Deduper::stats)
+    }
+
+    /// Redaction tallies since start, when this engine redacts (`None` after a panic poisoned
+    /// them).
+    pub fn redaction_totals(&self) -> Option<RedactionCounts> {
+        self.redactor.as_ref()?;
+        self.redaction_counts.lock().ok().map(|c| c.clone())
+    }
+
+    /// Secret-rule file reloads and failed reloads, when secret rules are configured.
+    pub fn secret_rule_reloads(&self) -> Option<(u64, u64)> {
+        self.redactor
+            .as_ref()
+            .and_then(|r| r.secret_rules())
+            .map(|r| r.reload_counts())
+    }
+
+    /// The tail sampler's telemetry, when this engine samples.
+    pub fn sampling_stats(&self) -> Option<SamplingSnapshot> {
+        self.sampler.as_ref().map(Sampler::stats)
+    }
+
+    /// Everything the engine reports, as one JSON object: counters and gauges at the top
+    /// level, the sampler's under `"sampling"`, redaction tallies under `"redaction"`, and
+    /// what only text can say (the last pricing reload error, the secret rules' status).
+    /// The collector reads the fixed-size counters through `src/ffi/stats.rs` instead; this
+    /// is the rare, descriptive call.
     pub fn stats_json(&self, panics_caught: u64) -> Vec<u8> {
         let mut snapshot = self.stats();
         snapshot.panics_caught = panics_caught;
         let mut v = serde_json::to_value(snapshot).expect("plain struct serialises");
-        if let Some(c) = &self.cost {
-            let (entries, bytes) = c.book().snapshot().cache_usage();
+        if let (Some(c), Some((entries, bytes))) = (&self.cost, self.pricing_cache_usage()) {
             let g = PricingGauges {
                 pricing_cache_entries: entries,
                 pricing_cache_bytes: bytes,
@@ -460,25 +494,23 @@ impl Engine {
                 o.extend(g);
             }
         }
-        if let (Some(d), Some(o)) = (&self.dedupe, v.as_object_mut()) {
+        if let (Some(d), Some(o)) = (self.dedupe_stats(), v.as_object_mut()) {
             if let serde_json::Value::Object(w) =
-                serde_json::to_value(d.stats()).expect("plain struct serialises")
+                serde_json::to_value(d).expect("plain struct serialises")
             {
                 o.extend(w);
             }
         }
-        if let Some(s) = &self.sampler {
-            v["sampling"] = serde_json::to_value(s.stats()).expect("plain struct serialises");
+        if let Some(s) = self.sampling_stats() {
+            v["sampling"] = serde_json::to_value(s).expect("plain struct serialises");
         }
-        if self.redactor.is_some() {
-            if let Ok(counts) = self.redaction_counts.lock() {
-                let pairs: serde_json::Map<String, serde_json::Value> = counts
-                    .pairs()
-                    .into_iter()
-                    .map(|(k, n)| (k, n.into()))
-                    .collect();
-                v["redaction"] = pairs.into();
-            }
+        if let Some(counts) = self.redaction_totals() {
+            let pairs: serde_json::Map<String, serde_json::Value> = counts
+                .pairs()
+                .into_iter()
+                .map(|(k, n)| (k, n.into()))
+                .collect();
+            v["redaction"] = pairs.into();
         }
         v["rust_heap_bytes"] = (crate::heap::allocated_bytes() as u64).into();
         if let Some(rules) = self.redactor.as_ref().and_then(|r| r.secret_rules()) {
@@ -536,14 +568,14 @@ fn identity<'c>(c: &'c InferenceSpan<'_, '_>) -> Option<CallIdentity<'c>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::edits::{decode, Op};
     use crate::otlp::{find_str, kv_str};
     use opentelemetry_proto::tonic::resource::v1::Resource;
     use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, TracesData};
 
-    fn batch(spans: Vec<Span>) -> Vec<u8> {
+    pub(crate) fn batch(spans: Vec<Span>) -> Vec<u8> {
         TracesData {
             resource_spans: vec![ResourceSpans {
                 resource: Some(Resource {

@@ -20,10 +20,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::config::EngineConfig;
 use crate::engine::{Engine, EngineError};
 
+pub mod stats;
+pub use stats::{TollboothPolicyStats, TollboothStats};
+
 /// The ABI revision. Bump it on any change to a signature, a struct layout, a status value or
 /// the edit-list format; the Go side refuses to start on a mismatch.
 /// 5: the every-copy bit (0x80) on keyed edit ops, for maps that hold a key twice.
-pub const TOLLBOOTH_ABI_VERSION: u32 = 5;
+/// 6: counters and gauges read into caller-owned fixed-layout structs
+/// (`tollbooth_engine_read_stats`, `tollbooth_engine_read_policy_stats`), detector names by
+/// number, and the `SizeMismatch` status.
+pub const TOLLBOOTH_ABI_VERSION: u32 = 6;
 
 /// Result of every fallible export. Values are stable across releases of one ABI version.
 #[repr(C)]
@@ -41,6 +47,9 @@ pub enum TollboothStatus {
     Poisoned = 4,
     /// A panic was caught inside the call; the caller should pass data on unchanged.
     Panic = 5,
+    /// A caller-owned struct's declared size differs from this library's: the caller was
+    /// built against another header.
+    SizeMismatch = 6,
 }
 
 /// A byte buffer allocated by this library. Owned by the caller until it is passed, once, to
@@ -81,6 +90,11 @@ pub struct TollboothEngine {
 
 /// Panics caught at the boundary, process-wide (reported in the stats snapshot).
 static PANICS_CAUGHT: AtomicU64 = AtomicU64::new(0);
+
+/// Panics caught so far, for the stats.
+fn panics_caught() -> u64 {
+    PANICS_CAUGHT.load(Ordering::Relaxed)
+}
 
 type CallResult = Result<(), (TollboothStatus, String)>;
 
@@ -178,6 +192,7 @@ pub extern "C" fn tollbooth_status_name(status: TollboothStatus) -> *const std::
         TollboothStatus::DecodeError => b"DECODE_ERROR\0",
         TollboothStatus::Poisoned => b"POISONED\0",
         TollboothStatus::Panic => b"PANIC\0",
+        TollboothStatus::SizeMismatch => b"SIZE_MISMATCH\0",
     };
     s.as_ptr().cast()
 }
@@ -335,8 +350,12 @@ pub unsafe extern "C" fn tollbooth_engine_collect_metrics(
     })
 }
 
-/// Writes the engine's counters as a JSON object (`{"batches_processed": N, ...}`, with the
-/// tail sampler's telemetry under `"sampling"` when it is configured).
+/// Writes everything the engine reports as a JSON object (`{"batches_processed": N, ...}`,
+/// the tail sampler's telemetry under `"sampling"`, redaction tallies under `"redaction"`),
+/// including what has no fixed layout: policy names, counts per secret-rule id, the last
+/// reload error, the secret rules' status. It allocates and serialises: read it rarely (at
+/// start, or when a counter says a reload failed); read counters with
+/// [`stats::tollbooth_engine_read_stats`].
 ///
 /// - `stats_out`: must not be NULL; owned by the caller, free with [`tollbooth_buf_free`].
 /// - `err_out`: may be NULL. Always written; on failure holds the message.
@@ -358,10 +377,7 @@ pub unsafe extern "C" fn tollbooth_engine_stats(
         }
         write_buf(stats_out, Vec::new());
         let engine = engine_ref(engine)?;
-        write_buf(
-            stats_out,
-            engine.stats_json(PANICS_CAUGHT.load(Ordering::Relaxed)),
-        );
+        write_buf(stats_out, engine.stats_json(panics_caught()));
         Ok(())
     })
 }
@@ -404,5 +420,7 @@ pub unsafe extern "C" fn tollbooth_buf_free(buf: TollboothBuf) {
     }));
 }
 
+#[cfg(test)]
+mod stats_tests;
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,7 @@ use std::ptr::{null, null_mut};
 
 use super::*;
 
-fn take(buf: TollboothBuf) -> Vec<u8> {
+pub(super) fn take(buf: TollboothBuf) -> Vec<u8> {
     let v = if buf.ptr.is_null() {
         Vec::new()
     } else {
@@ -14,7 +14,7 @@ fn take(buf: TollboothBuf) -> Vec<u8> {
     v
 }
 
-fn new_engine(config: &str) -> (*mut TollboothEngine, TollboothStatus, String) {
+pub(super) fn new_engine(config: &str) -> (*mut TollboothEngine, TollboothStatus, String) {
     let mut engine = null_mut();
     let mut err = TollboothBuf::EMPTY;
     let st =

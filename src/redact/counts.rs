@@ -48,6 +48,11 @@ impl Detections {
         }
     }
 
+    /// Matches replaced per built-in detector, in `detectors::SPECS` order.
+    pub fn builtin(&self) -> &[u64; detectors::COUNT] {
+        &self.builtin
+    }
+
     /// Matches replaced under `name` (a detector or a rule id).
     pub fn get(&self, name: &str) -> u64 {
         let builtin = detectors::names()

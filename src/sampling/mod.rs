@@ -49,7 +49,7 @@ pub mod view;
 pub use config::SamplingConfig;
 pub use decision::FinalDecision;
 pub use sampler::{IngestOutcome, Sampler};
-pub use telemetry::SamplingSnapshot;
+pub use telemetry::{PolicyCounts, SamplingSnapshot};
 
 #[cfg(test)]
 mod equivalence;

@@ -73,6 +73,21 @@ pub struct PolicyCounters {
 }
 
 impl PolicyCounters {
+    fn counts(&self) -> PolicyCounts {
+        PolicyCounts {
+            traces_sampled: get(&self.traces_sampled),
+            traces_not_sampled: get(&self.traces_not_sampled),
+            traces_dropped: get(&self.traces_dropped),
+            traces_invert_sampled: get(&self.traces_invert_sampled),
+            traces_invert_not_sampled: get(&self.traces_invert_not_sampled),
+            spans_sampled: get(&self.spans_sampled),
+            spans_not_sampled: get(&self.spans_not_sampled),
+            spans_dropped: get(&self.spans_dropped),
+            traces_kept: get(&self.traces_kept),
+            spans_kept: get(&self.spans_kept),
+        }
+    }
+
     pub fn record(&self, d: Decision, spans: u64) {
         let (t, s) = match d {
             Decision::Sampled => (&self.traces_sampled, &self.spans_sampled),
@@ -88,9 +103,11 @@ impl PolicyCounters {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PolicySnapshot {
-    pub name: String,
+/// One policy's tallies at a point in time. `#[repr(C)]` because the C ABI hands these to
+/// the collector as they are (src/ffi/stats.rs, exported as `TollboothPolicyStats`).
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PolicyCounts {
     pub traces_sampled: u64,
     pub traces_not_sampled: u64,
     pub traces_dropped: u64,
@@ -101,6 +118,13 @@ pub struct PolicySnapshot {
     pub spans_dropped: u64,
     pub traces_kept: u64,
     pub spans_kept: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicySnapshot {
+    pub name: String,
+    #[serde(flatten)]
+    pub counts: PolicyCounts,
 }
 
 /// Live telemetry.
@@ -274,16 +298,7 @@ impl Telemetry {
                 .iter()
                 .map(|p| PolicySnapshot {
                     name: p.name.clone(),
-                    traces_sampled: get(&p.traces_sampled),
-                    traces_not_sampled: get(&p.traces_not_sampled),
-                    traces_dropped: get(&p.traces_dropped),
-                    traces_invert_sampled: get(&p.traces_invert_sampled),
-                    traces_invert_not_sampled: get(&p.traces_invert_not_sampled),
-                    spans_sampled: get(&p.spans_sampled),
-                    spans_not_sampled: get(&p.spans_not_sampled),
-                    spans_dropped: get(&p.spans_dropped),
-                    traces_kept: get(&p.traces_kept),
-                    spans_kept: get(&p.spans_kept),
+                    counts: p.counts(),
                 })
                 .collect(),
         }

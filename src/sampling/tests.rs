@@ -874,9 +874,12 @@ fn drop_policies_win_and_default_is_not_sampled() {
     assert_eq!((st.traces_dropped, st.traces_sampled), (1, 1));
     // Trace 1 stopped at the drop policy; always_sample only saw trace 2, and kept it.
     assert_eq!(st.policies[0].name, "nohealth");
-    assert_eq!(st.policies[1].traces_sampled, 1);
+    assert_eq!(st.policies[1].counts.traces_sampled, 1);
     assert_eq!(
-        (st.policies[1].traces_kept, st.policies[1].spans_kept),
+        (
+            st.policies[1].counts.traces_kept,
+            st.policies[1].counts.spans_kept
+        ),
         (1, 1)
     );
 
@@ -895,11 +898,11 @@ fn sample_on_first_match_stops_evaluating() {
     let s = sampler(r#","sample_on_first_match":true"#, policies);
     s.ingest(batch(vec![sp(1, 1, 0, vec![])]), 0);
     s.release(SEC, false);
-    assert_eq!(s.stats().policies[1].traces_sampled, 0);
+    assert_eq!(s.stats().policies[1].counts.traces_sampled, 0);
     let s = sampler("", policies);
     s.ingest(batch(vec![sp(1, 1, 0, vec![])]), 0);
     s.release(SEC, false);
-    assert_eq!(s.stats().policies[1].traces_sampled, 1);
+    assert_eq!(s.stats().policies[1].counts.traces_sampled, 1);
 }
 
 #[test]

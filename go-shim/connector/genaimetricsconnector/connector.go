@@ -2,10 +2,8 @@ package genaimetricsconnector // import "github.com/tollbooth-dev/tollbooth/go-s
 
 import (
 	"context"
-	"sync"
-	"time"
 
-	"go.opentelemetry.io/collector/component"
+	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -15,42 +13,39 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tollbooth-dev/tollbooth/go-shim/connector/genaimetricsconnector/internal/metadata"
-	"github.com/tollbooth-dev/tollbooth/go-shim/internal/engine"
+	"github.com/tollbooth-dev/tollbooth/go-shim/internal/base"
 )
 
+// genaiMetricsConnector aggregates every batch in Rust and exports the aggregate on its
+// ticker and once more at shutdown; lifecycle, batch path and ticker are base.Component's.
 type genaiMetricsConnector struct {
+	*base.Component
 	logger    *zap.Logger
-	cfg       *Config
 	next      consumer.Metrics
-	engine    *engine.Engine
 	telemetry *metadata.TelemetryBuilder
-	marshaler ptrace.ProtoMarshaler
-
-	stop chan struct{}
-	done sync.WaitGroup
-	once sync.Once
 }
 
 var _ connector.Traces = (*genaiMetricsConnector)(nil)
 
-func newConnector(set connector.Settings, cfg *Config, next consumer.Metrics) (*genaiMetricsConnector, error) {
+func newConnector(set connector.Settings, cfg *Config, next consumer.Metrics, clock clockwork.Clock) (*genaiMetricsConnector, error) {
 	conf, err := cfg.engineJSON()
 	if err != nil {
 		return nil, err
 	}
-	eng, err := engine.New(conf, time.Now())
+	b, err := base.New(conf, clock)
 	if err != nil {
 		return nil, err
 	}
 	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
-		eng.Close()
+		b.Close()
 		return nil, err
 	}
-	return &genaiMetricsConnector{
-		logger: set.Logger, cfg: cfg, next: next, engine: eng, telemetry: tb,
-		stop: make(chan struct{}),
-	}, nil
+	b.OnClose(tb.Shutdown)
+	c := &genaiMetricsConnector{Component: b, logger: set.Logger, next: next, telemetry: tb}
+	b.Every(cfg.MetricsFlushInterval, func() { c.export(context.Background()) })
+	b.AtShutdown(c.export)
+	return c, nil
 }
 
 func (c *genaiMetricsConnector) Capabilities() consumer.Capabilities {
@@ -59,12 +54,7 @@ func (c *genaiMetricsConnector) Capabilities() consumer.Capabilities {
 
 // ConsumeTraces aggregates the batch in Rust; the connector emits metrics only on its ticker.
 func (c *genaiMetricsConnector) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
-	buf, err := c.marshaler.MarshalTraces(td)
-	if err == nil {
-		err = c.engine.Process(buf, time.Now(), func([]byte) error { return nil })
-	}
-	if err != nil {
-		reason := engine.FailReason(err)
+	if _, reason, err := c.Consume(td, false); err != nil {
 		c.telemetry.ConnectorGenaiMetricsBatchesFailedOpen.Add(ctx, 1,
 			metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason))))
 		c.logger.Debug("batch not aggregated", zap.String("reason", reason), zap.Error(err))
@@ -73,32 +63,12 @@ func (c *genaiMetricsConnector) ConsumeTraces(ctx context.Context, td ptrace.Tra
 	return nil
 }
 
-func (c *genaiMetricsConnector) Start(context.Context, component.Host) error {
-	c.done.Add(1)
-	go c.loop()
-	return nil
-}
-
-func (c *genaiMetricsConnector) loop() {
-	defer c.done.Done()
-	ticker := time.NewTicker(c.cfg.MetricsFlushInterval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case <-ticker.C:
-			c.export(context.Background())
-		}
-	}
-}
-
 // export collects the aggregated metrics and sends them to the metrics pipeline.
 func (c *genaiMetricsConnector) export(ctx context.Context) {
 	var md pmetric.Metrics
 	have := false
 	var unmarshaler pmetric.ProtoUnmarshaler
-	err := c.engine.CollectMetrics(time.Now(), func(buf []byte) error {
+	err := c.Engine.CollectMetrics(c.Clock.Now(), func(buf []byte) error {
 		if len(buf) == 0 {
 			return nil
 		}
@@ -115,20 +85,4 @@ func (c *genaiMetricsConnector) export(ctx context.Context) {
 		c.telemetry.ConnectorGenaiMetricsExportsFailed.Add(ctx, 1)
 		c.logger.Warn("exporting GenAI metrics failed", zap.Error(err))
 	}
-}
-
-// Shutdown stops the ticker, emits a final export and frees the engine. Safe without Start.
-func (c *genaiMetricsConnector) Shutdown(ctx context.Context) error {
-	c.once.Do(func() {
-		close(c.stop)
-		c.done.Wait()
-		if c.engine != nil {
-			c.export(ctx)
-			c.engine.Close()
-		}
-		if c.telemetry != nil {
-			c.telemetry.Shutdown()
-		}
-	})
-	return nil
 }

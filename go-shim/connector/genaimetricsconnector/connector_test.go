@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -82,14 +83,17 @@ func TestCountsEveryCallAndFlushesOnShutdown(t *testing.T) {
 func TestExportsOnTheFlushInterval(t *testing.T) {
 	sink := new(consumertest.MetricsSink)
 	cfg := createDefaultConfig().(*Config)
-	cfg.MetricsFlushInterval = 20 * time.Millisecond
-	conn, err := NewFactory().CreateTracesToMetrics(context.Background(),
-		connectortest.NewNopSettings(metadata.Type), cfg, sink)
+	clock := clockwork.NewFakeClock()
+	conn, err := newConnector(connectortest.NewNopSettings(metadata.Type), cfg, sink, clock)
 	require.NoError(t, err)
 	require.NoError(t, conn.Start(context.Background(), componenttest.NewNopHost()))
 	defer func() { require.NoError(t, conn.Shutdown(context.Background())) }()
+	require.NoError(t, clock.BlockUntilContext(t.Context(), 1), "the flush ticker is waiting")
 	require.NoError(t, conn.ConsumeTraces(context.Background(), calls("gpt-4o")))
-	require.Eventually(t, func() bool { return len(sink.AllMetrics()) > 0 }, 5*time.Second, 10*time.Millisecond)
+	clock.Advance(cfg.MetricsFlushInterval - time.Millisecond)
+	assert.Empty(t, sink.AllMetrics(), "nothing before the interval")
+	clock.Advance(time.Millisecond)
+	require.Eventually(t, func() bool { return len(sink.AllMetrics()) > 0 }, 5*time.Second, time.Millisecond)
 	assert.Equal(t, map[string]int64{"gpt-4o": 1}, requestsByModel(t, sink.AllMetrics()))
 }
 

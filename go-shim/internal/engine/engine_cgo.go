@@ -12,6 +12,10 @@ package engine
 #cgo nocallback tollbooth_engine_release
 #cgo nocallback tollbooth_engine_collect_metrics
 #cgo nocallback tollbooth_engine_stats
+#cgo noescape tollbooth_engine_read_stats
+#cgo nocallback tollbooth_engine_read_stats
+#cgo noescape tollbooth_engine_read_policy_stats
+#cgo nocallback tollbooth_engine_read_policy_stats
 #cgo nocallback tollbooth_buf_free
 #include <stdlib.h>
 #include "tollbooth.h"
@@ -52,7 +56,13 @@ func New(configJSON []byte, now time.Time) (*Engine, error) {
 	if err := callError("create", st, errBuf); err != nil {
 		return nil, err
 	}
-	return &Engine{handle: handle}, nil
+	e := &Engine{handle: handle}
+	var c Counters
+	if err := e.ReadCounters(&c); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("tollbooth: the linked Rust library does not match this Go code's tollbooth.h (library %s): %w", libHash, err)
+	}
+	return e, nil
 }
 
 // callError turns a status and error buffer into an error, freeing the buffer.
@@ -117,14 +127,69 @@ func (e *Engine) CollectMetrics(now time.Time, fn func(metrics []byte) error) er
 	}, fn)
 }
 
-// Stats returns the engine's counters.
-func (e *Engine) Stats() (Stats, error) {
-	var s Stats
+// Report returns what the engine reports that has no fixed layout (see Report). It crosses
+// as JSON and allocates: read it at start or when a counter says something changed.
+func (e *Engine) Report() (Report, error) {
+	var r Report
 	err := e.withBuf("stats", func(h *C.TollboothEngine, out, errBuf *C.TollboothBuf) uint32 {
 		return uint32(C.tollbooth_engine_stats(h, out, errBuf))
-	}, func(b []byte) error { return json.Unmarshal(b, &s) })
-	return s, err
+	}, func(b []byte) error { return json.Unmarshal(b, &r) })
+	return r, err
 }
+
+// Counters and the C struct it mirrors must have one size; a build where they differ does
+// not compile (one of the two array lengths is negative).
+var (
+	_ [unsafe.Sizeof(Counters{}) - C.sizeof_TollboothStats]byte
+	_ [C.sizeof_TollboothStats - unsafe.Sizeof(Counters{})]byte
+	_ [unsafe.Sizeof(PolicyCounters{}) - C.sizeof_TollboothPolicyStats]byte
+	_ [C.sizeof_TollboothPolicyStats - unsafe.Sizeof(PolicyCounters{})]byte
+	_ [Detectors - C.TOLLBOOTH_DETECTORS]byte
+	_ [C.TOLLBOOTH_DETECTORS - Detectors]byte
+)
+
+// ReadCounters fills c with the engine's counters and gauges: one cgo call, no JSON, no
+// allocation. The library refuses a Counters of another size (StatusSizeMismatch).
+func (e *Engine) ReadCounters(c *Counters) error {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.handle == nil {
+		return ErrClosed
+	}
+	c.StructSize = uint64(unsafe.Sizeof(*c))
+	var errBuf C.TollboothBuf
+	st := uint32(C.tollbooth_engine_read_stats(e.handle, (*C.TollboothStats)(unsafe.Pointer(c)), &errBuf))
+	return callError("read_stats", st, errBuf)
+}
+
+// ReadPolicies fills dst with each sampling policy's tallies in configuration order and
+// returns how many it wrote (Counters.Sampling.Policies at most); no allocation.
+func (e *Engine) ReadPolicies(dst []PolicyCounters) (int, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.handle == nil {
+		return 0, ErrClosed
+	}
+	var ptr *C.TollboothPolicyStats
+	if len(dst) > 0 {
+		ptr = (*C.TollboothPolicyStats)(unsafe.Pointer(unsafe.SliceData(dst)))
+	}
+	var written C.size_t
+	var errBuf C.TollboothBuf
+	st := uint32(C.tollbooth_engine_read_policy_stats(e.handle, ptr, C.size_t(len(dst)),
+		C.size_t(unsafe.Sizeof(PolicyCounters{})), &written, &errBuf))
+	return int(written), callError("read_policy_stats", st, errBuf)
+}
+
+// detectorKeys names RedactionCounters.Detected as the JSON stats do ("detected.NAME"),
+// read from the library once.
+var detectorKeys = sync.OnceValue(func() []string {
+	keys := make([]string, Detectors)
+	for i := range keys {
+		keys[i] = "detected." + C.GoString(C.tollbooth_detector_name(C.size_t(i)))
+	}
+	return keys
+})
 
 // Close frees the engine after calls in flight finish. Safe to call more than once.
 func (e *Engine) Close() {

@@ -22,8 +22,17 @@ func (e *Engine) Release(time.Time, bool, func([]byte) error) error { return Err
 // CollectMetrics is never reached without cgo (New fails).
 func (e *Engine) CollectMetrics(time.Time, func([]byte) error) error { return ErrCgoRequired }
 
-// Stats is never reached without cgo (New fails).
-func (e *Engine) Stats() (Stats, error) { return Stats{}, ErrCgoRequired }
+// Report is never reached without cgo (New fails).
+func (e *Engine) Report() (Report, error) { return Report{}, ErrCgoRequired }
+
+// ReadCounters is never reached without cgo (New fails).
+func (e *Engine) ReadCounters(*Counters) error { return ErrCgoRequired }
+
+// ReadPolicies is never reached without cgo (New fails).
+func (e *Engine) ReadPolicies([]PolicyCounters) (int, error) { return 0, ErrCgoRequired }
+
+// detectorKeys has no library to ask without cgo.
+func detectorKeys() []string { return nil }
 
 // Close is a no-op without cgo.
 func (e *Engine) Close() {}

@@ -43,7 +43,7 @@ func marshal(t *testing.T, td ptrace.Traces) []byte {
 }
 
 func TestABIVersionMatchesHeader(t *testing.T) {
-	assert.Equal(t, uint32(5), ABIVersion(), "ABI 5: the every-copy bit on keyed edit ops (duplicated attribute keys)")
+	assert.Equal(t, uint32(6), ABIVersion(), "ABI 6: counters read into caller-owned structs (TollboothStats)")
 }
 
 func TestNewRejectsBadConfigWithTheFieldName(t *testing.T) {
@@ -70,8 +70,8 @@ func TestProcessReturnsEditsThatApply(t *testing.T) {
 	v, ok := chat.Attributes().Get("gen_ai.provider.name")
 	require.True(t, ok)
 	assert.Equal(t, "openai", v.Str())
-	stats, err := eng.Stats()
-	require.NoError(t, err)
+	var stats Counters
+	require.NoError(t, eng.ReadCounters(&stats))
 	assert.Equal(t, uint64(2), stats.SpansProcessed)
 	assert.Equal(t, uint64(1), stats.GenAISpans)
 }
@@ -96,7 +96,8 @@ func TestInvalidUTF8IsReadAndOnlyGarbageIsADecodeError(t *testing.T) {
 	require.ErrorAs(t, err, &engErr)
 	assert.Equal(t, StatusDecodeError, engErr.Status)
 	assert.True(t, strings.Contains(engErr.Message, "malformed"), engErr.Message)
-	stats, _ := eng.Stats()
+	var stats Counters
+	require.NoError(t, eng.ReadCounters(&stats))
 	assert.Equal(t, uint64(1), stats.BatchesUndecodable)
 }
 
@@ -138,7 +139,10 @@ func TestCallsAfterCloseFailCleanly(t *testing.T) {
 	eng.Close()
 	eng.Close()
 	assert.ErrorIs(t, eng.Process(nil, time.Now(), func([]byte) error { return nil }), ErrClosed)
-	_, err = eng.Stats()
+	_, err = eng.Report()
+	assert.ErrorIs(t, err, ErrClosed)
+	assert.ErrorIs(t, eng.ReadCounters(&Counters{}), ErrClosed)
+	_, err = eng.ReadPolicies(nil)
 	assert.ErrorIs(t, err, ErrClosed)
 }
 

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -22,6 +21,7 @@ const (
 	StatusDecodeError   Status = 3
 	StatusPoisoned      Status = 4
 	StatusPanic         Status = 5
+	StatusSizeMismatch  Status = 6
 )
 
 func (s Status) String() string {
@@ -38,6 +38,8 @@ func (s Status) String() string {
 		return "poisoned"
 	case StatusPanic:
 		return "panic"
+	case StatusSizeMismatch:
+		return "size_mismatch"
 	}
 	return fmt.Sprintf("status_%d", int(s))
 }
@@ -56,46 +58,20 @@ func (e *Error) Error() string {
 // ErrClosed is returned by calls on an engine after Close.
 var ErrClosed = errors.New("tollbooth engine is closed")
 
-// Stats is the engine's own counters (src/stats.rs).
-type Stats struct {
-	BatchesProcessed    uint64 `json:"batches_processed"`
-	BatchesUndecodable  uint64 `json:"batches_undecodable"`
-	SpansProcessed      uint64 `json:"spans_processed"`
-	GenAISpans          uint64 `json:"genai_spans"`
-	GenAIInferenceSpans uint64 `json:"genai_inference_spans"`
-	EditsEmitted        uint64 `json:"edits_emitted"`
-	PanicsCaught        uint64 `json:"panics_caught"`
-
-	CostPriced           uint64 `json:"cost_priced"`
-	CostUnpriced         uint64 `json:"cost_unpriced"`
-	CostNoUsage          uint64 `json:"cost_no_usage"`
-	CostProviderReported uint64 `json:"cost_provider_reported"`
-	CostEstimated        uint64 `json:"cost_estimated"`
-	// Exactly-once accounting (src/dedupe/): spans marked duplicate, spans without usage not
-	// counted as requests, and the recent-calls window's size.
-	DuplicateCalls        uint64 `json:"duplicate_calls"`
-	UncountedWithoutUsage uint64 `json:"uncounted_without_usage"`
-	DedupeWindowEntries   uint64 `json:"dedupe_window_entries"`
-	DedupeWindowBytes     uint64 `json:"dedupe_window_bytes"`
-	DedupeWindowEvictions uint64 `json:"dedupe_window_evictions"`
-	PricingReloads        uint64 `json:"pricing_reloads"`
-	PricingReloadErrors   uint64 `json:"pricing_reload_errors"`
-
-	// Pricing gauges: the model-lookup cache's size (bounded by cost.pricing.cache_max_bytes)
-	// and why the last pricing reload failed, naming the file (empty after a good reload).
-	PricingCacheEntries    uint64 `json:"pricing_cache_entries"`
-	PricingCacheBytes      uint64 `json:"pricing_cache_bytes"`
+// Report is what the engine's JSON stats say that has no fixed layout in Counters: the
+// last pricing reload error, counts per secret-rule id, the sampling policies' names and
+// the secret rules' status. Read it rarely (at start, after a failed reload): it allocates.
+type Report struct {
+	// PricingLastReloadError names the file and the reason (empty after a good reload).
 	PricingLastReloadError string `json:"pricing_last_reload_error,omitempty"`
-
-	// RustHeapBytes is what Rust code in this process holds allocated, all engines together
-	// (src/heap.rs): memory Go's runtime metrics and memory_limiter cannot see.
-	RustHeapBytes uint64 `json:"rust_heap_bytes"`
-
-	// Redaction holds the redaction counters ("spans_dropped", "detected.email", ...) when
-	// redaction is configured.
+	// Redaction holds every redaction tally by name ("detected.email", "detected.RULE-ID").
 	Redaction map[string]uint64 `json:"redaction,omitempty"`
-	// Sampling is the tail sampler's telemetry (src/sampling/telemetry.rs) when configured.
-	Sampling json.RawMessage `json:"sampling,omitempty"`
+	// Sampling names the tail sampler's policies, in the order ReadPolicies fills them.
+	Sampling *struct {
+		Policies []struct {
+			Name string `json:"name"`
+		} `json:"policies"`
+	} `json:"sampling,omitempty"`
 	// SecretRules is the status of redaction.secret_rules when configured.
 	SecretRules *SecretRulesStatus `json:"secret_rules,omitempty"`
 }

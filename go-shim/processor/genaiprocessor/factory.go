@@ -3,6 +3,7 @@ package genaiprocessor // import "github.com/tollbooth-dev/tollbooth/go-shim/pro
 import (
 	"context"
 
+	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/processor"
@@ -25,12 +26,18 @@ func createDefaultConfig() component.Config {
 }
 
 func createTracesProcessor(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {
-	p, err := newGenAIProcessor(set, cfg.(*Config))
+	return newTracesProcessor(ctx, set, cfg.(*Config), next, clockwork.NewRealClock())
+}
+
+// newTracesProcessor builds the processor on the given clock (tests pass a fake one).
+func newTracesProcessor(ctx context.Context, set processor.Settings, cfg *Config, next consumer.Traces, clock clockwork.Clock) (processor.Traces, error) {
+	p, err := newGenAIProcessor(set, cfg, clock)
 	if err != nil {
 		return nil, err
 	}
 	return processorhelper.NewTraces(ctx, set, cfg, next, p.processTraces,
 		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}),
-		processorhelper.WithShutdown(p.shutdown),
+		processorhelper.WithStart(p.Start),
+		processorhelper.WithShutdown(p.Shutdown),
 	)
 }

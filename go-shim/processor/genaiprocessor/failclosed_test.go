@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -35,12 +36,12 @@ func failingPipeline(t *testing.T, cfg *Config, process func([]byte, time.Time, 
 	core, logs := observer.New(zapcore.DebugLevel)
 	set := metadatatest.NewSettings(tel)
 	set.Logger = zap.New(core)
-	p, err := newGenAIProcessor(set, cfg)
+	p, err := newGenAIProcessor(set, cfg, clockwork.NewRealClock())
 	require.NoError(t, err)
-	p.process = process
+	p.Process = process
 	sink := new(consumertest.TracesSink)
 	proc, err := processorhelper.NewTraces(context.Background(), set, cfg, sink, p.processTraces,
-		processorhelper.WithShutdown(p.shutdown))
+		processorhelper.WithStart(p.Start), processorhelper.WithShutdown(p.Shutdown))
 	require.NoError(t, err)
 	require.NoError(t, proc.Start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, proc.Shutdown(context.Background())) })

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -20,7 +21,10 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/tollbooth-dev/tollbooth/go-shim/internal/engine"
 
 	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaiprocessor/internal/metadata"
 	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaiprocessor/internal/metadatatest"
@@ -168,6 +172,74 @@ func TestInvalidUTF8BatchIsEnrichedAndRedacted(t *testing.T) {
 	}
 }
 
+// newClockedProcessor starts the processor on a fake clock that drives both the engine's
+// time and the reload watch, with its log lines at level and above observed.
+func newClockedProcessor(t *testing.T, cfg *Config, level zapcore.Level) (processor.Traces, *clockwork.FakeClock, *observer.ObservedLogs) {
+	core, logs := observer.New(level)
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	set := metadatatest.NewSettings(tel)
+	set.Logger = zap.New(core)
+	clock := clockwork.NewFakeClockAt(time.Now())
+	proc, err := newTracesProcessor(context.Background(), set, cfg, new(consumertest.TracesSink), clock)
+	require.NoError(t, err)
+	require.NoError(t, proc.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, proc.Shutdown(context.Background())) })
+	require.NoError(t, clock.BlockUntilContext(t.Context(), 1), "the reload watch is ticking")
+	return proc, clock, logs
+}
+
+// watched advances the clock to the reload watch's next tick and returns the one warning it
+// logs.
+func watched(t *testing.T, clock *clockwork.FakeClock, logs *observer.ObservedLogs, snippet string) []observer.LoggedEntry {
+	clock.Advance(reloadWatchInterval)
+	require.Eventually(t, func() bool { return logs.FilterMessageSnippet(snippet).Len() > 0 }, 5*time.Second, time.Millisecond)
+	clock.Advance(reloadWatchInterval)
+	warnings := logs.FilterMessageSnippet(snippet).All()
+	require.Len(t, warnings, 1, "one warning per failed reload")
+	return warnings
+}
+
+// The collected metrics are the engine's counters, read at collection time: after known
+// batches they equal what the engine reports, with a series per status and detector that
+// moved.
+func TestCollectedMetricsEqualTheEngineCounters(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	cfg := &Config{WriteLatestNames: true, Cost: map[string]any{},
+		Redaction: map[string]any{"allow_all_keys": true, "detectors": []any{"email"}}}
+	p, err := newGenAIProcessor(metadatatest.NewSettings(tel), cfg, clockwork.NewRealClock())
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
+	for i := 0; i < 3; i++ {
+		td := batch("mail jane.doe@example.com")
+		chat := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(1)
+		chat.Attributes().PutStr("gen_ai.request.model", "claude-3-5-haiku-20241022")
+		chat.Attributes().PutInt("gen_ai.usage.input_tokens", int64(10+i))
+		_, err := p.processTraces(context.Background(), td)
+		require.NoError(t, err)
+	}
+	var c engine.Counters
+	require.NoError(t, p.Engine.ReadCounters(&c))
+	require.Equal(t, uint64(3), c.CostPriced)
+	metadatatest.AssertEqualProcessorGenaiSpansRecognized(t, tel,
+		[]metricdata.DataPoint[int64]{{Value: int64(c.GenAISpans)}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorGenaiCostCalls(t, tel, []metricdata.DataPoint[int64]{
+		{Value: int64(c.CostPriced), Attributes: attribute.NewSet(attribute.String("status", "priced"))},
+	}, metricdatatest.IgnoreTimestamp())
+	var want []metricdata.DataPoint[int64]
+	c.Redaction.Named(func(name string, n uint64) {
+		if n > 0 {
+			want = append(want, metricdata.DataPoint[int64]{Value: int64(n),
+				Attributes: attribute.NewSet(attribute.String("detector", name))})
+		}
+	})
+	require.NotEmpty(t, want)
+	metadatatest.AssertEqualProcessorGenaiRedactions(t, tel, want, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorGenaiPricingCacheEntries(t, tel,
+		[]metricdata.DataPoint[int64]{{Value: int64(c.PricingCacheEntries)}}, metricdatatest.IgnoreTimestamp())
+}
+
 // A pricing file that breaks after start keeps the last good table, and the warning says
 // which file and why (the reason travels in the engine stats).
 func TestPricingReloadWarningNamesTheFileAndTheReason(t *testing.T) {
@@ -176,25 +248,16 @@ func TestPricingReloadWarningNamesTheFileAndTheReason(t *testing.T) {
 	good := `{"tollbooth_pricing":1,"source":"mine","providers":[{"id":"anthropic","models":[` +
 		`{"id":"acme-llm-9000","prices":{"input_mtok":"1","output_mtok":"1"}}]}]}`
 	require.NoError(t, os.WriteFile(file, []byte(good), 0o600))
-	core, logs := observer.New(zap.WarnLevel)
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	set := metadatatest.NewSettings(tel)
-	set.Logger = zap.New(core)
 	cfg := &Config{Cost: map[string]any{"pricing": map[string]any{
 		"files": []any{file}, "reload_interval_seconds": 1}}}
-	proc, err := createTracesProcessor(context.Background(), set, cfg, new(consumertest.TracesSink))
-	require.NoError(t, err)
-	require.NoError(t, proc.Start(context.Background(), componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, proc.Shutdown(context.Background())) })
+	proc, clock, logs := newClockedProcessor(t, cfg, zap.WarnLevel)
 
 	require.NoError(t, os.WriteFile(file, []byte("{ not json"), 0o600))
-	// The engine looks at its files at most once per reload interval (1 s).
-	time.Sleep(1100 * time.Millisecond)
+	// The engine looks at its files at most once per reload interval (1 s of the clock).
+	clock.Advance(1100 * time.Millisecond)
 	require.NoError(t, proc.ConsumeTraces(context.Background(), batch("hello")))
-
-	warnings := logs.FilterMessageSnippet("could not be reloaded").All()
-	require.Len(t, warnings, 1)
+	assert.Empty(t, logs.FilterMessageSnippet("could not be reloaded").All(), "warned by the watch, not the batch")
+	warnings := watched(t, clock, logs, "could not be reloaded")
 	reason := warnings[0].ContextMap()["error"]
 	assert.Contains(t, reason, "prices.json")
 	assert.Contains(t, reason, "not valid JSON")
@@ -208,17 +271,9 @@ func TestSecretRulesAreLoggedAtStartAndABrokenReloadIsNamed(t *testing.T) {
 	file := filepath.Join(dir, "acme-rules.toml")
 	good := "[[rules]]\nid = \"acme-token\"\nregex = '''acme_[a-z0-9]{16}'''\nkeywords = [\"acme_\"]\n"
 	require.NoError(t, os.WriteFile(file, []byte(good), 0o600))
-	core, logs := observer.New(zap.InfoLevel)
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	set := metadatatest.NewSettings(tel)
-	set.Logger = zap.New(core)
 	cfg := &Config{Redaction: map[string]any{"allow_all_keys": true, "secret_rules": map[string]any{
 		"files": []any{file}, "reload_interval_seconds": 1}}}
-	proc, err := createTracesProcessor(context.Background(), set, cfg, new(consumertest.TracesSink))
-	require.NoError(t, err)
-	require.NoError(t, proc.Start(context.Background(), componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, proc.Shutdown(context.Background())) })
+	proc, clock, logs := newClockedProcessor(t, cfg, zap.InfoLevel)
 
 	loaded := logs.FilterMessage("redaction secret rules loaded").All()
 	require.Len(t, loaded, 1)
@@ -230,10 +285,9 @@ func TestSecretRulesAreLoggedAtStartAndABrokenReloadIsNamed(t *testing.T) {
 	// The first batch starts the reload clock; the rules are checked once per interval after.
 	require.NoError(t, proc.ConsumeTraces(context.Background(), batch("hello")))
 	require.NoError(t, os.WriteFile(file, []byte("[[rules]]\nid = \"broken\"\nregex = '''(unclosed'''\n"), 0o600))
-	time.Sleep(1100 * time.Millisecond)
+	clock.Advance(1100 * time.Millisecond)
 	require.NoError(t, proc.ConsumeTraces(context.Background(), batch("hello")))
-	warnings := logs.FilterMessageSnippet("secret rules file could not be reloaded").All()
-	require.Len(t, warnings, 1)
+	warnings := watched(t, clock, logs, "secret rules file could not be reloaded")
 	assert.Contains(t, warnings[0].ContextMap()["error"], "acme-rules.toml")
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/processor"
@@ -28,5 +29,5 @@ func createDefaultConfig() component.Config {
 }
 
 func createTracesProcessor(_ context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {
-	return newTailSampler(set, cfg.(*Config), next)
+	return newTailSampler(set, cfg.(*Config), next, clockwork.NewRealClock())
 }

@@ -3,14 +3,12 @@ package genaitailsamplingprocessor // import "github.com/tollbooth-dev/tollbooth
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/collector/component"
+	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -19,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/tollbooth-dev/tollbooth/go-shim/internal/base"
 	"github.com/tollbooth-dev/tollbooth/go-shim/internal/engine"
 	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaitailsamplingprocessor/internal/metadata"
 )
@@ -28,24 +27,16 @@ import (
 // makes decisions inside Release, off the ingest path, so ConsumeTraces never waits for a
 // decision and a slow tick never blocks ingestion (the engine's buffer is sharded).
 type tailSampler struct {
+	*base.Component
 	logger    *zap.Logger
 	next      consumer.Traces
-	engine    *engine.Engine
 	telemetry *metadata.TelemetryBuilder
-	interval  time.Duration
 	maxBytes  int64
 	limits    chunkLimits
-	marshaler ptrace.ProtoMarshaler
 
-	// stats is the last sampling snapshot, refreshed after every release; the async
-	// instruments read it at collection time.
-	stats atomic.Pointer[samplingStats]
+	// policies reads the per-policy tallies for the async instruments (telemetry.go).
+	policies *policyReader
 
-	startOnce    sync.Once
-	running      bool // set inside startOnce
-	shutdownOnce sync.Once
-	stop         chan struct{}
-	done         chan struct{}
 	// releaseMu serialises releases so the final flush cannot race a tick; it guards refused.
 	releaseMu sync.Mutex
 	refused   refusedReleases
@@ -53,12 +44,12 @@ type tailSampler struct {
 
 var _ processor.Traces = (*tailSampler)(nil)
 
-func newTailSampler(set processor.Settings, cfg *Config, next consumer.Traces) (*tailSampler, error) {
+func newTailSampler(set processor.Settings, cfg *Config, next consumer.Traces, clock clockwork.Clock) (*tailSampler, error) {
 	conf, err := cfg.engineJSON()
 	if err != nil {
 		return nil, err
 	}
-	eng, err := engine.New(conf, time.Now())
+	b, err := base.New(conf, clock)
 	if err != nil {
 		var engErr *engine.Error
 		if errors.As(err, &engErr) && engErr.Status == engine.StatusInvalidConfig {
@@ -68,26 +59,32 @@ func newTailSampler(set processor.Settings, cfg *Config, next consumer.Traces) (
 	}
 	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
-		eng.Close()
+		b.Close()
 		return nil, err
 	}
+	b.OnClose(tb.Shutdown)
 	p := &tailSampler{
+		Component: b,
 		logger:    set.Logger,
 		next:      next,
-		engine:    eng,
 		telemetry: tb,
-		interval:  cfg.ReleaseInterval,
 		maxBytes:  cfg.maxBufferedBytes(),
 		limits:    chunkLimits{maxSpans: cfg.Release.MaxSpans, maxBytes: cfg.Release.MaxBytes},
-		stop:      make(chan struct{}),
-		done:      make(chan struct{}),
 	}
-	p.stats.Store(&samplingStats{})
-	if err := p.registerCallbacks(); err != nil {
-		tb.Shutdown()
-		eng.Close()
+	if p.policies, err = newPolicyReader(b.Engine); err != nil {
+		b.Close()
 		return nil, err
 	}
+	reg, err := p.registerCallback(metadata.Meter(set.TelemetrySettings))
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	b.OnClose(func() { _ = reg.Unregister() })
+	b.Every(cfg.ReleaseInterval, func() { p.release(context.Background(), false) })
+	// Shutdown decides and forwards every pending trace (the engine drops them instead when
+	// drop_pending_traces_on_shutdown is set) before the engine is freed.
+	b.AtShutdown(func(ctx context.Context) { p.release(ctx, true) })
 	return p, nil
 }
 
@@ -96,43 +93,12 @@ func (p *tailSampler) Capabilities() consumer.Capabilities {
 	return consumer.Capabilities{MutatesData: false}
 }
 
-func (p *tailSampler) Start(context.Context, component.Host) error {
-	p.startOnce.Do(func() {
-		p.running = true
-		go p.loop()
-	})
-	return nil
-}
-
-func (p *tailSampler) loop() {
-	defer close(p.done)
-	t := time.NewTicker(p.interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.stop:
-			return
-		case <-t.C:
-			p.release(context.Background(), false)
-		}
-	}
-}
-
 // ConsumeTraces gives the batch to the engine. A held batch is the engine's now; any failure
 // forwards the batch unchanged (fail-open) and counts it: nothing is lost by us.
 func (p *tailSampler) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
-	buf, err := p.marshaler.MarshalTraces(td)
+	res, reason, err := p.Consume(td, true)
 	if err != nil {
-		return p.failOpen(ctx, td, "marshal", err)
-	}
-	var res engine.EditResult
-	err = p.engine.Process(buf, time.Now(), func(edits []byte) error {
-		var decodeErr error
-		res, decodeErr = engine.ApplyEdits(td, edits)
-		return decodeErr
-	})
-	if err != nil {
-		return p.failOpen(ctx, td, engine.FailReason(err), err)
+		return p.failOpen(ctx, td, reason, err)
 	}
 	if !res.Held {
 		// Not expected with a sampler configured; never lose the batch.
@@ -157,7 +123,8 @@ func (p *tailSampler) failOpen(ctx context.Context, td ptrace.Traces, reason str
 func (p *tailSampler) release(ctx context.Context, flushAll bool) {
 	p.releaseMu.Lock()
 	defer p.releaseMu.Unlock()
-	started := time.Now()
+	// The engine decides on the component's clock; the duration histogram measures real time.
+	now, started := p.Clock.Now(), time.Now()
 	defer func() {
 		p.telemetry.ProcessorGenaiTailSamplingReleaseDuration.Record(ctx, time.Since(started).Seconds())
 	}()
@@ -165,7 +132,7 @@ func (p *tailSampler) release(ctx context.Context, flushAll bool) {
 		var out ptrace.Traces
 		var have bool
 		var encodedSize int
-		err := p.engine.Release(started, flushAll, func(b []byte) error {
+		err := p.Engine.Release(now, flushAll, func(b []byte) error {
 			if len(b) == 0 {
 				return nil
 			}
@@ -192,13 +159,12 @@ func (p *tailSampler) release(ctx context.Context, flushAll bool) {
 	// The traces decided by this release are in the engine's run costs now; a release that
 	// failed leaves them there for the next one.
 	p.collectRunCosts(ctx)
-	p.refreshStats()
 }
 
 // collectRunCosts takes the cost of each trace decided by the release just made and records
 // it in the cost-per-trace histogram.
 func (p *tailSampler) collectRunCosts(ctx context.Context) {
-	err := p.engine.CollectMetrics(time.Now(), func(b []byte) error {
+	err := p.Engine.CollectMetrics(p.Clock.Now(), func(b []byte) error {
 		if len(b) == 0 {
 			return nil
 		}
@@ -213,32 +179,4 @@ func (p *tailSampler) collectRunCosts(ctx context.Context) {
 	if err != nil && !errors.Is(err, engine.ErrClosed) {
 		p.logger.Warn("collecting the cost of decided traces failed", zap.Error(err))
 	}
-}
-
-func (p *tailSampler) refreshStats() {
-	st, err := p.engine.Stats()
-	if err != nil || len(st.Sampling) == 0 {
-		return
-	}
-	var s samplingStats
-	if err := json.Unmarshal(st.Sampling, &s); err == nil {
-		p.stats.Store(&s)
-	}
-}
-
-// Shutdown stops the ticker, decides and forwards every pending trace (the engine drops them
-// instead when drop_pending_traces_on_shutdown is set), then frees the engine.
-func (p *tailSampler) Shutdown(ctx context.Context) error {
-	p.shutdownOnce.Do(func() {
-		// After this Do, Start can no longer launch the loop; running says whether it did.
-		p.startOnce.Do(func() {})
-		close(p.stop)
-		if p.running {
-			<-p.done
-		}
-		p.release(ctx, true)
-		p.engine.Close()
-		p.telemetry.Shutdown()
-	})
-	return nil
 }

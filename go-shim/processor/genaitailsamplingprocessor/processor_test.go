@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -16,11 +17,13 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processortest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
+	"github.com/tollbooth-dev/tollbooth/go-shim/internal/engine"
 	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaitailsamplingprocessor/internal/metadata"
 	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaitailsamplingprocessor/internal/metadatatest"
 )
@@ -75,13 +78,45 @@ func batch(spans ...spanOpts) ptrace.Traces {
 
 func newProcessor(t *testing.T, sampling map[string]any, sink *consumertest.TracesSink) *tailSampler {
 	t.Helper()
+	return startProcessor(t, processortest.NewNopSettings(metadata.Type), sampling, sink, clockwork.NewRealClock())
+}
+
+// tick advances the fake clock by d, which must reach the next release tick, and waits until
+// that tick's release has reached the engine (so the next tick cannot be lost to a full
+// ticker channel).
+func tick(t *testing.T, clock *clockwork.FakeClock, p *tailSampler, d time.Duration) {
+	t.Helper()
+	before := sampling(t, p).ReleaseCalls
+	clock.Advance(d)
+	require.Eventually(t, func() bool { return sampling(t, p).ReleaseCalls > before }, deadline, time.Millisecond)
+}
+
+// newClockedProcessor is newProcessor on a fake clock: the engine decides on its time and
+// the release ticker ticks on it, so a test advances it instead of waiting.
+func newClockedProcessor(t *testing.T, sampling map[string]any, sink *consumertest.TracesSink) (*tailSampler, *clockwork.FakeClock) {
+	t.Helper()
+	clock := clockwork.NewFakeClockAt(time.Now())
+	p := startProcessor(t, processortest.NewNopSettings(metadata.Type), sampling, sink, clock)
+	require.NoError(t, clock.BlockUntilContext(t.Context(), 1), "the release ticker is waiting")
+	return p, clock
+}
+
+// newMeasuredProcessor is newProcessor with its self-telemetry collected by tel.
+func newMeasuredProcessor(t *testing.T, sampling map[string]any, sink *consumertest.TracesSink) (*tailSampler, *componenttest.Telemetry) {
+	t.Helper()
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	return startProcessor(t, metadatatest.NewSettings(tel), sampling, sink, clockwork.NewRealClock()), tel
+}
+
+func startProcessor(t *testing.T, set processor.Settings, sampling map[string]any, sink *consumertest.TracesSink, clock clockwork.Clock) *tailSampler {
 	cfg := createDefaultConfig().(*Config)
 	require.NoError(t, confmap.NewFromStringMap(map[string]any{"release_interval": "10ms"}).Unmarshal(cfg))
 	cfg.Sampling = sampling
-	p, err := NewFactory().CreateTraces(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, sink)
+	p, err := newTailSampler(set, cfg, sink, clock)
 	require.NoError(t, err)
 	require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
-	return p.(*tailSampler)
+	return p
 }
 
 // spansByTrace counts the spans the sink received per trace number.
@@ -102,6 +137,13 @@ func spansByTrace(sink *consumertest.TracesSink) map[pcommon.TraceID]int {
 	return out
 }
 
+// sampling reads the engine's sampling counters, as the async instruments do.
+func sampling(t *testing.T, p *tailSampler) engine.SamplingCounters {
+	var c engine.Counters
+	require.NoError(t, p.Engine.ReadCounters(&c))
+	return c.Sampling
+}
+
 func errorsAndAttr(decisionWait string) map[string]any {
 	return map[string]any{
 		"decision_wait": decisionWait,
@@ -114,7 +156,7 @@ func errorsAndAttr(decisionWait string) map[string]any {
 
 func TestPoliciesDecideAndSpansStayTogether(t *testing.T) {
 	sink := new(consumertest.TracesSink)
-	p := newProcessor(t, errorsAndAttr("200ms"), sink)
+	p, clock := newClockedProcessor(t, errorsAndAttr("200ms"), sink)
 	defer func() { require.NoError(t, p.Shutdown(context.Background())) }()
 	ctx := context.Background()
 
@@ -122,38 +164,37 @@ func TestPoliciesDecideAndSpansStayTogether(t *testing.T) {
 	require.NoError(t, p.ConsumeTraces(ctx, batch(spanOpts{trace: 1, span: 0}, spanOpts{trace: 2, span: 0, attrs: map[string]any{"tier": "vip"}}, spanOpts{trace: 3, span: 0})))
 	require.NoError(t, p.ConsumeTraces(ctx, batch(spanOpts{trace: 1, span: 1, errStatus: true}, spanOpts{trace: 3, span: 1})))
 	require.NoError(t, p.ConsumeTraces(ctx, batch(spanOpts{trace: 1, span: 2}, spanOpts{trace: 2, span: 1})))
+	tick(t, clock, p, 100*time.Millisecond)
 	assert.Equal(t, 0, sink.SpanCount(), "held batches are not forwarded before a decision")
 
-	require.Eventually(t, func() bool { return sink.SpanCount() == 5 }, deadline, 10*time.Millisecond)
+	// The tick after decision_wait decides every trace and releases the kept ones.
+	tick(t, clock, p, 100*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.SpanCount() == 5 }, deadline, time.Millisecond)
 	got := spansByTrace(sink)
 	assert.Equal(t, map[pcommon.TraceID]int{traceID(1): 3, traceID(2): 2}, got)
-	require.Eventually(t, func() bool {
-		s := p.stats.Load()
-		return s.TracesSampled == 2 && s.TracesNotSampled == 1 && s.SpansNotSampled == 2
-	}, deadline, 10*time.Millisecond)
+	s := sampling(t, p)
+	assert.Equal(t, [3]uint64{2, 1, 2}, [3]uint64{s.TracesSampled, s.TracesNotSampled, s.SpansNotSampled})
 }
 
 func TestLateSpansFollowTheirTracesDecision(t *testing.T) {
 	sink := new(consumertest.TracesSink)
-	p := newProcessor(t, errorsAndAttr("100ms"), sink)
+	p, clock := newClockedProcessor(t, errorsAndAttr("100ms"), sink)
 	defer func() { require.NoError(t, p.Shutdown(context.Background())) }()
 	ctx := context.Background()
 
 	require.NoError(t, p.ConsumeTraces(ctx, batch(spanOpts{trace: 1, span: 0, errStatus: true}, spanOpts{trace: 2, span: 0})))
-	require.Eventually(t, func() bool {
-		s := p.stats.Load()
-		return s.TracesSampled == 1 && s.TracesNotSampled == 1
-	}, deadline, 10*time.Millisecond)
-	require.Equal(t, 1, sink.SpanCount())
+	tick(t, clock, p, 100*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.SpanCount() == 1 }, deadline, time.Millisecond)
+	s := sampling(t, p)
+	require.Equal(t, [2]uint64{1, 1}, [2]uint64{s.TracesSampled, s.TracesNotSampled})
 
 	// Late spans: the kept trace's late span is forwarded, the dropped trace's is dropped, even
 	// though the late span of trace 2 now carries an error (no second, independent decision).
 	require.NoError(t, p.ConsumeTraces(ctx, batch(spanOpts{trace: 1, span: 5}, spanOpts{trace: 2, span: 5, errStatus: true})))
-	require.Eventually(t, func() bool {
-		s := p.stats.Load()
-		return s.LateSpansSampled == 1 && s.LateSpansDropped == 1
-	}, deadline, 10*time.Millisecond)
-	require.Eventually(t, func() bool { return sink.SpanCount() == 2 }, deadline, 10*time.Millisecond)
+	s = sampling(t, p)
+	assert.Equal(t, [2]uint64{1, 1}, [2]uint64{s.LateSpansSampled, s.LateSpansDropped})
+	tick(t, clock, p, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.SpanCount() == 2 }, deadline, time.Millisecond)
 	assert.Equal(t, map[pcommon.TraceID]int{traceID(1): 2}, spansByTrace(sink))
 }
 
@@ -266,16 +307,8 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 // Every decided trace with model calls is recorded in the cost-per-trace histogram, kept or
 // not, by service and root span name; the kept trace's root carries its totals.
 func TestCostPerRunIsRecordedForEveryTraceAndWrittenOnKeptRoots(t *testing.T) {
-	tel := componenttest.NewTelemetry()
-	defer func() { require.NoError(t, tel.Shutdown(context.Background())) }()
 	sink := new(consumertest.TracesSink)
-	cfg := createDefaultConfig().(*Config)
-	require.NoError(t, confmap.NewFromStringMap(map[string]any{"release_interval": "10ms"}).Unmarshal(cfg))
-	cfg.Sampling = errorsAndAttr("100ms")
-	proc, err := NewFactory().CreateTraces(context.Background(), metadatatest.NewSettings(tel), cfg, sink)
-	require.NoError(t, err)
-	require.NoError(t, proc.Start(context.Background(), componenttest.NewNopHost()))
-	p := proc.(*tailSampler)
+	p, tel := newMeasuredProcessor(t, errorsAndAttr("100ms"), sink)
 	call := func(trace int, cost float64) spanOpts {
 		return spanOpts{trace: trace, span: 1, attrs: map[string]any{
 			"gen_ai.operation.name": "chat", "tollbooth.cost.status": "priced",
@@ -307,4 +340,34 @@ func TestCostPerRunIsRecordedForEveryTraceAndWrittenOnKeptRoots(t *testing.T) {
 	assert.Equal(t, 0.25, v.Double())
 	n, _ := root.Attributes().Get("tollbooth.trace.llm_calls")
 	assert.Equal(t, int64(1), n.Int())
+}
+
+// The sampler's instruments are read from the engine at collection time: after known
+// batches and a decision, what the collector collects equals the engine's counters.
+func TestCollectedMetricsEqualTheEngineCounters(t *testing.T) {
+	sink := new(consumertest.TracesSink)
+	p, tel := newMeasuredProcessor(t, errorsAndAttr("100ms"), sink)
+	defer func() { require.NoError(t, p.Shutdown(context.Background())) }()
+	require.NoError(t, p.ConsumeTraces(context.Background(), batch(
+		spanOpts{trace: 1, span: 0, errStatus: true}, spanOpts{trace: 2, span: 0}, spanOpts{trace: 3, span: 0, attrs: map[string]any{"tier": "vip"}})))
+	require.Eventually(t, func() bool { return sink.SpanCount() == 2 }, deadline, 5*time.Millisecond)
+
+	s := sampling(t, p)
+	require.Equal(t, uint64(2), s.TracesSampled)
+	decision := func(d string, n uint64) metricdata.DataPoint[int64] {
+		return metricdata.DataPoint[int64]{Value: int64(n), Attributes: attribute.NewSet(attribute.String("decision", d))}
+	}
+	metadatatest.AssertEqualProcessorGenaiTailSamplingTraces(t, tel, []metricdata.DataPoint[int64]{
+		decision("sampled", s.TracesSampled), decision("not_sampled", s.TracesNotSampled),
+		decision("dropped", s.TracesDropped), decision("dropped_on_shutdown", s.ShutdownDroppedTraces),
+	}, metricdatatest.IgnoreTimestamp())
+	policy := func(name string, n uint64) metricdata.DataPoint[int64] {
+		return metricdata.DataPoint[int64]{Value: int64(n), Attributes: attribute.NewSet(attribute.String("policy", name))}
+	}
+	metadatatest.AssertEqualProcessorGenaiTailSamplingPolicyTracesKept(t, tel, []metricdata.DataPoint[int64]{
+		policy("errors", 1), policy("vip", 1),
+	}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualProcessorGenaiTailSamplingSpansBuffered(t, tel, []metricdata.DataPoint[int64]{
+		{Value: int64(s.SpansBuffered)},
+	}, metricdatatest.IgnoreTimestamp())
 }

@@ -2,59 +2,15 @@ package genaitailsamplingprocessor // import "github.com/tollbooth-dev/tollbooth
 
 import (
 	"context"
+	"sync"
 
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/tollbooth-dev/tollbooth/go-shim/internal/base"
+	"github.com/tollbooth-dev/tollbooth/go-shim/internal/engine"
 )
-
-// samplingStats is the engine's sampling snapshot (src/sampling/telemetry.rs SamplingSnapshot);
-// only the fields reported here are decoded.
-type samplingStats struct {
-	SpansReceived          uint64        `json:"spans_received"`
-	TracesBuffered         uint64        `json:"traces_buffered"`
-	SpansBuffered          uint64        `json:"spans_buffered"`
-	BytesBuffered          uint64        `json:"bytes_buffered"`
-	TracesSampled          uint64        `json:"traces_sampled"`
-	TracesNotSampled       uint64        `json:"traces_not_sampled"`
-	TracesDropped          uint64        `json:"traces_dropped"`
-	SpansSampled           uint64        `json:"spans_sampled"`
-	SpansNotSampled        uint64        `json:"spans_not_sampled"`
-	SpansDropped           uint64        `json:"spans_dropped"`
-	EarlyDecisionsBudget   uint64        `json:"early_decisions_budget"`
-	EarlyDecisionsRoot     uint64        `json:"early_decisions_root"`
-	EarlyDecisionsOversize uint64        `json:"early_decisions_oversize"`
-	LateSpansSampled       uint64        `json:"late_spans_sampled"`
-	LateSpansDropped       uint64        `json:"late_spans_dropped"`
-	ShutdownDroppedTraces  uint64        `json:"shutdown_dropped_traces"`
-	ShutdownDroppedSpans   uint64        `json:"shutdown_dropped_spans"`
-	SpansPendingRelease    uint64        `json:"spans_pending_release"`
-	SpansReleased          uint64        `json:"spans_released"`
-	RunsWithLLMCalls       uint64        `json:"runs_with_llm_calls"`
-	RunsCostIncomplete     uint64        `json:"runs_cost_incomplete"`
-	RunsRootMissing        uint64        `json:"runs_root_missing"`
-	RunCostsDropped        uint64        `json:"run_costs_dropped"`
-	DecisionAgeMs          summary       `json:"decision_age_ms"`
-	DecisionCacheEntries   uint64        `json:"decision_cache_entries"`
-	MemoryBytes            uint64        `json:"memory_bytes"`
-	Policies               []policyStats `json:"policies"`
-}
-
-type summary struct {
-	Count uint64 `json:"count"`
-	Sum   uint64 `json:"sum"`
-	Max   uint64 `json:"max"`
-}
-
-type policyStats struct {
-	Name                   string `json:"name"`
-	TracesSampled          uint64 `json:"traces_sampled"`
-	TracesNotSampled       uint64 `json:"traces_not_sampled"`
-	TracesDropped          uint64 `json:"traces_dropped"`
-	TracesInvertSampled    uint64 `json:"traces_invert_sampled"`
-	TracesInvertNotSampled uint64 `json:"traces_invert_not_sampled"`
-	TracesKept             uint64 `json:"traces_kept"`
-}
 
 // recordRunCosts records each run's cost (sent by the engine as one gauge point per run, see
 // src/sampling/trace_cost.rs) in the cost-per-trace histogram.
@@ -88,95 +44,109 @@ func withAttr(key, value string) metric.ObserveOption {
 	return metric.WithAttributeSet(attribute.NewSet(attribute.String(key, value)))
 }
 
-// registerCallbacks exposes the last snapshot through the async instruments.
-func (p *tailSampler) registerCallbacks() error {
+// policyReader reads each policy's tallies into memory allocated once, at start, so a
+// collection allocates nothing. Callbacks may run concurrently; mu guards the buffer.
+type policyReader struct {
+	names []string
+	mu    sync.Mutex
+	buf   []engine.PolicyCounters
+}
+
+func newPolicyReader(eng *engine.Engine) (*policyReader, error) {
+	report, err := eng.Report()
+	if err != nil {
+		return nil, err
+	}
+	r := &policyReader{}
+	if report.Sampling != nil {
+		for _, p := range report.Sampling.Policies {
+			r.names = append(r.names, p.Name)
+		}
+	}
+	r.buf = make([]engine.PolicyCounters, len(r.names))
+	return r, nil
+}
+
+// each calls fn with every policy's name and tallies, read from the engine now.
+func (r *policyReader) each(eng *engine.Engine, fn func(name string, c *engine.PolicyCounters)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n, err := eng.ReadPolicies(r.buf)
+	if err != nil {
+		return
+	}
+	for i := 0; i < n; i++ {
+		fn(r.names[i], &r.buf[i])
+	}
+}
+
+// registerCallback exposes the engine's sampling counters through the async instruments.
+// One callback serves them all: it reads the counters once (one cgo call into a struct, no
+// JSON) when the collector collects its telemetry, so every instrument of one collection
+// comes from one reading and the span books balance (tests/e2e/selfmetrics.py). Nothing is
+// read per batch or per release.
+func (p *tailSampler) registerCallback(meter metric.Meter) (metric.Registration, error) {
 	tb := p.telemetry
-	gauge := func(f func(s *samplingStats) uint64) metric.Int64Callback {
-		return func(_ context.Context, o metric.Int64Observer) error {
-			o.Observe(int64(f(p.stats.Load())))
-			return nil
+	return base.RegisterCounters(meter, p.Engine, func(c *engine.Counters, o metric.Observer) {
+		s := &c.Sampling
+		obs := func(inst metric.Int64Observable, n uint64, opts ...metric.ObserveOption) {
+			o.ObserveInt64(inst, int64(n), opts...)
 		}
-	}
-	regs := []error{
-		tb.RegisterProcessorGenaiTailSamplingTracesCallback(func(_ context.Context, o metric.Int64Observer) error {
-			s := p.stats.Load()
-			o.Observe(int64(s.TracesSampled), withAttr("decision", "sampled"))
-			o.Observe(int64(s.TracesNotSampled), withAttr("decision", "not_sampled"))
-			o.Observe(int64(s.TracesDropped), withAttr("decision", "dropped"))
-			o.Observe(int64(s.ShutdownDroppedTraces), withAttr("decision", "dropped_on_shutdown"))
-			return nil
-		}),
-		tb.RegisterProcessorGenaiTailSamplingSpansCallback(func(_ context.Context, o metric.Int64Observer) error {
-			s := p.stats.Load()
-			o.Observe(int64(s.SpansSampled), withAttr("decision", "sampled"))
-			o.Observe(int64(s.SpansNotSampled), withAttr("decision", "not_sampled"))
-			o.Observe(int64(s.SpansDropped), withAttr("decision", "dropped"))
-			o.Observe(int64(s.ShutdownDroppedSpans), withAttr("decision", "dropped_on_shutdown"))
-			return nil
-		}),
-		tb.RegisterProcessorGenaiTailSamplingPolicyTracesCallback(func(_ context.Context, o metric.Int64Observer) error {
-			for _, ps := range p.stats.Load().Policies {
-				for _, d := range []struct {
-					name string
-					n    uint64
-				}{
-					{"sampled", ps.TracesSampled},
-					{"not_sampled", ps.TracesNotSampled},
-					{"dropped", ps.TracesDropped},
-					{"invert_sampled", ps.TracesInvertSampled},
-					{"invert_not_sampled", ps.TracesInvertNotSampled},
-				} {
-					o.Observe(int64(d.n), metric.WithAttributeSet(attribute.NewSet(
-						attribute.String("policy", ps.Name), attribute.String("decision", d.name))))
-				}
-			}
-			return nil
-		}),
-		tb.RegisterProcessorGenaiTailSamplingPolicyTracesKeptCallback(func(_ context.Context, o metric.Int64Observer) error {
-			for _, ps := range p.stats.Load().Policies {
-				o.Observe(int64(ps.TracesKept), withAttr("policy", ps.Name))
-			}
-			return nil
-		}),
-		tb.RegisterProcessorGenaiTailSamplingEarlyDecisionsCallback(func(_ context.Context, o metric.Int64Observer) error {
-			s := p.stats.Load()
-			o.Observe(int64(s.EarlyDecisionsBudget), withAttr("reason", "budget"))
-			o.Observe(int64(s.EarlyDecisionsRoot), withAttr("reason", "root"))
-			o.Observe(int64(s.EarlyDecisionsOversize), withAttr("reason", "oversize"))
-			return nil
-		}),
-		tb.RegisterProcessorGenaiTailSamplingLateSpansCallback(func(_ context.Context, o metric.Int64Observer) error {
-			s := p.stats.Load()
-			o.Observe(int64(s.LateSpansSampled), withAttr("decision", "sampled"))
-			o.Observe(int64(s.LateSpansDropped), withAttr("decision", "dropped"))
-			return nil
-		}),
-		tb.RegisterProcessorGenaiTailSamplingRunsCallback(func(_ context.Context, o metric.Int64Observer) error {
-			s := p.stats.Load()
-			recorded := s.RunsWithLLMCalls - min(s.RunsWithLLMCalls, s.RunsCostIncomplete+s.RunCostsDropped)
-			o.Observe(int64(recorded), withAttr("outcome", "recorded"))
-			o.Observe(int64(s.RunsCostIncomplete), withAttr("outcome", "incomplete"))
-			o.Observe(int64(s.RunsRootMissing), withAttr("outcome", "root_missing"))
-			o.Observe(int64(s.RunCostsDropped), withAttr("outcome", "queue_full"))
-			return nil
-		}),
-		tb.RegisterProcessorGenaiTailSamplingTracesBufferedCallback(gauge(func(s *samplingStats) uint64 { return s.TracesBuffered })),
-		tb.RegisterProcessorGenaiTailSamplingSpansBufferedCallback(gauge(func(s *samplingStats) uint64 { return s.SpansBuffered })),
-		tb.RegisterProcessorGenaiTailSamplingBytesBufferedCallback(gauge(func(s *samplingStats) uint64 { return s.BytesBuffered })),
-		tb.RegisterProcessorGenaiTailSamplingMemoryBytesCallback(gauge(func(s *samplingStats) uint64 { return s.MemoryBytes })),
-		tb.RegisterProcessorGenaiTailSamplingDecisionCacheEntriesCallback(gauge(func(s *samplingStats) uint64 { return s.DecisionCacheEntries })),
-		tb.RegisterProcessorGenaiTailSamplingMaxBufferedBytesCallback(func(_ context.Context, o metric.Int64Observer) error {
-			o.Observe(p.maxBytes)
-			return nil
-		}),
-		tb.RegisterProcessorGenaiTailSamplingDecisionLatencySumCallback(gauge(func(s *samplingStats) uint64 { return s.DecisionAgeMs.Sum })),
-		tb.RegisterProcessorGenaiTailSamplingDecisionLatencyCountCallback(gauge(func(s *samplingStats) uint64 { return s.DecisionAgeMs.Count })),
-		tb.RegisterProcessorGenaiTailSamplingDecisionLatencyMaxCallback(gauge(func(s *samplingStats) uint64 { return s.DecisionAgeMs.Max })),
-	}
-	for _, err := range regs {
-		if err != nil {
-			return err
+		for _, d := range [...]struct {
+			decision      string
+			traces, spans uint64
+		}{
+			{"sampled", s.TracesSampled, s.SpansSampled},
+			{"not_sampled", s.TracesNotSampled, s.SpansNotSampled},
+			{"dropped", s.TracesDropped, s.SpansDropped},
+			{"dropped_on_shutdown", s.ShutdownDroppedTraces, s.ShutdownDroppedSpans},
+		} {
+			obs(tb.ProcessorGenaiTailSamplingTraces, d.traces, withAttr("decision", d.decision))
+			obs(tb.ProcessorGenaiTailSamplingSpans, d.spans, withAttr("decision", d.decision))
 		}
-	}
-	return nil
+		p.policies.each(p.Engine, func(name string, ps *engine.PolicyCounters) {
+			for _, d := range [...]struct {
+				name string
+				n    uint64
+			}{
+				{"sampled", ps.TracesSampled},
+				{"not_sampled", ps.TracesNotSampled},
+				{"dropped", ps.TracesDropped},
+				{"invert_sampled", ps.TracesInvertSampled},
+				{"invert_not_sampled", ps.TracesInvertNotSampled},
+			} {
+				obs(tb.ProcessorGenaiTailSamplingPolicyTraces, d.n, metric.WithAttributeSet(attribute.NewSet(
+					attribute.String("policy", name), attribute.String("decision", d.name))))
+			}
+			obs(tb.ProcessorGenaiTailSamplingPolicyTracesKept, ps.TracesKept, withAttr("policy", name))
+		})
+		obs(tb.ProcessorGenaiTailSamplingEarlyDecisions, s.EarlyDecisionsBudget, withAttr("reason", "budget"))
+		obs(tb.ProcessorGenaiTailSamplingEarlyDecisions, s.EarlyDecisionsRoot, withAttr("reason", "root"))
+		obs(tb.ProcessorGenaiTailSamplingEarlyDecisions, s.EarlyDecisionsOversize, withAttr("reason", "oversize"))
+		obs(tb.ProcessorGenaiTailSamplingLateSpans, s.LateSpansSampled, withAttr("decision", "sampled"))
+		obs(tb.ProcessorGenaiTailSamplingLateSpans, s.LateSpansDropped, withAttr("decision", "dropped"))
+		recorded := s.RunsWithLLMCalls - min(s.RunsWithLLMCalls, s.RunsCostIncomplete+s.RunCostsDropped)
+		obs(tb.ProcessorGenaiTailSamplingRuns, recorded, withAttr("outcome", "recorded"))
+		obs(tb.ProcessorGenaiTailSamplingRuns, s.RunsCostIncomplete, withAttr("outcome", "incomplete"))
+		obs(tb.ProcessorGenaiTailSamplingRuns, s.RunsRootMissing, withAttr("outcome", "root_missing"))
+		obs(tb.ProcessorGenaiTailSamplingRuns, s.RunCostsDropped, withAttr("outcome", "queue_full"))
+		obs(tb.ProcessorGenaiTailSamplingTracesBuffered, s.TracesBuffered)
+		obs(tb.ProcessorGenaiTailSamplingSpansBuffered, s.SpansBuffered)
+		obs(tb.ProcessorGenaiTailSamplingBytesBuffered, s.BytesBuffered)
+		obs(tb.ProcessorGenaiTailSamplingMemoryBytes, s.MemoryBytes)
+		obs(tb.ProcessorGenaiTailSamplingDecisionCacheEntries, s.DecisionCacheEntries)
+		o.ObserveInt64(tb.ProcessorGenaiTailSamplingMaxBufferedBytes, p.maxBytes)
+		obs(tb.ProcessorGenaiTailSamplingDecisionLatencySum, s.DecisionAgeMs.Sum)
+		obs(tb.ProcessorGenaiTailSamplingDecisionLatencyCount, s.DecisionAgeMs.Count)
+		obs(tb.ProcessorGenaiTailSamplingDecisionLatencyMax, s.DecisionAgeMs.Max)
+	},
+		tb.ProcessorGenaiTailSamplingTraces, tb.ProcessorGenaiTailSamplingSpans,
+		tb.ProcessorGenaiTailSamplingPolicyTraces, tb.ProcessorGenaiTailSamplingPolicyTracesKept,
+		tb.ProcessorGenaiTailSamplingEarlyDecisions, tb.ProcessorGenaiTailSamplingLateSpans,
+		tb.ProcessorGenaiTailSamplingRuns, tb.ProcessorGenaiTailSamplingTracesBuffered,
+		tb.ProcessorGenaiTailSamplingSpansBuffered, tb.ProcessorGenaiTailSamplingBytesBuffered,
+		tb.ProcessorGenaiTailSamplingMemoryBytes, tb.ProcessorGenaiTailSamplingDecisionCacheEntries,
+		tb.ProcessorGenaiTailSamplingMaxBufferedBytes, tb.ProcessorGenaiTailSamplingDecisionLatencySum,
+		tb.ProcessorGenaiTailSamplingDecisionLatencyCount, tb.ProcessorGenaiTailSamplingDecisionLatencyMax,
+	)
 }

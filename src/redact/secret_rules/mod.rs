@@ -233,6 +233,14 @@ impl SecretRules {
         }
     }
 
+    /// Reloads and failed reloads since start, without building the whole status.
+    pub fn reload_counts(&self) -> (u64, u64) {
+        (
+            self.reloads.load(Ordering::Relaxed),
+            self.reload_errors.load(Ordering::Relaxed),
+        )
+    }
+
     pub fn status(&self) -> Status {
         let set = self.current();
         Status {

@@ -30,20 +30,20 @@ type TelemetryBuilder struct {
 	registrations                     []metric.Registration
 	ProcessorGenaiBatchesDropped      metric.Int64Counter
 	ProcessorGenaiBatchesFailedOpen   metric.Int64Counter
-	ProcessorGenaiCostCalls           metric.Int64Counter
-	ProcessorGenaiDedupeEvictions     metric.Int64Counter
+	ProcessorGenaiCostCalls           metric.Int64ObservableCounter
+	ProcessorGenaiDedupeEvictions     metric.Int64ObservableCounter
 	ProcessorGenaiDedupeWindowBytes   metric.Int64ObservableGauge
 	ProcessorGenaiDedupeWindowEntries metric.Int64ObservableGauge
 	ProcessorGenaiEditsApplied        metric.Int64Counter
 	ProcessorGenaiPricingCacheBytes   metric.Int64ObservableGauge
 	ProcessorGenaiPricingCacheEntries metric.Int64ObservableGauge
-	ProcessorGenaiPricingReloadErrors metric.Int64Counter
-	ProcessorGenaiPricingReloads      metric.Int64Counter
-	ProcessorGenaiRedactions          metric.Int64Counter
+	ProcessorGenaiPricingReloadErrors metric.Int64ObservableCounter
+	ProcessorGenaiPricingReloads      metric.Int64ObservableCounter
+	ProcessorGenaiRedactions          metric.Int64ObservableCounter
 	ProcessorGenaiRustHeapBytes       metric.Int64ObservableGauge
 	ProcessorGenaiSpansDropped        metric.Int64Counter
 	ProcessorGenaiSpansFailedOpen     metric.Int64Counter
-	ProcessorGenaiSpansRecognized     metric.Int64Counter
+	ProcessorGenaiSpansRecognized     metric.Int64ObservableCounter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -55,6 +55,36 @@ type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
 
 func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
+}
+
+// RegisterProcessorGenaiCostCallsCallback sets callback for observable ProcessorGenaiCostCalls metric.
+func (builder *TelemetryBuilder) RegisterProcessorGenaiCostCallsCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ProcessorGenaiCostCalls, obs: o})
+		return nil
+	}, builder.ProcessorGenaiCostCalls)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterProcessorGenaiDedupeEvictionsCallback sets callback for observable ProcessorGenaiDedupeEvictions metric.
+func (builder *TelemetryBuilder) RegisterProcessorGenaiDedupeEvictionsCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ProcessorGenaiDedupeEvictions, obs: o})
+		return nil
+	}, builder.ProcessorGenaiDedupeEvictions)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
 }
 
 // RegisterProcessorGenaiDedupeWindowBytesCallback sets callback for observable ProcessorGenaiDedupeWindowBytes metric.
@@ -117,12 +147,72 @@ func (builder *TelemetryBuilder) RegisterProcessorGenaiPricingCacheEntriesCallba
 	return nil
 }
 
+// RegisterProcessorGenaiPricingReloadErrorsCallback sets callback for observable ProcessorGenaiPricingReloadErrors metric.
+func (builder *TelemetryBuilder) RegisterProcessorGenaiPricingReloadErrorsCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ProcessorGenaiPricingReloadErrors, obs: o})
+		return nil
+	}, builder.ProcessorGenaiPricingReloadErrors)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterProcessorGenaiPricingReloadsCallback sets callback for observable ProcessorGenaiPricingReloads metric.
+func (builder *TelemetryBuilder) RegisterProcessorGenaiPricingReloadsCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ProcessorGenaiPricingReloads, obs: o})
+		return nil
+	}, builder.ProcessorGenaiPricingReloads)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterProcessorGenaiRedactionsCallback sets callback for observable ProcessorGenaiRedactions metric.
+func (builder *TelemetryBuilder) RegisterProcessorGenaiRedactionsCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ProcessorGenaiRedactions, obs: o})
+		return nil
+	}, builder.ProcessorGenaiRedactions)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
 // RegisterProcessorGenaiRustHeapBytesCallback sets callback for observable ProcessorGenaiRustHeapBytes metric.
 func (builder *TelemetryBuilder) RegisterProcessorGenaiRustHeapBytesCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
 		cb(ctx, &observerInt64{inst: builder.ProcessorGenaiRustHeapBytes, obs: o})
 		return nil
 	}, builder.ProcessorGenaiRustHeapBytes)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterProcessorGenaiSpansRecognizedCallback sets callback for observable ProcessorGenaiSpansRecognized metric.
+func (builder *TelemetryBuilder) RegisterProcessorGenaiSpansRecognizedCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.ProcessorGenaiSpansRecognized, obs: o})
+		return nil
+	}, builder.ProcessorGenaiSpansRecognized)
 	if err != nil {
 		return err
 	}
@@ -172,13 +262,13 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{batches}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.ProcessorGenaiCostCalls, err = builder.meter.Int64Counter(
+	builder.ProcessorGenaiCostCalls, err = builder.meter.Int64ObservableCounter(
 		"otelcol_processor_genai_cost_calls",
 		metric.WithDescription("Model calls by the cost status written on them (unpriced means no table priced the model, never $0; duplicate means another span of the same call was already accounted). [Development]"),
 		metric.WithUnit("{calls}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.ProcessorGenaiDedupeEvictions, err = builder.meter.Int64Counter(
+	builder.ProcessorGenaiDedupeEvictions, err = builder.meter.Int64ObservableCounter(
 		"otelcol_processor_genai_dedupe_evictions",
 		metric.WithDescription("Calls forgotten before dedupe.window_seconds because the window was full; a later duplicate of one of them is counted again. Raise dedupe.max_entries or dedupe.max_bytes if this grows. [Development]"),
 		metric.WithUnit("{entries}"),
@@ -214,19 +304,19 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{entries}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.ProcessorGenaiPricingReloadErrors, err = builder.meter.Int64Counter(
+	builder.ProcessorGenaiPricingReloadErrors, err = builder.meter.Int64ObservableCounter(
 		"otelcol_processor_genai_pricing_reload_errors",
 		metric.WithDescription("Pricing file reloads that failed; the last good table stays in use. [Development]"),
 		metric.WithUnit("{reloads}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.ProcessorGenaiPricingReloads, err = builder.meter.Int64Counter(
+	builder.ProcessorGenaiPricingReloads, err = builder.meter.Int64ObservableCounter(
 		"otelcol_processor_genai_pricing_reloads",
 		metric.WithDescription("Pricing tables reloaded after their files changed. [Development]"),
 		metric.WithUnit("{reloads}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.ProcessorGenaiRedactions, err = builder.meter.Int64Counter(
+	builder.ProcessorGenaiRedactions, err = builder.meter.Int64ObservableCounter(
 		"otelcol_processor_genai_redactions",
 		metric.WithDescription("Redaction counters by rule or detector (values masked per detector, keys removed, spans dropped, ...). [Development]"),
 		metric.WithUnit("{values}"),
@@ -250,7 +340,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{spans}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.ProcessorGenaiSpansRecognized, err = builder.meter.Int64Counter(
+	builder.ProcessorGenaiSpansRecognized, err = builder.meter.Int64ObservableCounter(
 		"otelcol_processor_genai_spans_recognized",
 		metric.WithDescription("Spans the engine recognised as GenAI spans. [Development]"),
 		metric.WithUnit("{spans}"),
