@@ -48,8 +48,8 @@ fn main() {
         let rounds: Vec<Vec<u8>> = (0..n.max(ROUNDS))
             .map(|r| standard_batch::numbered_batch(128, r as u64).encode_to_vec())
             .collect();
-        for i in 0..n {
-            sink += e.process(&rounds[i], 1).unwrap().len();
+        for batch in rounds.iter().take(n) {
+            sink += e.process(batch, 1).unwrap().len();
         }
         if std::env::var_os("SHOW_STATS").is_some() {
             println!("{}", String::from_utf8_lossy(&e.stats_json(0)));

@@ -303,7 +303,7 @@ fn end_time_slots_judge_like_one_list() {
             // Another layer of the previous call: inside it, or around it, ends close.
             let mut c = prev.clone();
             let (d1, d2) = (rng.below(3) * MS, rng.below(1_500) * MS);
-            c.start_ns = c.start_ns + d1;
+            c.start_ns += d1;
             c.end_ns = if rng.below(2) == 0 {
                 c.end_ns.saturating_sub(d2)
             } else {
