@@ -16,10 +16,30 @@ BINARY = ROOT / "build" / "otelcol-tollbooth"
 DEFAULT_CONFIG = ROOT / "config" / "collector.yaml"
 
 
+# Ports handed out below the kernel's ephemeral range (32768-60999 by default), so an outbound
+# connection of this or any other process can never take one between our check and the
+# collector's bind; each port is handed out once per test session.
+_PORT_LOW, _PORT_HIGH = 20000, 32767
+_next_port = _PORT_LOW + (os.getpid() * 7919) % (_PORT_HIGH - _PORT_LOW)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port on 127.0.0.1 that nothing listens on now and that no earlier call returned."""
+    global _next_port
+    for _ in range(_PORT_HIGH - _PORT_LOW):
+        port = _next_port
+        _next_port = _PORT_LOW + (_next_port + 1 - _PORT_LOW) % (_PORT_HIGH - _PORT_LOW)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free port left between %d and %d" % (_PORT_LOW, _PORT_HIGH))
 
 
 def http_get(url: str, timeout: float = 2.0) -> str:
