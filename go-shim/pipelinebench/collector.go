@@ -107,13 +107,36 @@ type collector struct {
 	stopErr  error
 }
 
+// Ports are handed out below the kernel's ephemeral range (32768-60999 by default), so an
+// outbound connection cannot take one between the check here and the collector's bind; each
+// is handed out once per run.
+const portLow, portHigh = 20000, 32767
+
+var (
+	portMu    sync.Mutex
+	portNext  = portLow + (os.Getpid()*7919)%(portHigh-portLow)
+	portsUsed = map[int]bool{}
+)
+
 func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+	portMu.Lock()
+	defer portMu.Unlock()
+	for range portHigh - portLow {
+		port := portNext
+		portNext = portLow + (portNext+1-portLow)%(portHigh-portLow)
+		if portsUsed[port] {
+			continue
+		}
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		l.Close()
+		portsUsed[port] = true
+		return addr, nil
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return "", fmt.Errorf("no free port left between %d and %d", portLow, portHigh)
 }
 
 // startCollector runs `bin --config cfg` in dir with free ports, through the environment
