@@ -177,6 +177,7 @@ impl Op {
 }
 
 /// Appends edits to one contiguous buffer: a single allocation crosses the ABI.
+#[derive(Clone)]
 pub struct EditList {
     buf: Vec<u8>,
     count: u32,
@@ -403,6 +404,19 @@ impl EditList {
                 _,
             ) => {}
         }
+    }
+
+    /// Appends another list's edits after this list's, in their order.
+    pub fn append(&mut self, other: EditList) {
+        self.buf.extend_from_slice(&other.buf[HEADER_LEN..]);
+        self.count += other.count;
+    }
+
+    /// The edits written so far, decoded (for the engine's own checks; allocates).
+    pub fn ops(&self) -> Vec<(Target, Op)> {
+        decode(&self.clone().finish(Disposition::Forward))
+            .expect("an edit list we wrote decodes")
+            .1
     }
 
     /// Seals the list with its count and disposition.
