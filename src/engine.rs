@@ -15,7 +15,7 @@ use crate::cost::{Assessed, CostConfig, CostStage, CostStatus};
 use crate::dedupe::identity::detail_score;
 use crate::dedupe::WindowStats;
 use crate::dedupe::{CallIdentity, Deduper, Verdict};
-use crate::edits::{self, Disposition, EditList, Target};
+use crate::edits::{self, Disposition, EditList, HeadKind, Target};
 use crate::facts::{
     canon, FactsConfig, ResourceFacts, ScopeInput, SpanFacts, SpanInput, UpstreamStatus,
 };
@@ -704,23 +704,22 @@ impl Touched {
         if calls.is_empty() || verdicts.iter().all(|v| *v == Verdict::Duplicate) {
             return t;
         }
-        let ops = redaction.ops();
         let read =
-            |key: &str| facts.reads_key(key.as_bytes()) || dims.iter().any(|d| d.name == key);
+            |key: &[u8]| facts.reads_key(key) || dims.iter().any(|d| d.name.as_bytes() == key);
         let mut resources: Vec<u32> = Vec::new();
         let mut scopes: Vec<(u32, u32)> = Vec::new();
-        for (at, op) in &ops {
-            match (at, op) {
-                (Target::Span { .. }, edits::Op::DropSpan) => t.dropped.push(position(*at)),
-                (Target::Span { .. }, edits::Op::SetSpanName(_)) => t.changed.push(position(*at)),
-                (Target::Scope { rs, ss }, edits::Op::SetScopeName(_)) => scopes.push((*rs, *ss)),
-                (Target::Span { .. }, op) if op.key().is_some_and(read) => {
-                    t.changed.push(position(*at))
-                }
-                (Target::Resource { rs }, op) if op.key().is_some_and(read) => resources.push(*rs),
-                _ => {}
+        redaction.for_each_head(|h| match (h.kind, h.target) {
+            (HeadKind::DropSpan, at) => t.dropped.push(position(at)),
+            (HeadKind::SpanName, at) => t.changed.push(position(at)),
+            (HeadKind::ScopeName, Target::Scope { rs, ss }) => scopes.push((rs, ss)),
+            (HeadKind::Keyed, at @ Target::Span { .. }) if h.key.is_some_and(read) => {
+                t.changed.push(position(at))
             }
-        }
+            (HeadKind::Keyed, Target::Resource { rs }) if h.key.is_some_and(read) => {
+                resources.push(rs)
+            }
+            _ => {}
+        });
         for c in calls {
             let Target::Span { rs, ss, .. } = c.at else {
                 continue;
