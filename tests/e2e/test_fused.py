@@ -1,5 +1,6 @@
-"""End to end: the fused wiring (`genai_metrics: {processor: genai}`) exports exactly the
-Prometheus metrics the separate wiring exports for the same input, with secrets in a dimension
+"""End to end: the fused wiring (`genai_metrics: {processor: genai}`, config/collector.yaml's
+default) exports exactly the Prometheus metrics the separate wiring (configs/separate.yaml)
+exports for the same input, with secrets in a dimension
 attribute, in service.name and in the model name, spans a redaction drop rule removes, and a
 call reported twice."""
 
@@ -98,7 +99,7 @@ def run(tmp: Path, overlays: tuple) -> list[str]:
 def test_fused_wiring_exports_what_the_separate_wiring_exports(tmp_path):
     (tmp_path / "separate").mkdir()
     (tmp_path / "fused").mkdir()
-    separate = run(tmp_path / "separate", ())
+    separate = run(tmp_path / "separate", (CONFIGS / "separate.yaml",))
     fused = run(tmp_path / "fused", (CONFIGS / "fused.yaml",))
     assert separate, "nothing exported"
     assert fused == separate, "\n".join(
