@@ -1,9 +1,10 @@
 //! Redacts the standard batch N times with the default collector config, for instruction
 //! counts under callgrind (the redaction figures in BENCHMARKS.md):
-//! `cargo run --release --example redact_batch -- redact|read+redact|engine|metrics [N]`.
+//! `cargo run --release --example redact_batch -- redact|read+redact|engine|metrics|fused [N]`.
 //! `redact` reads the batch once and times redaction alone; `read+redact` reads it each time.
 //! `engine` (price + redact, as the genai processor) and `metrics` (as the genai_metrics
-//! connector) process a new batch each round: the same content under new trace IDs, so every
+//! connector) and `fused` (price + redact + count in one pass, as the genai processor with a
+//! fused genai_metrics connector) process a new batch each round: the same content under new trace IDs, so every
 //! call is a new call and is priced and counted (a repeated batch would only be recognised as
 //! duplicates). At least 11 batches are built in every run, so that (N=11 − N=1)/10 excludes building.
 
@@ -30,10 +31,15 @@ fn main() {
     let r = Redactor::from_json(DEFAULT_CFG).unwrap();
     let once = read_traces(&bytes).unwrap();
     let mut sink = 0;
-    if mode == "engine" || mode == "metrics" {
+    if mode == "engine" || mode == "metrics" || mode == "fused" {
         // `metrics` is what the genai_metrics connector runs: aggregation alone, no edits.
         let cfg = if mode == "metrics" {
             r#"{"normalize": {"write_latest_names": false}, "metrics": {}}"#.to_string()
+        } else if mode == "fused" {
+            format!(
+                r#"{{"normalize": {{"write_latest_names": true}}, "cost": {{}}, "redaction": {}, "metrics": {{}}}}"#,
+                std::str::from_utf8(DEFAULT_CFG).unwrap()
+            )
         } else {
             format!(
                 r#"{{"normalize": {{"write_latest_names": true}}, "cost": {{}}, "redaction": {}}}"#,

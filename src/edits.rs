@@ -177,6 +177,7 @@ impl Op {
 }
 
 /// Appends edits to one contiguous buffer: a single allocation crosses the ABI.
+#[derive(Clone)]
 pub struct EditList {
     buf: Vec<u8>,
     count: u32,
@@ -405,6 +406,35 @@ impl EditList {
         }
     }
 
+    /// Appends another list's edits after this list's, in their order.
+    pub fn append(&mut self, other: EditList) {
+        self.buf.extend_from_slice(&other.buf[HEADER_LEN..]);
+        self.count += other.count;
+    }
+
+    /// The edits written so far, decoded (for the engine's own checks; allocates).
+    pub fn ops(&self) -> Vec<(Target, Op)> {
+        decode(&self.clone().finish(Disposition::Forward))
+            .expect("an edit list we wrote decodes")
+            .1
+    }
+
+    /// Walks the edits written so far without decoding their values: `f` gets each edit's
+    /// [`Head`], in order.
+    pub fn for_each_head(&self, mut f: impl FnMut(Head<'_>)) {
+        let mut r = Reader {
+            buf: &self.buf,
+            pos: HEADER_LEN,
+        };
+        for _ in 0..self.count {
+            let Some(head) = r.head() else {
+                debug_assert!(false, "an edit list we wrote walks");
+                return;
+            };
+            f(head);
+        }
+    }
+
     /// Seals the list with its count and disposition.
     pub fn finish(mut self, disposition: Disposition) -> Vec<u8> {
         self.buf[4] = disposition as u8;
@@ -456,6 +486,28 @@ pub fn decode(buf: &[u8]) -> Option<(Disposition, Vec<(Target, Op)>)> {
     (r.pos == buf.len()).then_some((disposition, out))
 }
 
+/// One edit as [`EditList::for_each_head`] sees it: what it does, where, and the attribute key
+/// of a keyed op. The value is skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head<'a> {
+    pub kind: HeadKind,
+    pub target: Target,
+    /// The key of a keyed op (set or delete), with or without the every-copy bit.
+    pub key: Option<&'a [u8]>,
+}
+
+/// What an edit does, without its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadKind {
+    /// A set or delete of an attribute.
+    Keyed,
+    DropSpan,
+    StatusMessage,
+    SpanName,
+    EventName,
+    ScopeName,
+}
+
 struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
@@ -480,6 +532,38 @@ impl<'a> Reader<'a> {
     }
     fn string(&mut self) -> Option<String> {
         Some(String::from_utf8_lossy(self.raw()?).into_owned())
+    }
+
+    /// The next edit's head, its value skipped.
+    fn head(&mut self) -> Option<Head<'a>> {
+        let byte = self.u8()?;
+        let kind = self.u8()?;
+        let target = Target::decode(kind, [self.u32()?, self.u32()?, self.u32()?, self.u32()?])?;
+        let (kind, key) = match byte & !EVERY_COPY {
+            1 | 8 => {
+                let key = self.raw()?;
+                self.raw()?;
+                (HeadKind::Keyed, Some(key))
+            }
+            2 | 3 => {
+                let key = self.raw()?;
+                self.take(8)?;
+                (HeadKind::Keyed, Some(key))
+            }
+            4 => {
+                let key = self.raw()?;
+                self.take(1)?;
+                (HeadKind::Keyed, Some(key))
+            }
+            5 => (HeadKind::Keyed, Some(self.raw()?)),
+            6 => (HeadKind::DropSpan, None),
+            7 => (HeadKind::StatusMessage, self.raw().map(|_| None)?),
+            9 => (HeadKind::SpanName, self.raw().map(|_| None)?),
+            10 => (HeadKind::EventName, self.raw().map(|_| None)?),
+            11 => (HeadKind::ScopeName, self.raw().map(|_| None)?),
+            _ => return None,
+        };
+        Some(Head { kind, target, key })
     }
 }
 
@@ -751,6 +835,29 @@ mod tests {
         l.drop_span(7, 8, 9);
         l.set_status_message(1, 1, 1, "msg");
         assert_eq!(l.len(), 7);
+        // The head walk sees what decoding sees, keys and targets, values skipped.
+        let mut more = l.clone();
+        more.every_copy().set_any(s, "any", &[0x0a, 0x01, b'x']);
+        more.set_span_name(1, 2, 3, "n");
+        more.set_event_name(1, 2, 3, 4, "e");
+        more.set_scope_name(1, 2, "sc");
+        let mut heads = Vec::new();
+        more.for_each_head(|h| heads.push((h.kind, h.target, h.key.map(<[u8]>::to_vec))));
+        let decoded = more.ops();
+        assert_eq!(heads.len(), decoded.len());
+        for ((kind, target, key), (t, op)) in heads.iter().zip(&decoded) {
+            assert_eq!(target, t);
+            assert_eq!(key.as_deref(), op.key().map(str::as_bytes), "{op:?}");
+            let want = match op {
+                Op::DropSpan => HeadKind::DropSpan,
+                Op::SetStatusMessage(_) => HeadKind::StatusMessage,
+                Op::SetSpanName(_) => HeadKind::SpanName,
+                Op::SetEventName(_) => HeadKind::EventName,
+                Op::SetScopeName(_) => HeadKind::ScopeName,
+                _ => HeadKind::Keyed,
+            };
+            assert_eq!(*kind, want, "{op:?}");
+        }
         let (d, edits) = decode(&l.finish(Disposition::Held)).unwrap();
         assert_eq!(d, Disposition::Held);
         assert_eq!(edits[0], (s, Op::SetStr("k".into(), "välue".into())));

@@ -15,12 +15,12 @@ use crate::cost::{Assessed, CostConfig, CostStage, CostStatus};
 use crate::dedupe::identity::detail_score;
 use crate::dedupe::WindowStats;
 use crate::dedupe::{CallIdentity, Deduper, Verdict};
-use crate::edits::{self, Disposition, EditList, Target};
+use crate::edits::{self, Disposition, EditList, HeadKind, Target};
 use crate::facts::{
     canon, FactsConfig, ResourceFacts, ScopeInput, SpanFacts, SpanInput, UpstreamStatus,
 };
 use crate::metrics::{span, Aggregator};
-use crate::otlp::{decode_traces, read_traces, to_owned_lossy, KeyValueRef, TracesRef};
+use crate::otlp::{decode_traces, read_traces, to_owned_lossy, KeyValueRef, SpanRef, TracesRef};
 use crate::redact::{RedactionCounts, Redactor};
 use crate::sampling::{Sampler, SamplingSnapshot};
 use crate::stats::{PricingGauges, Snapshot, Stats};
@@ -127,7 +127,7 @@ impl Engine {
             }
         };
         let edits = if self.reads_spans() {
-            self.process_read(&traces, now_unix_nano)?
+            self.process_read(batch, &traces, now_unix_nano)?
         } else {
             // A sampling-only engine (the genai_tail_sampling component): no stage reads span
             // facts at ingest, so none are read; the sampler reads them at its decision.
@@ -176,7 +176,19 @@ impl Engine {
     }
 
     /// One pass over the read batch: facts per span, then cost, metrics and redaction.
-    fn process_read(&self, traces: &TracesRef<'_>, now: u64) -> Result<EditList, EngineError> {
+    ///
+    /// With both metrics and redaction (the fused wiring: one engine for the `genai` processor
+    /// and the `genai_metrics` connector), a metric label carries only what a connector after
+    /// the processor could have read: redaction runs before calls are recorded, a span it
+    /// drops is not counted, and a call whose facts or dimensions read an attribute (or its
+    /// span or scope name) that redaction changed is counted from the redacted span instead
+    /// (see [`Engine::record_redacted`]).
+    fn process_read(
+        &self,
+        batch: &[u8],
+        traces: &TracesRef<'_>,
+        now: u64,
+    ) -> Result<EditList, EngineError> {
         let mut edits = EditList::new();
         self.maybe_reload_prices(now);
         let book = self.cost.as_ref().map(|c| c.book().snapshot());
@@ -210,18 +222,7 @@ impl Engine {
                 for span in ss.spans() {
                     spans += 1;
                     // Read once: cost and metrics below use these facts only.
-                    let f = SpanFacts::read(
-                        SpanInput {
-                            name: span.name(),
-                            attributes: span.attributes().iter().copied(),
-                            scope,
-                            status_code: span.status().code,
-                            start_unix_nano: span.start_time_unix_nano(),
-                            end_unix_nano: span.end_time_unix_nano(),
-                        },
-                        &resource,
-                        &self.facts,
-                    );
+                    let f = span_facts(&span, scope, &resource, &self.facts);
                     if !f.is_genai() {
                         continue;
                     }
@@ -263,11 +264,29 @@ impl Engine {
             }
         }
         let verdicts = self.judge(&calls, now);
+        // Redaction first, into its own list: labels must be read from what it leaves. Its
+        // edits still follow the cost edits in what Go receives.
+        let redacted = match &self.redactor {
+            Some(r) => {
+                // Changed rule files are re-read at most once per interval; a bad one keeps
+                // the last good rules and shows in the status (stats_json).
+                if let Some(rules) = r.secret_rules() {
+                    let _ = rules.reload_if_due(now);
+                }
+                let mut counts = RedactionCounts::default();
+                let mut list = EditList::new();
+                r.redact_batch(traces, &mut list, &mut counts);
+                if let Ok(mut total) = self.redaction_counts.lock() {
+                    total.merge(&counts);
+                }
+                Some(list)
+            }
+            None => None,
+        };
         let mut statuses = [0u64; STATUSES];
         let (mut duplicates, mut no_usage) = (0u64, 0u64);
-        let mut extra_dims = Vec::new();
-        for (c, verdict) in calls.iter().zip(verdicts) {
-            let duplicate = verdict == Verdict::Duplicate;
+        for (c, verdict) in calls.iter().zip(&verdicts) {
+            let duplicate = *verdict == Verdict::Duplicate;
             if let (Some(stage), Some(a)) = (&self.cost, &c.assessed) {
                 if duplicate {
                     stage.write_duplicate(&c.facts, a, c.at, &mut edits);
@@ -283,48 +302,47 @@ impl Engine {
             }
             if duplicate {
                 duplicates += 1;
-                continue;
             }
-            let (Some(m), Some(dims)) = (&self.metrics, &dimensions) else {
-                continue;
-            };
-            span::extra_dimensions(
-                dims,
-                c.span_attrs.iter().copied(),
-                c.resource_attrs.iter().copied(),
-                &mut extra_dims,
-            );
-            let record = span::call_record(
-                &c.service,
-                &c.facts,
-                c.assessed.as_ref().map(|a| &a.summary),
-                &extra_dims,
-            );
-            // A span without usage is a request only when it failed: otherwise it is a log
-            // line or a wrapper (logfire's streamed-call span), and the call is counted where
-            // its usage is.
-            if record.input_tokens.is_none()
-                && record.output_tokens.is_none()
-                && record.error_type.is_none()
-            {
-                no_usage += 1;
-                continue;
-            }
-            m.lock()
-                .map_err(|_| EngineError::Poisoned)?
-                .record(&record, now);
         }
-        if let Some(r) = &self.redactor {
-            // Changed rule files are re-read at most once per interval; a bad one keeps the
-            // last good rules and shows in the status (stats_json).
-            if let Some(rules) = r.secret_rules() {
-                let _ = rules.reload_if_due(now);
+        if let (Some(m), Some(dims)) = (&self.metrics, &dimensions) {
+            let touched = match &redacted {
+                Some(list) if !list.is_empty() => {
+                    Touched::new(list, dims, &self.facts, &calls, &verdicts)
+                }
+                _ => Touched::default(),
+            };
+            let mut extra_dims = Vec::new();
+            let mut slow = Vec::new();
+            for (i, (c, verdict)) in calls.iter().zip(&verdicts).enumerate() {
+                if *verdict == Verdict::Duplicate || touched.dropped(c.at) {
+                    continue;
+                }
+                if touched.changed(c.at) {
+                    slow.push(i);
+                    continue;
+                }
+                span::extra_dimensions(
+                    dims,
+                    c.span_attrs.iter().copied(),
+                    c.resource_attrs.iter().copied(),
+                    &mut extra_dims,
+                );
+                let record = span::call_record(
+                    &c.service,
+                    &c.facts,
+                    c.assessed.as_ref().map(|a| &a.summary),
+                    &extra_dims,
+                );
+                no_usage += u64::from(!self.record(m, &record, now)?);
             }
-            let mut counts = RedactionCounts::default();
-            r.redact_batch(traces, &mut edits, &mut counts);
-            if let Ok(mut total) = self.redaction_counts.lock() {
-                total.merge(&counts);
+            if !slow.is_empty() {
+                let list = redacted.as_ref().expect("only redaction changes a call");
+                no_usage +=
+                    self.record_redacted(m, dims, batch, traces, &edits, list, &calls, &slow, now)?;
             }
+        }
+        if let Some(list) = redacted {
+            edits.append(list);
         }
         Stats::add(&self.stats.spans_processed, spans);
         Stats::add(&self.stats.genai_spans, genai);
@@ -342,6 +360,103 @@ impl Engine {
             Stats::add(counter, statuses[status as usize]);
         }
         Ok(edits)
+    }
+
+    /// Records one call; `false` (nothing recorded) for a span without usage that did not
+    /// fail: it is a log line or a wrapper (logfire's streamed-call span), and the call is
+    /// counted where its usage is.
+    fn record(
+        &self,
+        m: &Mutex<Aggregator>,
+        record: &crate::metrics::CallRecord<'_>,
+        now: u64,
+    ) -> Result<bool, EngineError> {
+        if record.input_tokens.is_none()
+            && record.output_tokens.is_none()
+            && record.error_type.is_none()
+        {
+            return Ok(false);
+        }
+        m.lock()
+            .map_err(|_| EngineError::Poisoned)?
+            .record(record, now);
+        Ok(true)
+    }
+
+    /// Records the calls (`slow`, indexes into `calls`) whose metric inputs redaction changed,
+    /// from the batch as a connector after this engine's processor would read it: every edit
+    /// (ours and redaction's, drops aside so positions hold) applied to an owned copy, which
+    /// is encoded and read again. Facts, the service and the dimensions then come from the
+    /// redacted span, and the cost from what the cost stage wrote on it, exactly as in the
+    /// separate wiring. Rare: only calls with a secret in a label or a facts key pay for it.
+    /// Returns how many were not counted for want of usage.
+    #[allow(clippy::too_many_arguments)]
+    fn record_redacted(
+        &self,
+        m: &Mutex<Aggregator>,
+        dims: &[crate::config::DimensionConfig],
+        batch: &[u8],
+        traces: &TracesRef<'_>,
+        ours: &EditList,
+        redaction: &EditList,
+        calls: &[InferenceSpan<'_, '_>],
+        slow: &[usize],
+        now: u64,
+    ) -> Result<u64, EngineError> {
+        let mut td = decode_traces(batch).unwrap_or_else(|_| to_owned_lossy(traces));
+        let mut ops = ours.ops();
+        ops.extend(
+            redaction
+                .ops()
+                .into_iter()
+                .filter(|(_, op)| *op != edits::Op::DropSpan),
+        );
+        if !edits::apply(&mut td, &ops) {
+            // Our own edits address the batch they were made for; if that ever fails, count
+            // nothing from these calls rather than a label redaction did not see.
+            Stats::add(&self.stats.batches_copied_lossily, 1);
+            return Ok(0);
+        }
+        let bytes = td.encode_to_vec();
+        let again = read_traces(&bytes).map_err(|e| EngineError::Decode(e.to_string()))?;
+        let mut wanted: Vec<((u32, u32, u32), usize)> =
+            slow.iter().map(|&i| (position(calls[i].at), i)).collect();
+        wanted.sort_unstable();
+        let mut no_usage = 0;
+        let mut extra_dims = Vec::new();
+        for rs in again.resource_spans() {
+            let resource_attrs = rs.resource_attributes();
+            let resource = ResourceFacts::read(resource_attrs.iter().copied(), &self.facts);
+            let service = resource.service_name();
+            for ss in rs.scope_spans() {
+                let scope = ScopeInput {
+                    name: ss.scope_name(),
+                    version: ss.scope_version(),
+                };
+                for sp in ss.spans() {
+                    let Ok(k) = wanted.binary_search_by(|w| w.0.cmp(&sp.position())) else {
+                        continue;
+                    };
+                    let f = span_facts(&sp, scope, &resource, &self.facts);
+                    // Redaction can make a span unrecognisable (a model name masked away, a
+                    // usage key removed): the connector would not have counted it either.
+                    if !f.is_inference() {
+                        continue;
+                    }
+                    span::extra_dimensions(
+                        dims,
+                        sp.attributes().iter().copied(),
+                        resource_attrs.iter().copied(),
+                        &mut extra_dims,
+                    );
+                    let assessed = calls[wanted[k].1].assessed.as_ref();
+                    let record =
+                        span::call_record(service, &f, assessed.map(|a| &a.summary), &extra_dims);
+                    no_usage += u64::from(!self.record(m, &record, now)?);
+                }
+            }
+        }
+        Ok(no_usage)
     }
 
     /// Exactly-once: which inference spans report a call already counted. A span an
@@ -536,6 +651,96 @@ struct InferenceSpan<'t, 'a> {
     facts: SpanFacts<'a>,
     /// What the cost stage made of it (when this engine prices).
     assessed: Option<Assessed>,
+}
+
+/// A span's facts, read once from its name, attributes, scope, status and times.
+fn span_facts<'a>(
+    span: &SpanRef<'_, 'a>,
+    scope: ScopeInput<'a>,
+    resource: &ResourceFacts<'a>,
+    cfg: &FactsConfig,
+) -> SpanFacts<'a> {
+    SpanFacts::read(
+        SpanInput {
+            name: span.name(),
+            attributes: span.attributes().iter().copied(),
+            scope,
+            status_code: span.status().code,
+            start_unix_nano: span.start_time_unix_nano(),
+            end_unix_nano: span.end_time_unix_nano(),
+        },
+        resource,
+        cfg,
+    )
+}
+
+/// What redaction did to the inference spans a batch's metrics would count: which it
+/// dropped, and which had a metric input changed (an attribute the facts or the configured
+/// dimensions read, the span or scope name, or such a resource attribute).
+#[derive(Default)]
+struct Touched {
+    /// Span positions, sorted.
+    dropped: Vec<(u32, u32, u32)>,
+    changed: Vec<(u32, u32, u32)>,
+}
+
+/// A span target's position (resource, scope, span); other targets are never asked for.
+fn position(at: Target) -> (u32, u32, u32) {
+    match at {
+        Target::Span { rs, ss, span } => (rs, ss, span),
+        _ => (u32::MAX, u32::MAX, u32::MAX),
+    }
+}
+
+impl Touched {
+    fn new(
+        redaction: &EditList,
+        dims: &[crate::config::DimensionConfig],
+        facts: &FactsConfig,
+        calls: &[InferenceSpan<'_, '_>],
+        verdicts: &[Verdict],
+    ) -> Touched {
+        let mut t = Touched::default();
+        if calls.is_empty() || verdicts.iter().all(|v| *v == Verdict::Duplicate) {
+            return t;
+        }
+        let read =
+            |key: &[u8]| facts.reads_key(key) || dims.iter().any(|d| d.name.as_bytes() == key);
+        let mut resources: Vec<u32> = Vec::new();
+        let mut scopes: Vec<(u32, u32)> = Vec::new();
+        redaction.for_each_head(|h| match (h.kind, h.target) {
+            (HeadKind::DropSpan, at) => t.dropped.push(position(at)),
+            (HeadKind::SpanName, at) => t.changed.push(position(at)),
+            (HeadKind::ScopeName, Target::Scope { rs, ss }) => scopes.push((rs, ss)),
+            (HeadKind::Keyed, at @ Target::Span { .. }) if h.key.is_some_and(read) => {
+                t.changed.push(position(at))
+            }
+            (HeadKind::Keyed, Target::Resource { rs }) if h.key.is_some_and(read) => {
+                resources.push(rs)
+            }
+            _ => {}
+        });
+        for c in calls {
+            let Target::Span { rs, ss, .. } = c.at else {
+                continue;
+            };
+            if resources.contains(&rs) || scopes.contains(&(rs, ss)) {
+                t.changed.push(position(c.at));
+            }
+        }
+        t.dropped.sort_unstable();
+        t.changed.sort_unstable();
+        t.changed.dedup();
+        t
+    }
+
+    fn dropped(&self, at: Target) -> bool {
+        self.dropped.binary_search(&position(at)).is_ok()
+    }
+
+    fn changed(&self, at: Target) -> bool {
+        self.changed.binary_search(&position(at)).is_ok()
+    }
 }
 
 /// The call's identity for exactly-once accounting; `None` without usage.

@@ -54,13 +54,29 @@ func removeProcessor(c config, pipeline, proc string) {
 }
 
 var variants = []variant{
-	{name: "redact", desc: "full pipeline, redaction on (ours: config/collector.yaml as it is)",
+	{name: "redact", desc: "full pipeline, redaction on (ours: config/collector.yaml as it is; genai_metrics counts in genai's pass)",
 		ours: func(config) {}, contrib: func(config) {}},
 	{name: "noredact", desc: "redaction off on both sides (ours: genai redaction.enabled false)",
 		ours:    noRedaction,
 		contrib: func(c config) { removeProcessor(c, "traces", "redaction") }, unredacted: true},
-	{name: "paced", desc: "full pipeline, redaction on, posted at a fixed rate (memory at equal load)",
+	{name: "paced", desc: "full pipeline, redaction on, posted at a fixed rate (memory at equal load; config/collector.yaml as it is)",
 		ours: func(config) {}, contrib: func(config) {}, paced: true},
+	{name: "separate", desc: "as redact, ours with genai_metrics on an engine of its own (a second crossing per batch)",
+		ours: separate, contrib: func(config) {}},
+	{name: "separate-noredact", desc: "as noredact, ours with genai_metrics separate",
+		ours:    func(c config) { noRedaction(c); separate(c) },
+		contrib: func(c config) { removeProcessor(c, "traces", "redaction") }, unredacted: true},
+}
+
+// fused makes genai_metrics count in the genai processor's pass (one crossing per batch).
+// config/collector.yaml may already say so; then this changes nothing.
+func fused(c config) {
+	c.m("connectors", "genai_metrics")["processor"] = "genai"
+}
+
+// separate makes genai_metrics count with an engine of its own (a second crossing).
+func separate(c config) {
+	delete(c.m("connectors", "genai_metrics"), "processor")
 }
 
 // stage is one step of the per-stage breakdown: the first pipeline cut down to some of its
@@ -70,6 +86,8 @@ var variants = []variant{
 type stage struct {
 	side, name string
 	edit       func(config)
+	// from names the stage this one adds to when it is not the one listed before it.
+	from string
 }
 
 func debugOnly(c config, procs []string, exporters ...string) {
@@ -86,13 +104,15 @@ func noRedaction(c config) {
 }
 
 var stages = []stage{
-	{"floor", "otlp -> debug", func(c config) { debugOnly(c, nil) }},
-	{"ours", "+ genai cost (redaction off)", func(c config) { noRedaction(c); debugOnly(c, []string{"genai"}) }},
-	{"ours", "+ genai_metrics", func(c config) { noRedaction(c); debugOnly(c, []string{"genai"}, "genai_metrics") }},
-	{"ours", "+ genai redaction", func(c config) { debugOnly(c, []string{"genai"}, "genai_metrics") }},
-	{"contrib", "+ transform cost", func(c config) { debugOnly(c, []string{"transform/cost"}) }},
-	{"contrib", "+ span_metrics", func(c config) { debugOnly(c, []string{"transform/cost"}, "span_metrics") }},
-	{"contrib", "+ redaction", func(c config) { debugOnly(c, []string{"transform/cost", "redaction"}, "span_metrics") }},
+	{"floor", "otlp -> debug", func(c config) { debugOnly(c, nil) }, ""},
+	{"ours", "+ genai cost (redaction off)", func(c config) { noRedaction(c); debugOnly(c, []string{"genai"}) }, ""},
+	{"ours", "+ genai_metrics", func(c config) { noRedaction(c); separate(c); debugOnly(c, []string{"genai"}, "genai_metrics") }, ""},
+	{"ours", "+ genai redaction", func(c config) { separate(c); debugOnly(c, []string{"genai"}, "genai_metrics") }, ""},
+	{"ours", "+ genai_metrics fused (redaction off)", func(c config) { noRedaction(c); fused(c); debugOnly(c, []string{"genai"}, "genai_metrics") }, "+ genai cost (redaction off)"},
+	{"ours", "+ genai redaction, fused", func(c config) { fused(c); debugOnly(c, []string{"genai"}, "genai_metrics") }, ""},
+	{"contrib", "+ transform cost", func(c config) { debugOnly(c, []string{"transform/cost"}) }, ""},
+	{"contrib", "+ span_metrics", func(c config) { debugOnly(c, []string{"transform/cost"}, "span_metrics") }, ""},
+	{"contrib", "+ redaction", func(c config) { debugOnly(c, []string{"transform/cost", "redaction"}, "span_metrics") }, ""},
 }
 
 type opts struct {

@@ -148,19 +148,35 @@ func printStages(results, stageResults []result) {
 	fmt.Println("|---|---|---|---|")
 	floor := median(stageResults, "floor", stages[0].name)
 	fmt.Printf("| both | %s | "+f+" | |\n", stages[0].name, floor)
+	// The full pipelines add forward, sampler and file export to the last stage of their kind.
+	fulls := map[string][2]string{
+		"ours/redact":    {"redact", "+ genai redaction, fused"},
+		"ours/separate":  {"separate", "+ genai redaction"},
+		"contrib/redact": {"redact", "+ redaction"},
+	}
 	for _, side := range []string{"ours", "contrib"} {
 		prev := floor
+		seen := map[string]float64{}
 		for _, s := range stages {
 			if s.side != side {
 				continue
 			}
+			if s.from != "" && seen[s.from] > 0 {
+				prev = seen[s.from]
+			}
 			if us := median(stageResults, side, s.name); us > 0 {
 				fmt.Printf("| %s | %s | "+f+" | %+"+f[1:]+" |\n", side, s.name, us, us-prev)
-				prev = us
+				prev, seen[s.name] = us, us
 			}
 		}
-		if full := median(results, side, "redact"); full > 0 {
-			fmt.Printf("| %s | full: + forward, sampler, file export (the redact runs) | "+f+" | %+"+f[1:]+" |\n", side, full, full-prev)
+		for _, v := range []string{"redact", "separate"} {
+			ff, ok := fulls[side+"/"+v]
+			if !ok {
+				continue
+			}
+			if full := median(results, side, ff[0]); full > 0 && seen[ff[1]] > 0 {
+				fmt.Printf("| %s | full: + forward, sampler, file export (the %s runs) | "+f+" | %+"+f[1:]+" |\n", side, v, full, full-seen[ff[1]])
+			}
 		}
 	}
 }

@@ -77,6 +77,14 @@ impl FactsConfig {
     pub fn max_tokens_per_call(&self) -> u64 {
         self.max_tokens_per_call
     }
+
+    /// Whether reading a span's or a resource's facts looks at the attribute `key` (besides
+    /// the span and scope names): a redaction edit to any other key cannot change them.
+    pub fn reads_key(&self, key: &[u8]) -> bool {
+        key == b"service.name"
+            || key.starts_with(aliases::AGGREGATED_USAGE_PREFIX)
+            || self.index.find(key).is_some()
+    }
 }
 
 /// Checks a `max_tokens_per_call` value; the message names the key and the range.

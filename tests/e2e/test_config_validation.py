@@ -130,6 +130,10 @@ BAD = [
      "dedupe.window_seconds must be"),
     ("dedupe_entries_zero", ("connectors", {"genai_metrics": {"dedupe": {"max_entries": 0}}}),
      "dedupe.max_entries must be at least 1"),
+    ("fused_with_dedupe", ("connectors", {"genai_metrics": {"processor": "genai", "dedupe": {"enabled": False}}}),
+     "move the dedupe block to that processor"),
+    ("fused_not_a_genai_processor", ("connectors", {"genai_metrics": {"processor": "batch"}}),
+     "must name a genai processor"),
     # Errors the engine finds when the component is created (validate builds the pipelines).
     ("unknown_sampling_key", ("processors", sampling(decison_wait="1s", policies=[KEEP])), "decison_wait"),
     ("unsupported_policy_type", ("processors", policies({"name": "o", "type": "ottl_condition"})), "ottl_condition"),

@@ -33,6 +33,11 @@ type Config struct {
 	// Dedupe tunes exactly-once accounting for spans no genai processor judged (spans it
 	// marked are followed as marked). Same keys as the processor's `dedupe` block.
 	Dedupe map[string]any `mapstructure:"dedupe"`
+	// Processor, when set (for example `genai`), counts in that genai processor's own engine
+	// pass instead of marshalling each batch again for an engine of the connector's own: one
+	// crossing into Rust per pipeline, the same metrics. The connector must then be an exporter
+	// of a pipeline whose processors include that processor, in no other pipeline.
+	Processor string `mapstructure:"processor"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -85,7 +90,28 @@ func (cfg *Config) Validate() error {
 	var c confcheck.Checker
 	c.Dedupe(cfg.Dedupe)
 	errs = append(errs, c.Err())
+	if cfg.Processor != "" {
+		if _, err := cfg.processorID(); err != nil {
+			errs = append(errs, err)
+		}
+		if cfg.Dedupe != nil {
+			errs = append(errs, errors.New("dedupe: with `processor:` set the calls are judged once, in the genai processor's pass; "+
+				"move the dedupe block to that processor (or remove `processor:`)"))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// processorID parses the `processor` key: the ID of a genai processor.
+func (cfg *Config) processorID() (component.ID, error) {
+	var id component.ID
+	if err := id.UnmarshalText([]byte(cfg.Processor)); err != nil {
+		return id, fmt.Errorf("processor: %q is not a component ID (for example genai or genai/tier1): %w", cfg.Processor, err)
+	}
+	if id.Type().String() != "genai" {
+		return id, fmt.Errorf("processor: %q must name a genai processor (genai or genai/<name>)", cfg.Processor)
+	}
+	return id, nil
 }
 
 // engineConfig is the JSON the Rust engine parses (src/config.rs, MetricsConfig); durations
@@ -113,6 +139,16 @@ type engineDimension struct {
 }
 
 func (cfg *Config) engineJSON() ([]byte, error) {
+	ec := engineConfig{Metrics: cfg.engineMetrics()}
+	if cfg.Dedupe != nil {
+		ec.Dedupe = cfg.Dedupe
+	}
+	return json.Marshal(ec)
+}
+
+// engineMetrics is the `metrics` block: the connector's own engine's, or what a fused genai
+// processor adds to its engine.
+func (cfg *Config) engineMetrics() engineMetrics {
 	m := engineMetrics{
 		Limit:       cfg.AggregationCardinalityLimit,
 		Temporality: cfg.AggregationTemporality,
@@ -127,9 +163,5 @@ func (cfg *Config) engineJSON() ([]byte, error) {
 	if e := cfg.Histogram.Exponential; e != nil {
 		m.Histogram["exponential"] = map[string]any{"max_size": e.MaxSize}
 	}
-	ec := engineConfig{Metrics: m}
-	if cfg.Dedupe != nil {
-		ec.Dedupe = cfg.Dedupe
-	}
-	return json.Marshal(ec)
+	return m
 }

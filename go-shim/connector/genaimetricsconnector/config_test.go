@@ -31,6 +31,8 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "one_bucket"), wantErr: "histogram.exponential.max_size must be at least 2"},
 		{id: component.NewIDWithName(metadata.Type, "negative_limit"), wantErr: "aggregation_cardinality_limit must be positive"},
 		{id: component.NewIDWithName(metadata.Type, "negative_limit"), wantErr: "metrics_expiration must not be negative"},
+		{id: component.NewIDWithName(metadata.Type, "fused"), want: 15 * time.Second},
+		{id: component.NewIDWithName(metadata.Type, "fused_dedupe"), wantErr: "move the dedupe block to that processor"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {

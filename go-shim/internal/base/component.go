@@ -30,6 +30,9 @@ type Component struct {
 	startOnce    sync.Once
 	shutdownOnce sync.Once
 	ticker       *Ticker
+	// shared is set when Engine is a share of another component's engine (Attach): Close
+	// releases the share instead of closing the engine.
+	shared bool
 }
 
 // New creates the engine from its JSON configuration at the clock's time.
@@ -39,6 +42,19 @@ func New(configJSON []byte, clock clockwork.Clock) (*Component, error) {
 		return nil, err
 	}
 	return &Component{Engine: eng, Clock: clock, Process: eng.Process}, nil
+}
+
+// NewShared creates a component without an engine of its own: it uses another component's,
+// given to Attach before Start (a fused genai_metrics connector and its genai processor).
+// Until then Engine is nil.
+func NewShared(clock clockwork.Clock) *Component {
+	return &Component{Clock: clock, shared: true}
+}
+
+// Attach gives a NewShared component its engine, a share taken with Retain that Close
+// releases.
+func (c *Component) Attach(eng *engine.Engine) {
+	c.Engine, c.Process = eng, eng.Process
 }
 
 // Every makes Start call tick every interval of the clock until Shutdown.
@@ -82,12 +98,19 @@ func (c *Component) Shutdown(ctx context.Context) error {
 	return nil
 }
 
-// Close runs the closers and frees the engine (for a component abandoned while being built).
+// Close runs the closers and frees the engine, or gives back its share of a shared one (also
+// for a component abandoned while being built).
 func (c *Component) Close() {
 	for _, fn := range c.closers {
 		fn()
 	}
-	c.Engine.Close()
+	switch {
+	case c.Engine == nil:
+	case c.shared:
+		c.Engine.ReleaseShare()
+	default:
+		c.Engine.Close()
+	}
 }
 
 // Consume marshals td, hands it to the engine once at the clock's time and, with apply,

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/connector/connectortest"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/tollbooth-dev/tollbooth/go-shim/connector/genaimetricsconnector"
 	"github.com/tollbooth-dev/tollbooth/go-shim/internal/testbatch"
+	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaiprocessor"
 )
 
 // benchPatterns is the redaction block both processors get in the redaction benchmarks:
@@ -160,4 +162,46 @@ func BenchmarkSpanMetrics(b *testing.B) {
 		f := genaimetricsconnector.NewFactory()
 		benchConnector(b, f, f.CreateDefaultConfig())
 	})
+	// The first pipeline of config/collector.yaml: the genai processor (its cost and redaction
+	// blocks as configured there) and genai_metrics after it. Alone: the processor without a
+	// connector, for reference; separate: the connector marshals each batch again for its own
+	// engine; fused: the connector counts in the processor's pass (`processor: genai`).
+	for _, wiring := range []string{"alone", "separate", "fused"} {
+		b.Run("genai_then_genai_metrics/"+wiring, func(b *testing.B) {
+			benchProcessorThenConnector(b, wiring)
+		})
+	}
+}
+
+// benchProcessorThenConnector builds genai -> genai_metrics in the collector's order (the
+// connector first) and times the processor's ConsumeTraces, which hands each batch on.
+func benchProcessorThenConnector(b *testing.B, wiring string) {
+	ctx, host := context.Background(), componenttest.NewNopHost()
+	cm, err := confmaptest.LoadConf("../../../config/collector.yaml")
+	require.NoError(b, err)
+	pf := genaiprocessor.NewFactory()
+	pcfg := pf.CreateDefaultConfig()
+	sub, err := cm.Sub("processors::genai")
+	require.NoError(b, err)
+	require.NoError(b, sub.Unmarshal(pcfg))
+	var next consumer.Traces = consumertest.NewNop()
+	if wiring != "alone" {
+		cf := genaimetricsconnector.NewFactory()
+		ccfg := cf.CreateDefaultConfig()
+		if wiring == "fused" {
+			unmarshalInto(b, map[string]any{"processor": "genai"}, ccfg)
+		}
+		conn, err := cf.CreateTracesToMetrics(ctx, connectortest.NewNopSettings(cf.Type()), ccfg, consumertest.NewNop())
+		require.NoError(b, err)
+		defer func() { require.NoError(b, conn.Shutdown(ctx)) }()
+		next = conn
+	}
+	proc, err := pf.CreateTraces(ctx, processortest.NewNopSettings(pf.Type()), pcfg, next)
+	require.NoError(b, err)
+	if c, ok := next.(component.Component); ok {
+		require.NoError(b, c.Start(ctx, host))
+	}
+	require.NoError(b, proc.Start(ctx, host))
+	defer func() { require.NoError(b, proc.Shutdown(ctx)) }()
+	testbatch.BenchConsume(b, proc.ConsumeTraces)
 }

@@ -30,11 +30,16 @@ import (
 	"unsafe"
 )
 
-// Engine owns one Rust engine handle. Safe for concurrent use; Close waits for calls in
-// flight and makes later calls return ErrClosed.
+// Engine owns one Rust engine handle. Safe for concurrent use; the handle is freed when its
+// creator has called Close and every Retain has been matched by a ReleaseShare (a fused
+// genai_metrics connector shares its genai processor's engine and outlives it at shutdown).
+// Freeing waits for calls in flight and makes later calls return ErrClosed.
 type Engine struct {
 	mu     sync.RWMutex
 	handle *C.TollboothEngine
+	// shares counts Retain calls not yet released; closed is set by the creator's Close.
+	shares int
+	closed bool
 }
 
 // ABIVersion is the revision of the linked Rust library.
@@ -191,11 +196,41 @@ var detectorKeys = sync.OnceValue(func() []string {
 	return keys
 })
 
-// Close frees the engine after calls in flight finish. Safe to call more than once.
+// Close gives up the creator's hold: the engine is freed (after calls in flight finish) once
+// no share taken with Retain is left. Safe to call more than once.
 func (e *Engine) Close() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.handle != nil {
+	e.closed = true
+	e.freeIfUnheld()
+}
+
+// Retain takes a share of the engine, to be given back with ReleaseShare; false when the engine
+// is already freed.
+func (e *Engine) Retain() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.handle == nil {
+		return false
+	}
+	e.shares++
+	return true
+}
+
+// ReleaseShare gives back one share taken with Retain; the last hold given up frees the
+// engine.
+func (e *Engine) ReleaseShare() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.shares > 0 {
+		e.shares--
+	}
+	e.freeIfUnheld()
+}
+
+// freeIfUnheld frees the handle when neither the creator nor a share holds it (mu held).
+func (e *Engine) freeIfUnheld() {
+	if e.closed && e.shares == 0 && e.handle != nil {
 		C.tollbooth_engine_free(e.handle)
 		e.handle = nil
 	}

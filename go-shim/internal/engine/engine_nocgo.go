@@ -37,5 +37,11 @@ func detectorKeys() []string { return nil }
 // Close is a no-op without cgo.
 func (e *Engine) Close() {}
 
+// Retain takes no share without cgo: there is no engine.
+func (e *Engine) Retain() bool { return false }
+
+// ReleaseShare does nothing without cgo.
+func (e *Engine) ReleaseShare() {}
+
 // ValidateTraces is unavailable without cgo.
 func ValidateTraces([]byte) error { return ErrCgoRequired }

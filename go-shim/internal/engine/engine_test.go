@@ -192,3 +192,20 @@ func TestRedactionReachesEveryCopyOfADuplicatedKey(t *testing.T) {
 		})
 	}
 }
+
+// A share taken with Retain keeps the engine alive after its creator's Close; the last
+// ReleaseShare frees it, and a freed engine gives no new share.
+func TestSharesOutliveTheCreatorsClose(t *testing.T) {
+	e, err := New([]byte(`{"metrics": {}}`), time.Unix(0, 0))
+	require.NoError(t, err)
+	require.True(t, e.Retain())
+	e.Close()
+	e.Close()
+	require.NoError(t, e.Process(marshal(t, genaiBatch()), time.Unix(1, 0), func([]byte) error { return nil }),
+		"a share holds the engine open")
+	e.ReleaseShare()
+	err = e.Process(marshal(t, genaiBatch()), time.Unix(2, 0), func([]byte) error { return nil })
+	assert.ErrorIs(t, err, ErrClosed)
+	assert.False(t, e.Retain())
+	e.ReleaseShare() // unmatched: harmless
+}

@@ -3,6 +3,7 @@ package fuzzconf
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,8 +143,41 @@ func FuzzMetricsConfig(f *testing.F) {
 		Seeds:     filepath.Join("..", "..", "connector", "genaimetricsconnector", "testdata", "config.yaml"),
 		NewConfig: genaimetricsconnector.NewFactory().CreateDefaultConfig,
 		Create: func(cfg component.Config) (component.Component, error) {
-			return genaimetricsconnector.NewFactory().CreateTracesToMetrics(context.Background(),
+			conn, err := genaimetricsconnector.NewFactory().CreateTracesToMetrics(context.Background(),
 				connectortest.NewNopSettings(genaimetricsconnector.NewFactory().Type()), cfg, consumertest.NewNop())
+			if err != nil || cfg.(*genaimetricsconnector.Config).Processor == "" {
+				return conn, err
+			}
+			// Fused: the processor it names is built after it, as the collector does, or the
+			// connector refuses to start (by design: it counts in that processor's pass).
+			var id component.ID
+			if err := id.UnmarshalText([]byte(cfg.(*genaimetricsconnector.Config).Processor)); err != nil {
+				return nil, err
+			}
+			set := processortest.NewNopSettings(genaiprocessor.NewFactory().Type())
+			set.ID = id
+			proc, err := genaiprocessor.NewFactory().CreateTraces(context.Background(), set,
+				genaiprocessor.NewFactory().CreateDefaultConfig(), consumertest.NewNop())
+			if err != nil {
+				_ = conn.Shutdown(context.Background())
+				return nil, err
+			}
+			return fused{conn: conn, proc: proc}, nil
 		},
 	})
+}
+
+// fused is a fused genai_metrics connector with the genai processor it counts in, started
+// and shut down in the collector's orders.
+type fused struct{ conn, proc component.Component }
+
+func (f fused) Start(ctx context.Context, host component.Host) error {
+	if err := f.conn.Start(ctx, host); err != nil {
+		return err
+	}
+	return f.proc.Start(ctx, host)
+}
+
+func (f fused) Shutdown(ctx context.Context) error {
+	return errors.Join(f.proc.Shutdown(ctx), f.conn.Shutdown(ctx))
 }

@@ -2,6 +2,7 @@ package genaiprocessor // import "github.com/tollbooth-dev/tollbooth/go-shim/pro
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -12,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/tollbooth-dev/tollbooth/go-shim/internal/base"
+	"github.com/tollbooth-dev/tollbooth/go-shim/internal/fuse"
 	"github.com/tollbooth-dev/tollbooth/go-shim/processor/genaiprocessor/internal/metadata"
 )
 
@@ -37,9 +39,23 @@ func newGenAIProcessor(set processor.Settings, cfg *Config, clock clockwork.Cloc
 	if err != nil {
 		return nil, err
 	}
+	// A genai_metrics connector downstream (built before us) may count in our pass.
+	req, err := fuse.Claim(fuse.KeyOf(set.Resource, set.ID))
+	if err != nil {
+		return nil, err
+	}
+	if req != nil {
+		if conf, err = withMetrics(conf, req.Metrics()); err != nil {
+			return nil, err
+		}
+	}
 	b, err := base.New(conf, clock)
 	if err != nil {
 		return nil, err
+	}
+	if req != nil {
+		// The connector takes a share of the engine at its Start: it flushes after we shut down.
+		req.Publish(b.Engine)
 	}
 	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
@@ -67,6 +83,17 @@ func newGenAIProcessor(set processor.Settings, cfg *Config, clock clockwork.Cloc
 	b.Every(reloadWatchInterval, p.checkReloads)
 	b.AtShutdown(func(context.Context) { p.checkReloads() })
 	return p, nil
+}
+
+// withMetrics adds a fused genai_metrics connector's metrics block to our engine
+// configuration; exactly-once accounting stays ours (our dedupe block).
+func withMetrics(conf []byte, metrics json.RawMessage) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(conf, &m); err != nil {
+		return nil, err
+	}
+	m["metrics"] = metrics
+	return json.Marshal(m)
 }
 
 // logSecretRules says at start which secret rules redaction runs with, and names the rules
