@@ -319,14 +319,14 @@ fmt:
 	cd fuzz && cargo fmt
 	gofmt -w go-shim
 
+# The benchmark harnesses are Go modules of their own: vetting them builds them, so a go.sum
+# that drifted from go-shim's imports fails here rather than at `make bench-sampling`.
 lint: $(SHIM_LIB)
 	cargo fmt --check
 	cargo clippy --release --all-targets --locked -- -D warnings
 	cd fuzz && cargo fmt --check && cargo clippy --all-targets --locked -- -D warnings
 	@test -z "$$(gofmt -l go-shim)" || { gofmt -l go-shim; exit 1; }
 	cd go-shim && go vet -tags $(GO_TAGS) ./...
-	# The benchmark harnesses are modules of their own: vet builds them, so a go.sum that
-	# drifted from go-shim's imports fails here rather than at `make bench-sampling`.
 	cd go-shim/samplingbench && go vet -tags $(GO_TAGS) ./...
 	cd go-shim/pipelinebench && go vet ./...
 
