@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TOLLBOOTH_ABI_VERSION 5
+#define TOLLBOOTH_ABI_VERSION 6
+
+#define TOLLBOOTH_DETECTORS 22
 
 // Result of every fallible export. Values are stable across releases of one ABI version.
 typedef enum TollboothStatus {
@@ -23,6 +25,9 @@ typedef enum TollboothStatus {
   TOLLBOOTH_STATUS_POISONED = 4,
   // A panic was caught inside the call; the caller should pass data on unchanged.
   TOLLBOOTH_STATUS_PANIC = 5,
+  // A caller-owned struct's declared size differs from this library's: the caller was
+  // built against another header.
+  TOLLBOOTH_STATUS_SIZE_MISMATCH = 6,
 } TollboothStatus;
 
 // An engine instance: opaque to C. Created by [`tollbooth_engine_new`], destroyed by
@@ -39,6 +44,118 @@ typedef struct TollboothBuf {
   size_t len;
   size_t cap;
 } TollboothBuf;
+
+// Engine counters (monotonic since the engine started) and gauges (values now). Zero for
+// stages the engine does not run. The caller sets `struct_size` to the size of this struct
+// as it was compiled; a library with another layout refuses the call.
+typedef struct TollboothStats {
+  // `sizeof(TollboothStats)` as the caller knows it (input).
+  uint64_t struct_size;
+  uint64_t batches_processed;
+  uint64_t batches_undecodable;
+  uint64_t batches_copied_lossily;
+  uint64_t spans_processed;
+  uint64_t genai_spans;
+  uint64_t genai_inference_spans;
+  uint64_t edits_emitted;
+  // Panics caught at the boundary, process-wide.
+  uint64_t panics_caught;
+  uint64_t cost_priced;
+  uint64_t cost_unpriced;
+  uint64_t cost_no_usage;
+  uint64_t cost_provider_reported;
+  uint64_t cost_estimated;
+  uint64_t duplicate_calls;
+  uint64_t uncounted_without_usage;
+  uint64_t pricing_reloads;
+  uint64_t pricing_reload_errors;
+  // Gauges of the exactly-once window, and its evictions (a counter).
+  uint64_t dedupe_window_entries;
+  uint64_t dedupe_window_bytes;
+  uint64_t dedupe_window_evictions;
+  // Gauges of the pricing lookup cache.
+  uint64_t pricing_cache_entries;
+  uint64_t pricing_cache_bytes;
+  // Gauge: bytes Rust holds allocated in this process, all engines together.
+  uint64_t rust_heap_bytes;
+  // Secret-rule file reloads and failed reloads (the reason is in the JSON stats).
+  uint64_t secret_rules_reloads;
+  uint64_t secret_rules_reload_errors;
+  // Redaction tallies (src/redact/counts.rs).
+  uint64_t redaction_spans_seen;
+  uint64_t redaction_spans_dropped;
+  uint64_t redaction_keys_redacted;
+  uint64_t redaction_values_masked;
+  uint64_t redaction_values_allowed;
+  uint64_t redaction_keys_ignored;
+  uint64_t redaction_content_dropped;
+  uint64_t redaction_content_hashed;
+  uint64_t redaction_values_truncated;
+  uint64_t redaction_status_messages_masked;
+  uint64_t redaction_names_masked;
+  uint64_t redaction_sensitive_values_masked;
+  uint64_t redaction_numbers_masked;
+  uint64_t redaction_nested_masked;
+  // Matches replaced per built-in detector, indexed by detector number.
+  uint64_t redaction_detected[TOLLBOOTH_DETECTORS];
+  // Tail sampler telemetry (src/sampling/telemetry.rs); the buffered and pending values,
+  // the cache entries and the memory are gauges.
+  uint64_t sampling_batches_ingested;
+  uint64_t sampling_spans_received;
+  uint64_t sampling_traces_received;
+  uint64_t sampling_traces_buffered;
+  uint64_t sampling_spans_buffered;
+  uint64_t sampling_bytes_buffered;
+  uint64_t sampling_traces_sampled;
+  uint64_t sampling_traces_not_sampled;
+  uint64_t sampling_traces_dropped;
+  uint64_t sampling_spans_sampled;
+  uint64_t sampling_spans_not_sampled;
+  uint64_t sampling_spans_dropped;
+  uint64_t sampling_early_decisions_budget;
+  uint64_t sampling_early_decisions_root;
+  uint64_t sampling_early_decisions_oversize;
+  uint64_t sampling_late_spans_sampled;
+  uint64_t sampling_late_spans_dropped;
+  uint64_t sampling_shutdown_dropped_traces;
+  uint64_t sampling_shutdown_dropped_spans;
+  uint64_t sampling_spans_pending_release;
+  uint64_t sampling_bytes_pending_release;
+  uint64_t sampling_spans_released;
+  uint64_t sampling_release_calls;
+  uint64_t sampling_runs_with_llm_calls;
+  uint64_t sampling_runs_cost_incomplete;
+  uint64_t sampling_runs_root_missing;
+  uint64_t sampling_run_costs_dropped;
+  uint64_t sampling_decision_age_ms_count;
+  uint64_t sampling_decision_age_ms_sum;
+  uint64_t sampling_decision_age_ms_max;
+  uint64_t sampling_decision_eval_ns_count;
+  uint64_t sampling_decision_eval_ns_sum;
+  uint64_t sampling_decision_eval_ns_max;
+  uint64_t sampling_release_ns_count;
+  uint64_t sampling_release_ns_sum;
+  uint64_t sampling_release_ns_max;
+  uint64_t sampling_decision_cache_entries;
+  uint64_t sampling_memory_bytes;
+  // Number of sampling policies: the length [`tollbooth_engine_read_policy_stats`] fills.
+  uint64_t sampling_policies;
+} TollboothStats;
+
+// One policy's tallies at a point in time. `#[repr(C)]` because the C ABI hands these to
+// the collector as they are (src/ffi/stats.rs, exported as `TollboothPolicyStats`).
+typedef struct TollboothPolicyStats {
+  uint64_t traces_sampled;
+  uint64_t traces_not_sampled;
+  uint64_t traces_dropped;
+  uint64_t traces_invert_sampled;
+  uint64_t traces_invert_not_sampled;
+  uint64_t spans_sampled;
+  uint64_t spans_not_sampled;
+  uint64_t spans_dropped;
+  uint64_t traces_kept;
+  uint64_t spans_kept;
+} TollboothPolicyStats;
 
 #ifdef __cplusplus
 extern "C" {
@@ -122,8 +239,12 @@ enum TollboothStatus tollbooth_engine_collect_metrics(const struct TollboothEngi
                                                       struct TollboothBuf *metrics_out,
                                                       struct TollboothBuf *err_out);
 
-// Writes the engine's counters as a JSON object (`{"batches_processed": N, ...}`, with the
-// tail sampler's telemetry under `"sampling"` when it is configured).
+// Writes everything the engine reports as a JSON object (`{"batches_processed": N, ...}`,
+// the tail sampler's telemetry under `"sampling"`, redaction tallies under `"redaction"`),
+// including what has no fixed layout: policy names, counts per secret-rule id, the last
+// reload error, the secret rules' status. It allocates and serialises: read it rarely (at
+// start, or when a counter says a reload failed); read counters with
+// [`stats::tollbooth_engine_read_stats`].
 //
 // - `stats_out`: must not be NULL; owned by the caller, free with [`tollbooth_buf_free`].
 // - `err_out`: may be NULL. Always written; on failure holds the message.
@@ -153,6 +274,44 @@ enum TollboothStatus tollbooth_validate_traces(const uint8_t *batch,
 // `buf` is exactly as returned by this library and not yet freed; free each buffer once.
 // Thread-safe.
 void tollbooth_buf_free(struct TollboothBuf buf);
+
+// Reads the engine's counters and gauges into `out`.
+//
+// - `out`: must not be NULL; caller-owned memory. Set `out->struct_size` to
+//   `sizeof(TollboothStats)` before the call: any other value returns
+//   [`TollboothStatus::SizeMismatch`] and leaves the rest of `*out` untouched. On success
+//   every field is written; nothing is allocated for the caller.
+// - `err_out`: may be NULL. Always written; on failure holds the message.
+//
+// # Safety
+// `engine` is NULL or live; `out` is NULL or valid for reads and writes of `struct_size`
+// bytes. Thread-safe: may run concurrently with any call but [`super::tollbooth_engine_free`].
+enum TollboothStatus tollbooth_engine_read_stats(const struct TollboothEngine *engine,
+                                                 struct TollboothStats *out,
+                                                 struct TollboothBuf *err_out);
+
+// Reads each tail-sampling policy's counters into `out[0..len]`, in configuration order.
+//
+// - `out`: caller-owned array of `len` entries; NULL only when `len` is 0.
+// - `entry_size`: `sizeof(TollboothPolicyStats)` as the caller knows it; any other value
+//   returns [`TollboothStatus::SizeMismatch`].
+// - `written_out`: must not be NULL; receives how many entries were written (the policy
+//   count, or `len` if that is smaller; 0 when the engine does not sample).
+// - `err_out`: may be NULL. Always written; on failure holds the message.
+//
+// # Safety
+// Pointers must satisfy the rules above. Thread-safe, like [`tollbooth_engine_read_stats`].
+enum TollboothStatus tollbooth_engine_read_policy_stats(const struct TollboothEngine *engine,
+                                                        struct TollboothPolicyStats *out,
+                                                        size_t len,
+                                                        size_t entry_size,
+                                                        size_t *written_out,
+                                                        struct TollboothBuf *err_out);
+
+// Returns the static, NUL-terminated name of built-in detector `index` (the index into
+// [`TollboothStats::redaction_detected`]), or NULL when `index >= TOLLBOOTH_DETECTORS`.
+// Valid for the life of the process; do not free it. Thread-safe; never fails.
+const char *tollbooth_detector_name(size_t index);
 
 #ifdef __cplusplus
 }  // extern "C"
